@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test of libattention: the Swift suites (engine kernels, ...), then the C and Python
+# tests when they exist. This is the test command the README names and .ci/run calls.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# One release build serves everything: the engine is always optimized, tests use public API only.
+swift build -c release --build-tests
+swift test -c release --skip-build 2>&1 | tee /tmp/attn-swift-test.log
+# swift test can exit 0 when a suite crashed before reporting; insist on the summary line.
+grep -q "with 0 failures" /tmp/attn-swift-test.log
+
+if [ -x bindings/c/run-tests.sh ]; then
+    bindings/c/run-tests.sh
+fi
+if [ -d bindings/python/tests ]; then
+    python3 -m pytest -q bindings/python/tests
+fi
