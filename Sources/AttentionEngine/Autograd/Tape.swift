@@ -1,0 +1,173 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// Reverse-mode autograd on a dynamic tape (micrograd style).
+///
+/// Every op that sees an input requiring a gradient returns a tensor with an `AutogradNode`:
+/// the node keeps the op's inputs and a backward closure (written next to the op's forward,
+/// calling the paired `xxxBackward` kernel). `Tensor.backward()` sorts the nodes reachable from a
+/// scalar once, topologically, and runs the closures in reverse order. Gradients arriving at a
+/// node from several ops add up (`+=`). After a node's backward ran, the node drops its closure,
+/// inputs and gradient buffer (like PyTorch without `retain_graph`), so saved activations are
+/// freed and parameters are uniquely referenced again for in-place optimizer updates; leaf
+/// gradients stay until `zeroGrad`.
+///
+/// Inside `Autograd.withNoGrad { }` no node is recorded and no gradient buffer is allocated.
+final class AutogradNode {
+    /// Elements of the tensor this node belongs to (and of its gradient).
+    let count: Int
+    /// True for tensors created by `requiringGrad()` (parameters): they keep their gradient.
+    let isLeaf: Bool
+    /// d(output)/d(this tensor), allocated on the first contribution; nil means "no gradient yet".
+    private(set) var grad: UnsafeMutablePointer<Float>?
+    /// The nodes of the op's inputs that require a gradient.
+    private(set) var inputs: [AutogradNode]
+    /// Propagates this node's gradient (passed as `dout`) into the inputs' gradients.
+    private var backwardFunction: ((UnsafePointer<Float>) -> Void)?
+
+    init(leafCount count: Int) {
+        self.count = count
+        isLeaf = true
+        inputs = []
+    }
+
+    init(count: Int, inputs: [AutogradNode], backward: @escaping (UnsafePointer<Float>) -> Void) {
+        self.count = count
+        isLeaf = false
+        self.inputs = inputs
+        backwardFunction = backward
+    }
+
+    deinit { freeGrad() }
+
+    /// Adds a gradient written by an overwriting kernel (`dinp = …`): the first contribution is
+    /// written straight into the gradient buffer, later ones go through a scratch buffer and add.
+    func receive(_ write: (UnsafeMutablePointer<Float>) -> Void) {
+        if let grad {
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            defer { scratch.deallocate() }
+            write(scratch)
+            vectorAdd(out: grad, a: grad, b: scratch, count: count)
+        } else {
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            write(buffer)
+            grad = buffer
+        }
+    }
+
+    /// Adds a gradient written by an accumulating kernel (`dweight += …`) into a zero-initialized
+    /// buffer on the first contribution.
+    func accumulate(_ add: (UnsafeMutablePointer<Float>) -> Void) {
+        if grad == nil {
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            buffer.initialize(repeating: 0, count: count)
+            grad = buffer
+        }
+        add(grad!)
+    }
+
+    /// Forgets the gradient (the next backward starts from zero).
+    func freeGrad() {
+        grad?.deallocate()
+        grad = nil
+    }
+
+    /// Runs the op's backward if a gradient arrived, then frees what the graph held.
+    fileprivate func runBackward() {
+        if let grad, let backwardFunction { backwardFunction(UnsafePointer(grad)) }
+        backwardFunction = nil
+        inputs = []
+        if !isLeaf { freeGrad() }
+    }
+}
+
+/// Global switches of the autograd tape.
+public enum Autograd {
+    /// Per-thread no-grad depth, stored in a pthread key so inference on one thread never
+    /// changes what training on another records.
+    private static let depthKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    private static var noGradDepth: Int {
+        get { Int(bitPattern: pthread_getspecific(depthKey)) }
+        set { pthread_setspecific(depthKey, UnsafeRawPointer(bitPattern: newValue)) }
+    }
+
+    /// False inside `withNoGrad` on the calling thread: ops record nothing.
+    public static var isRecording: Bool { noGradDepth == 0 }
+
+    /// Runs `body` without recording ops or allocating gradients (inference, optimizer updates,
+    /// evaluation). Nests.
+    public static func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
+        noGradDepth += 1
+        defer { noGradDepth -= 1 }
+        return try body()
+    }
+}
+
+extension Tensor {
+    /// True when this tensor takes part in autograd (a leaf that requires a gradient, or the
+    /// recorded result of an op on one).
+    public var requiresGrad: Bool { node != nil }
+
+    /// This value as a leaf that requires a gradient (like `requires_grad_()` in PyTorch).
+    public func requiringGrad() -> Tensor {
+        Tensor(shape: shape, storage: storage, node: AutogradNode(leafCount: count))
+    }
+
+    /// This value without autograd history (shares the storage until one side is mutated).
+    public func detached() -> Tensor { Tensor(shape: shape, storage: storage) }
+
+    /// The accumulated gradient of a leaf after `backward()`; nil before, after `zeroGrad()`, or
+    /// when no recorded op depended on it.
+    public var grad: Tensor? {
+        guard let node, node.isLeaf, let grad = node.grad else { return nil }
+        return Tensor.build(shape, count: count) { $0.update(from: grad, count: count) }
+    }
+
+    /// Clears the gradient of a leaf.
+    public func zeroGrad() { node?.freeGrad() }
+
+    /// Backpropagates from this scalar: adds d(self)/d(leaf) into the `grad` of every leaf it
+    /// depends on. Throws when the tensor has more than one element.
+    public func backward() throws {
+        guard count == 1 else {
+            throw AttentionError.shape("backward(): needs a scalar, got shape \(shape)")
+        }
+        guard let root = node else { return }
+        // Iterative depth-first post-order, so long unrolled RNN graphs cannot overflow the stack.
+        var order: [AutogradNode] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(AutogradNode, Int)] = [(root, 0)]
+        visited.insert(ObjectIdentifier(root))
+        while let (current, next) = stack.popLast() {
+            if next < current.inputs.count {
+                stack.append((current, next + 1))
+                let input = current.inputs[next]
+                if visited.insert(ObjectIdentifier(input)).inserted { stack.append((input, 0)) }
+            } else {
+                order.append(current)
+            }
+        }
+        root.receive { $0[0] = 1 }
+        for current in order.reversed() { current.runBackward() }
+    }
+
+    /// `result` with a node recording `backward` when the tape is on and any of `inputs`
+    /// requires a gradient; `result` unchanged otherwise.
+    static func record(_ result: Tensor, inputs: [Tensor],
+                       backward: @escaping (_ dout: UnsafePointer<Float>) -> Void) -> Tensor {
+        guard Autograd.isRecording else { return result }
+        let nodes = inputs.compactMap(\.node)
+        guard !nodes.isEmpty else { return result }
+        var recorded = result
+        recorded.node = AutogradNode(count: result.count, inputs: nodes, backward: backward)
+        return recorded
+    }
+}
