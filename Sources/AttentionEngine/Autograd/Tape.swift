@@ -69,6 +69,24 @@ final class AutogradNode {
         add(grad!)
     }
 
+    /// `receive` on `node`, or a scratch buffer that is discarded when `node` is nil: for kernels
+    /// that write several gradients at once when only some inputs require one.
+    static func receiving(_ node: AutogradNode?, count: Int, _ write: (UnsafeMutablePointer<Float>) -> Void) {
+        if let node { node.receive(write); return }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        defer { scratch.deallocate() }
+        write(scratch)
+    }
+
+    /// `accumulate` on `node`, or a zeroed scratch buffer that is discarded when `node` is nil.
+    static func accumulating(_ node: AutogradNode?, count: Int, _ add: (UnsafeMutablePointer<Float>) -> Void) {
+        if let node { node.accumulate(add); return }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        defer { scratch.deallocate() }
+        scratch.initialize(repeating: 0, count: count)
+        add(scratch)
+    }
+
     /// Forgets the gradient (the next backward starts from zero).
     func freeGrad() {
         grad?.deallocate()

@@ -80,7 +80,7 @@ public struct Tensor {
             throw AttentionError.shape("Tensor(shape:values:): \(values.count) values for shape \(shape)")
         }
         let storage = TensorStorage(uninitializedCount: count)
-        values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: count) }
+        if count > 0 { values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: count) } }
         self.init(shape: shape, storage: storage)
     }
 
