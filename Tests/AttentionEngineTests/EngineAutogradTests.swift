@@ -28,6 +28,23 @@ final class EngineAutogradTests: XCTestCase {
         XCTAssertFalse(try (Tensor([1, 2]) * Tensor([3, 4])).requiresGrad)
     }
 
+    /// Under no-grad only the output is allocated; with the tape on, backward allocates the leaf
+    /// gradient and frees every intermediate one.
+    func testNoGradAllocatesNoGradientBuffers() throws {
+        let x = randomTensor([1000], seed: 1).requiringGrad()
+        let bytes = 1000 * MemoryLayout<Float>.stride
+        let before = MemoryStatistics.currentBytes
+        var y: Tensor? = try Autograd.withNoGrad { try x * x + x }
+        XCTAssertEqual(MemoryStatistics.currentBytes - before, bytes)
+        y = nil
+        XCTAssertEqual(MemoryStatistics.currentBytes, before)
+        try (x * x + x).sum().backward()
+        XCTAssertEqual(MemoryStatistics.currentBytes - before, bytes)  // x.grad only
+        x.zeroGrad()
+        XCTAssertEqual(MemoryStatistics.currentBytes, before)
+        _ = y
+    }
+
     func testBackwardNeedsAScalar() {
         assertThrowsAttentionError(["scalar", "[2]"]) {
             try (Tensor([1, 2]).requiringGrad() * 2).backward()

@@ -47,12 +47,12 @@ final class AutogradNode {
     /// written straight into the gradient buffer, later ones go through a scratch buffer and add.
     func receive(_ write: (UnsafeMutablePointer<Float>) -> Void) {
         if let grad {
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-            defer { scratch.deallocate() }
-            write(scratch)
-            vectorAdd(out: grad, a: grad, b: scratch, count: count)
+            AutogradNode.withScratch(count: count) { scratch in
+                write(scratch)
+                vectorAdd(out: grad, a: grad, b: scratch, count: count)
+            }
         } else {
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            let buffer = allocateGrad()
             write(buffer)
             grad = buffer
         }
@@ -62,7 +62,7 @@ final class AutogradNode {
     /// buffer on the first contribution.
     func accumulate(_ add: (UnsafeMutablePointer<Float>) -> Void) {
         if grad == nil {
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            let buffer = allocateGrad()
             buffer.initialize(repeating: 0, count: count)
             grad = buffer
         }
@@ -73,24 +73,39 @@ final class AutogradNode {
     /// that write several gradients at once when only some inputs require one.
     static func receiving(_ node: AutogradNode?, count: Int, _ write: (UnsafeMutablePointer<Float>) -> Void) {
         if let node { node.receive(write); return }
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-        defer { scratch.deallocate() }
-        write(scratch)
+        withScratch(count: count, write)
     }
 
     /// `accumulate` on `node`, or a zeroed scratch buffer that is discarded when `node` is nil.
     static func accumulating(_ node: AutogradNode?, count: Int, _ add: (UnsafeMutablePointer<Float>) -> Void) {
         if let node { node.accumulate(add); return }
+        withScratch(count: count) { scratch in
+            scratch.initialize(repeating: 0, count: count)
+            add(scratch)
+        }
+    }
+
+    /// A temporary buffer of `count` floats for `body`, counted in `MemoryStatistics`.
+    private static func withScratch(count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+        let bytes = count * MemoryLayout<Float>.stride
+        MemoryStatistics.allocated(bytes)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-        defer { scratch.deallocate() }
-        scratch.initialize(repeating: 0, count: count)
-        add(scratch)
+        body(scratch)
+        scratch.deallocate()
+        MemoryStatistics.freed(bytes)
     }
 
     /// Forgets the gradient (the next backward starts from zero).
     func freeGrad() {
-        grad?.deallocate()
-        grad = nil
+        guard let grad else { return }
+        grad.deallocate()
+        MemoryStatistics.freed(count * MemoryLayout<Float>.stride)
+        self.grad = nil
+    }
+
+    private func allocateGrad() -> UnsafeMutablePointer<Float> {
+        MemoryStatistics.allocated(count * MemoryLayout<Float>.stride)
+        return .allocate(capacity: max(count, 1))
     }
 
     /// Runs the op's backward if a gradient arrived, then frees what the graph held.

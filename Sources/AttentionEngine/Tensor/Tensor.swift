@@ -138,16 +138,21 @@ public struct Tensor {
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
     }
 
-    /// Element at a row-major flat index.
+    /// Element at a row-major flat index. An index outside 0..<count is a programming error and
+    /// stops the program (checked even in -Ounchecked builds, like an Array index).
     public subscript(flat index: Int) -> Float {
         get {
-            precondition(index >= 0 && index < count, "Tensor: flat index \(index) out of 0..<\(count)")
+            checkIndex(index)
             return storage.pointer[index]
         }
         set {
-            precondition(index >= 0 && index < count, "Tensor: flat index \(index) out of 0..<\(count)")
+            checkIndex(index)
             withUnsafeMutableBufferPointer { $0[index] = newValue }
         }
+    }
+
+    private func checkIndex(_ index: Int) {
+        if index < 0 || index >= count { fatalError("Tensor: flat index \(index) out of 0..<\(count)") }
     }
 }
 

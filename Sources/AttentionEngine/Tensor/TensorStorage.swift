@@ -14,6 +14,7 @@ final class TensorStorage {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride,
                                                    alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        MemoryStatistics.allocated(count * MemoryLayout<Float>.stride)
     }
 
     /// Storage of `count` copies of `value`.
@@ -31,5 +32,8 @@ final class TensorStorage {
         return copy
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit {
+        UnsafeMutableRawPointer(pointer).deallocate()
+        MemoryStatistics.freed(count * MemoryLayout<Float>.stride)
+    }
 }
