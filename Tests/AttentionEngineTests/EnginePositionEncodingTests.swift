@@ -19,12 +19,19 @@ final class EnginePositionEncodingTests: XCTestCase {
         assertThrowsAttentionError(["SinusoidalPositionEncoding", "[2, 9, 6]"]) {
             _ = try encoding(Tensor.zeros([2, 9, 6]))
         }
+        assertThrowsAttentionError(["SinusoidalPositionEncoding", "-1"]) {
+            _ = try SinusoidalPositionEncoding(maxLength: -1, channels: 4)
+        }
+        try checkGradients(inputs: [x]) { try encoding($0[0]) }
     }
 
     func testLearnedPositionEncodingGradient() throws {
         var rng = Random(seed: 3)
         let encoding = try LearnedPositionEncoding(maxLength: 7, channels: 5, rng: &rng)
         XCTAssertEqual(encoding.namedParameters.map(\.name), ["weight"])
+        assertThrowsAttentionError(["LearnedPositionEncoding", "-3"]) {
+            _ = try LearnedPositionEncoding(maxLength: 4, channels: -3, rng: &rng)
+        }
         try checkGradients(inputs: [randomTensor([2, 4, 5], seed: 2)], parameters: encoding.parameters) {
             try encoding($0[0])
         }

@@ -28,6 +28,9 @@ public final class SinusoidalPositionEncoding: Module {
     private let table: Tensor  // (maxLength, C)
 
     public init(maxLength: Int, channels: Int) throws {
+        guard maxLength >= 0, channels >= 0 else {
+            throw AttentionError.shape("SinusoidalPositionEncoding(maxLength: \(maxLength), channels: \(channels)): negative size")
+        }
         self.maxLength = maxLength
         self.channels = channels
         table = try sinusoidalPositionTable(length: maxLength, channels: channels)
@@ -50,6 +53,9 @@ public final class LearnedPositionEncoding: Module {
     public var localParameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
 
     public init(maxLength: Int, channels: Int, rng: inout Random) throws {
+        guard maxLength >= 0, channels >= 0 else {
+            throw AttentionError.shape("LearnedPositionEncoding(maxLength: \(maxLength), channels: \(channels)): negative size")
+        }
         weight = Parameter(try Tensor.normal([maxLength, channels], std: 0.02, using: &rng))
     }
 

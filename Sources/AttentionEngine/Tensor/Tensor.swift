@@ -7,10 +7,10 @@
 ///
 /// ```swift
 /// var rng = Random(seed: 42)
-/// let w = Tensor.normal([3, 2], std: 0.1, using: &rng).requiringGrad()
+/// let w = try Tensor.normal([3, 2], std: 0.1, using: &rng).requiringGrad()
 /// let x = try Tensor([[1, 2], [3, 4], [5, 6]])
 /// let loss = try (w * x).sum()
-/// loss.backward()
+/// try loss.backward()
 /// print(w.grad!.scalars)   // == x.scalars
 /// ```
 public struct Tensor {
