@@ -157,8 +157,8 @@ final class SafeTensorsRoundTripTests: XCTestCase {
     }
 
     func testHalfPrecisionTensorsAreWidenedInPlaceCorrectly() throws {
-        // Odd lengths and lengths around the in-place widening's halfway point.
-        for count in [0, 1, 2, 3, 17, 64, 65, 255] {
+        // Lengths below, at and around the 16-lane vector blocks (the remainder is scalar).
+        for count in [0, 1, 2, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255] {
             var random = TestRandom(seed: UInt64(count))
             let halves = (0..<count).map { _ in UInt16(truncatingIfNeeded: random.next()) }
             let data = halves.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
@@ -168,6 +168,23 @@ final class SafeTensorsRoundTripTests: XCTestCase {
                 XCTAssertEqual(tensor.dtype.rawValue, dtype)
                 assertBitwiseEqual(tensor.data, halves.map(convert), "\(dtype) × \(count)")
             }
+        }
+    }
+}
+
+extension SafeTensorsRoundTripTests {
+    func testVectorWideningMatchesTheScalarConversionForEveryPattern() {
+        // All 65536 patterns (every subnormal, infinity and NaN payload), in one buffer so the
+        // 16-lane blocks see them all; compared bit for bit with the scalar conversions.
+        let patterns = (0...UInt16.max).map { $0 }
+        for (format, convert) in [(HalfFloat.Format.float16, HalfFloat.float(fromFloat16:)),
+                                  (.bfloat16, HalfFloat.float(fromBFloat16:))] {
+            var buffer = [Float](repeating: 0, count: patterns.count)
+            buffer.withUnsafeMutableBytes { raw in
+                patterns.withUnsafeBytes { raw.copyMemory(from: $0) }
+                HalfFloat.widenInPlace(raw.baseAddress!, count: patterns.count, from: format)
+            }
+            assertBitwiseEqual(buffer, patterns.map(convert), "\(format)")
         }
     }
 }

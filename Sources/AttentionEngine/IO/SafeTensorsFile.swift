@@ -130,15 +130,11 @@ public struct SafeTensorsFile: Sendable {
                 case .f32:
                     try load(entry, raw)
                 case .f16, .bf16:
-                    // Load the 2-byte elements into the first half of the buffer, then widen in
-                    // place from the last element down: element i's float (bytes 4i..<4i+4)
-                    // never overwrites a not yet widened element j < i (bytes 2j..<2j+2).
+                    // Load the 2-byte elements into the first half of the buffer and widen them
+                    // in place.
                     try load(entry, UnsafeMutableRawBufferPointer(rebasing: raw[0..<2 * entry.elementCount]))
-                    let convert = entry.dtype == .f16 ? HalfFloat.float(fromFloat16:) : HalfFloat.float(fromBFloat16:)
-                    for i in (0..<entry.elementCount).reversed() {
-                        let bits = UInt16(littleEndian: raw.load(fromByteOffset: 2 * i, as: UInt16.self))
-                        buffer[i] = convert(bits)
-                    }
+                    HalfFloat.widenInPlace(raw.baseAddress!, count: entry.elementCount,
+                                           from: entry.dtype == .f16 ? .float16 : .bfloat16)
                 }
                 count = entry.elementCount
             }
