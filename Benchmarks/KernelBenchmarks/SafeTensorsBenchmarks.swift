@@ -54,9 +54,11 @@ private func checkpointBytes(_ tensors: [SafeTensor], dtype: Int) -> [UInt8] {
     var header = "{", data: [UInt8] = []
     for tensor in tensors {
         let begin = data.count
+        data.reserveCapacity(data.count + 2 * tensor.data.count)
         for value in tensor.data {
             let bits = dtype == 1 ? Float16(value).bitPattern : UInt16(value.bitPattern >> 16)
-            data += [UInt8(bits & 0xFF), UInt8(bits >> 8)]
+            data.append(UInt8(truncatingIfNeeded: bits))
+            data.append(UInt8(bits >> 8))
         }
         header += (header.count > 1 ? "," : "")
             + #""\#(tensor.name)":{"dtype":"\#(dtype == 1 ? "F16" : "BF16")","shape":[\#(tensor.shape.map(String.init).joined(separator: ","))],"data_offsets":[\#(begin),\#(data.count)]}"#

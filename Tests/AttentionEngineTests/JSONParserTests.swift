@@ -99,6 +99,10 @@ final class JSONParserTests: XCTestCase {
     func testRejectsDuplicateKeysAtTheirOffset() {
         assertRejected(#"{"a":1,"b":2,"a":3}"#, "byte 13: duplicate key \"a\"")
         assertRejected(#"{"x":{"a":1,"a":1}}"#, "duplicate key \"a\"")
+        // Keys compare as Swift strings: canonically equivalent spellings (precomposed é and
+        // e + combining acute) are the same key, so they cannot become two tensor names that a
+        // lookup by name could not tell apart.
+        assertRejected("{\"\u{E9}\":1,\"e\u{301}\":2}", "duplicate key")
         // The same key at different levels is fine.
         XCTAssertNoThrow(try parse(#"{"a":{"a":{"a":1}}}"#))
     }

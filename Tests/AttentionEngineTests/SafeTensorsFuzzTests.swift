@@ -15,25 +15,41 @@ final class SafeTensorsFuzzTests: XCTestCase {
         let halves = safetensorsFile(
             #"{"h":{"dtype":"F16","shape":[3],"data_offsets":[0,6]},"b":{"dtype":"BF16","shape":[2,1],"data_offsets":[6,10]}}"#,
             data: [0x00, 0x3C, 0x01, 0x00, 0x00, 0x7C, 0x80, 0x3F, 0xC1, 0x7F])
+        let directory = try makeTemporaryDirectory()
+        defer { removeTemporaryDirectory(directory) }
+        let path = directory + "/mutated.safetensors"
         var random = TestRandom(seed: 2024)
         var outcomes = (read: 0, rejected: 0)
         for iteration in 0..<40000 {
             var bytes = iteration % 2 == 0 ? f32 : halves
             for _ in 0..<(1 + random.int(3)) { mutate(&bytes, &random) }
-            do {
-                let file = try SafeTensorsFile.read(bytes: bytes)
+            let fromMemory = Result { try SafeTensorsFile.read(bytes: bytes) }
+            switch fromMemory {
+            case .success(let file):
                 // What was read is self-consistent.
                 for tensor in file.tensors {
                     XCTAssertEqual(tensor.data.count, tensor.shape.reduce(1, *))
                 }
                 outcomes.read += 1
-            } catch is AttentionError {
+            case .failure(let error):
+                XCTAssertTrue(error is AttentionError, "iteration \(iteration): unexpected error \(error)")
                 outcomes.rejected += 1
-            } catch {
-                XCTFail("iteration \(iteration): unexpected error \(error)")
+            }
+            // Every 40th file also goes through the file reader, which must agree.
+            if iteration % 40 == 0 {
+                writeFileBytes(path, bytes)
+                switch (fromMemory, Result { try SafeTensorsFile.read(path: path) }) {
+                case (.success(let a), .success(let b)):
+                    XCTAssertEqual(a.tensors, b.tensors)
+                    XCTAssertEqual(a.metadata, b.metadata)
+                case (.failure(let a as AttentionError), .failure(let b as AttentionError)):
+                    XCTAssertEqual("\(path): \(a.message)", b.message)
+                default:
+                    XCTFail("iteration \(iteration): the memory and file readers disagree")
+                }
             }
         }
-        // Both outcomes occur: the mutations reach past the first check.
+        // Both outcomes occur: the mutations reach past the first checks.
         XCTAssertGreaterThan(outcomes.read, 400)
         XCTAssertGreaterThan(outcomes.rejected, 20000)
     }

@@ -2,7 +2,8 @@
 ///
 /// Strict means: the input is well-formed UTF-8, the document is exactly one value surrounded by
 /// optional whitespace (no trailing garbage), strings hold no raw control characters and no lone
-/// UTF-16 surrogates in `\u` escapes, object keys are unique, and nesting is at most `maxDepth`
+/// UTF-16 surrogates in `\u` escapes, object keys are unique (compared as Swift strings, so two
+/// canonically equivalent spellings are duplicates), and nesting is at most `maxDepth`
 /// deep (a deep `[[[[…` must not exhaust the stack). Every error is `AttentionError(.format, …)`
 /// naming the byte offset in the input.
 extension JSONValue {
