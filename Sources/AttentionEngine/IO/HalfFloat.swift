@@ -38,8 +38,8 @@ public enum HalfFloat {
 
     /// Converts `count` 16-bit values stored in the first `2 * count` bytes at `buffer` into
     /// `count` FP32 values filling the first `4 * count` bytes, in place: the buffer is read as
-    /// 16-bit little-endian values and left holding floats. Bit-identical to the scalar
-    /// conversions above (NaN payloads included).
+    /// 16-bit little-endian values and left holding floats (it needs no particular alignment).
+    /// Bit-identical to the scalar conversions above (NaN payloads included).
     ///
     /// Works from the last element down, 16 at a time: the floats of elements i..<i+16 (bytes
     /// 4i..<4i+64) are stored after those elements were loaded, and never reach the
@@ -56,7 +56,7 @@ public enum HalfFloat {
         }
         while i > 0 {
             i -= 1
-            let bits = UInt16(littleEndian: buffer.load(fromByteOffset: 2 * i, as: UInt16.self))
+            let bits = UInt16(littleEndian: buffer.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
             let value = format == .float16 ? float(fromFloat16: bits) : float(fromBFloat16: bits)
             buffer.storeBytes(of: value, toByteOffset: 4 * i, as: Float.self)
         }

@@ -85,7 +85,7 @@ private struct JSONParser {
         }
     }
 
-    mutating func enter(_ depth: Int) throws {
+    func enter(_ depth: Int) throws {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
     }
 

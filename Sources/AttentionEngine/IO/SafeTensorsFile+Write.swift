@@ -1,7 +1,8 @@
 /// Writing safetensors files: F32 tensors sorted by name (byte order of their UTF-8), metadata
 /// keys sorted the same way, compact JSON padded with spaces to a multiple of 8 bytes so that
 /// the data buffer starts 8-byte aligned. The same tensors and metadata always give the same
-/// bytes — the layout the Python `safetensors` package writes for F32 tensors.
+/// bytes — the layout the Python `safetensors` package writes for F32 tensors (up to the order
+/// of the metadata keys, which it takes from a hash map).
 extension SafeTensorsFile {
     /// The bytes of a safetensors file holding `tensors` (stored as F32 whatever their `dtype`)
     /// and `metadata`. Throws `AttentionError` for duplicate or reserved names, negative
@@ -41,12 +42,12 @@ extension SafeTensorsFile {
         var json: [UInt8] = Array("{".utf8)
         if !metadata.isEmpty {
             json += Array(#""__metadata__":{"#.utf8)
-            let keys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (i, key) in keys.enumerated() {
+            let entries = metadata.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (i, entry) in entries.enumerated() {
                 if i > 0 { json.append(UInt8(ascii: ",")) }
-                appendJSONString(key, to: &json)
+                appendJSONString(entry.key, to: &json)
                 json.append(UInt8(ascii: ":"))
-                appendJSONString(metadata[key] ?? "", to: &json)
+                appendJSONString(entry.value, to: &json)
             }
             json += Array("}".utf8)
         }

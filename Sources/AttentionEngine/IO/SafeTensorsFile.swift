@@ -93,8 +93,9 @@ public struct SafeTensorsFile: Sendable {
             return try decode(header) { entry, destination in
                 try file.read(into: destination, at: dataStart + entry.begin)
             }
-        } catch let error as AttentionError {
-            throw AttentionError(error.kind, "\(path): \(error.message)")
+        } catch let error as AttentionError where error.kind == .format {
+            // I/O errors name the path already; format errors name the tensor or byte.
+            throw AttentionError(.format, "\(path): \(error.message)")
         }
     }
 
