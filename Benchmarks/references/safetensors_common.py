@@ -1,10 +1,16 @@
 """Shared setup of the safetensors_read / safetensors_write references: the same tensors as
 Benchmarks/KernelBenchmarks/SafeTensorsBenchmarks.swift, handled by the Python `safetensors`
 package (numpy or torch flavour)."""
+import importlib.util
 import os
 import tempfile
 
 import numpy as np
+
+
+def available():
+    """Whether the Python `safetensors` package is installed (CI may lack it)."""
+    return importlib.util.find_spec("safetensors") is not None
 
 
 def tensors(params, dtype=0):

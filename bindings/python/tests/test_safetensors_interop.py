@@ -7,9 +7,9 @@ still produces exactly these bytes. Skipped when the `safetensors` package is no
 import json
 import os
 
-import numpy as np
 import pytest
 
+np = pytest.importorskip("numpy")
 safetensors = pytest.importorskip("safetensors")
 from safetensors import safe_open  # noqa: E402
 from safetensors.numpy import load_file, save  # noqa: E402
