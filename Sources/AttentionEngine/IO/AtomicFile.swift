@@ -11,6 +11,8 @@ import Darwin
 /// one file system), which is fsynced, renamed over the target, and then the directory is
 /// fsynced so the rename itself is durable. If anything fails before the rename — including an
 /// error thrown by `body` — the temporary file is removed and the file at `path` is untouched.
+/// (A failing fsync of the directory after the rename is still reported as an error, although
+/// the new file is then in place.)
 /// A replaced file keeps the permissions of the file it replaces. `path` itself is replaced:
 /// when it is a symbolic link, the link becomes a regular file.
 ///
