@@ -37,6 +37,11 @@ let package = Package(
         .target(
             name: "AttentionEngine",
             dependencies: ["CAttentionShims"],
+            // The default data is compiled into the library, so every host has it without files.
+            resources: [
+                .embedInCode("Data/classical-chinese.txt"),
+                .embedInCode("Data/dialogue-pairs.tsv"),
+            ],
             swiftSettings: engineSwiftSettings
         ),
         .target(
