@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(
             name: "AttentionEngineTests",
             dependencies: ["AttentionEngine"],
+            exclude: ["Fixtures"],
             swiftSettings: [.unsafeFlags(["-target-cpu", targetCPU])]
         ),
     ],
