@@ -53,6 +53,7 @@ let package = Package(
             name: "AttentionCLI",
             dependencies: [
                 "AttentionEngine",
+                "KernelBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
