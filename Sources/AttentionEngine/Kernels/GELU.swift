@@ -1,0 +1,115 @@
+import Foundation
+
+// GELU activations, elementwise over `count` values: the tanh approximation (GPT-2, PyTorch's
+// approximate="tanh") and the exact form 0.5·x·(1 + erf(x/√2)). Backward passes overwrite dinp.
+
+/// √(2/π), the scale inside the tanh approximation.
+private let geluScale: Float = 0.7978845608028654
+/// The cubic coefficient of the tanh approximation.
+private let geluCubic: Float = 0.044715
+/// σ(2u) = 0.5·(1 + tanh(u)) = 1 / (1 + e^(−2u)) for the tanh argument
+/// u = √(2/π)·(x + 0.044715·x³); then gelu(x) = x·σ(2u) without cancellation.
+@inline(__always)
+private func geluTanhSigmoid(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    let u = x * SIMD16<Float>(repeating: geluScale)
+        * SIMD16<Float>(repeating: 1).addingProduct(x * x, SIMD16<Float>(repeating: geluCubic))
+    return 1 / (1 + vectorExp(-2 * u))
+}
+
+/// Tanh-approximated GELU: out (count) = 0.5·inp·(1 + tanh(√(2/π)·(inp + 0.044715·inp³))).
+/// `out` may alias `inp`. Error vs the exact formula evaluated in Double: ≤ 1e-6·|x| + 1e-37
+/// (a few ulp where the result is not tiny; tested over [-12, 12]).
+public func geluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+    forEachBlock16(count: count) { offset, n in
+        let x = loadPartial16(inp + offset, count: n, fill: 0)
+        let s = geluTanhSigmoid(x)
+        // s == 0 only far in the negative tail, where gelu is 0 (and −inf·0 would be NaN).
+        storePartial16((x * s).replacing(with: 0, where: s .== 0), out + offset, count: n)
+    }
+}
+
+/// Backward of `geluForward`: dinp = dout · gelu'(inp) with, for s = σ(2u),
+/// gelu'(x) = s + 2·x·s·(1 − s)·√(2/π)·(1 + 3·0.044715·x²). `dinp` may alias `dout`.
+public func geluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                         inp: UnsafePointer<Float>, count: Int) {
+    forEachBlock16(count: count) { offset, n in
+        let x = loadPartial16(inp + offset, count: n, fill: 0)
+        let s = geluTanhSigmoid(x)
+        let du = SIMD16<Float>(repeating: geluScale)
+            * SIMD16<Float>(repeating: 1).addingProduct(x * x, SIMD16<Float>(repeating: 3 * geluCubic))
+        let ds = s * (1 - s)
+        // Where σ saturates (ds == 0) the second term vanishes; skip it so that x·du = ±inf
+        // for huge |x| cannot turn 0·inf into NaN.
+        let derivative = s.addingProduct(2 * x * ds, du).replacing(with: s, where: ds .== 0)
+        storePartial16(loadPartial16(dout + offset, count: n, fill: 0) * derivative, dinp + offset, count: n)
+    }
+}
+
+/// Φ(x) = 0.5·erfc(−x/√2), the standard normal CDF, with small relative error on both sides.
+@inline(__always)
+private func normalCDF(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    0.5 * vectorErfc(x * SIMD16<Float>(repeating: -0.7071067811865476))
+}
+
+/// Exact GELU: out (count) = 0.5·inp·(1 + erf(inp/√2)) = inp·Φ(inp), with Φ from `vectorErfc`.
+/// `out` may alias `inp`. Relative error ≤ 3e-6 for x ≥ −5.6 (|result| ≥ 6e-8), growing to
+/// 1.5e-5 at x = −12 with the rounding of x² (see `vectorErfc`).
+public func geluErfForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+    forEachBlock16(count: count) { offset, n in
+        let x = loadPartial16(inp + offset, count: n, fill: 0)
+        let cdf = normalCDF(x)
+        storePartial16((x * cdf).replacing(with: 0, where: cdf .== 0), out + offset, count: n)
+    }
+}
+
+/// Backward of `geluErfForward`: dinp = dout · (Φ(x) + x·φ(x)) with φ(x) = e^(−x²/2)/√(2π).
+/// `dinp` may alias `dout`.
+public func geluErfBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                            inp: UnsafePointer<Float>, count: Int) {
+    forEachBlock16(count: count) { offset, n in
+        let x = loadPartial16(inp + offset, count: n, fill: 0)
+        let density = vectorExp(-0.5 * x * x) * SIMD16<Float>(repeating: 0.3989422804014327)
+        let cdf = normalCDF(x)
+        let derivative = cdf.addingProduct(x, density).replacing(with: cdf, where: density .== 0)
+        storePartial16(loadPartial16(dout + offset, count: n, fill: 0) * derivative, dinp + offset, count: n)
+    }
+}
+
+/// Reference for `geluForward`: the textbook formula in Double.
+public func geluForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+    for i in 0..<max(count, 0) {
+        let x = Double(inp[i])
+        out[i] = Float(0.5 * x * (1 + Foundation.tanh(Double(geluScale) * (x + Double(geluCubic) * x * x * x))))
+    }
+}
+
+/// Reference for `geluBackward`: the derivative of the textbook formula, in Double.
+public func geluBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                              inp: UnsafePointer<Float>, count: Int) {
+    let a = Double(geluScale), b = Double(geluCubic)
+    for i in 0..<max(count, 0) {
+        let x = Double(inp[i])
+        let th = Foundation.tanh(a * (x + b * x * x * x))
+        let derivative = 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * a * (1 + 3 * b * x * x)
+        dinp[i] = Float(Double(dout[i]) * derivative)
+    }
+}
+
+/// Reference for `geluErfForward`: 0.5·x·erfc(−x/√2) in Double.
+public func geluErfForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+    for i in 0..<max(count, 0) {
+        let x = Double(inp[i])
+        out[i] = Float(0.5 * x * Foundation.erfc(-x / 2.0.squareRoot()))
+    }
+}
+
+/// Reference for `geluErfBackward`: Φ(x) + x·φ(x) in Double.
+public func geluErfBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                 inp: UnsafePointer<Float>, count: Int) {
+    for i in 0..<max(count, 0) {
+        let x = Double(inp[i])
+        let derivative = 0.5 * Foundation.erfc(-x / 2.0.squareRoot())
+            + x * Foundation.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
+        dinp[i] = Float(Double(dout[i]) * derivative)
+    }
+}
