@@ -80,7 +80,7 @@ private func logSumExpParts(_ row: UnsafePointer<Float>, count V: Int) -> (max: 
         max0 = laneMax(max0, loadPartial16(row + j, count: V - j, fill: -.infinity))
         j += 16
     }
-    let rowMax = horizontalMax(laneMax(max0, max1))
+    let rowMax = maxOfLanes(laneMax(max0, max1))
     if rowMax == -.infinity { return (rowMax, 0) }
     let shift = SIMD16<Float>(repeating: rowMax)
     var sum0 = SIMD16<Float>(), sum1 = SIMD16<Float>()
@@ -94,7 +94,7 @@ private func logSumExpParts(_ row: UnsafePointer<Float>, count V: Int) -> (max: 
         sum0 += vectorExp(loadPartial16(row + j, count: V - j, fill: -.infinity) - shift)
         j += 16
     }
-    return (rowMax, horizontalSum(sum0 + sum1))
+    return (rowMax, sumOfLanes(sum0 + sum1))
 }
 
 /// Reference for `crossEntropyForward`: log-sum-exp in Double.

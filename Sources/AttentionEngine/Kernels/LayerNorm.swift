@@ -58,7 +58,7 @@ private func layernormStatistics(_ x: UnsafePointer<Float>, channels C: Int,
         sum0 += loadPartial16(x + c, count: C - c, fill: 0)
         c += 16
     }
-    let mean = horizontalSum(sum0 + sum1) / Float(C)
+    let mean = sumOfLanes(sum0 + sum1) / Float(C)
     let m = SIMD16<Float>(repeating: mean)
     var squares0 = SIMD16<Float>(), squares1 = SIMD16<Float>()
     c = 0
@@ -74,7 +74,7 @@ private func layernormStatistics(_ x: UnsafePointer<Float>, channels C: Int,
         squares0 = squares0.addingProduct(d, d)
         c += 16
     }
-    let variance = horizontalSum(squares0 + squares1) / Float(C)
+    let variance = sumOfLanes(squares0 + squares1) / Float(C)
     return (mean, 1 / (variance + eps).squareRoot())
 }
 
@@ -132,8 +132,8 @@ private func layernormBackwardRow(dinp: UnsafeMutablePointer<Float>, dout: Unsaf
         gnSum = gnSum.addingProduct(g, n)
         c += 16
     }
-    let gMean = SIMD16<Float>(repeating: horizontalSum(gSum) / Float(C))
-    let gnMean = SIMD16<Float>(repeating: horizontalSum(gnSum) / Float(C))
+    let gMean = SIMD16<Float>(repeating: sumOfLanes(gSum) / Float(C))
+    let gnMean = SIMD16<Float>(repeating: sumOfLanes(gnSum) / Float(C))
     c = 0
     while c < C {
         let count = C - c

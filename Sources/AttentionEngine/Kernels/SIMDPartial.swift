@@ -33,7 +33,7 @@ func storePartial16(_ value: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, co
 
 /// Largest lane, reduced in a fixed order (the standard library's `.max()` is scalar code).
 @inline(__always)
-func horizontalMax(_ v: SIMD16<Float>) -> Float {
+func maxOfLanes(_ v: SIMD16<Float>) -> Float {
     let a = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
     let b = a.lowHalf.replacing(with: a.highHalf, where: a.highHalf .> a.lowHalf)
     let c = b.lowHalf.replacing(with: b.highHalf, where: b.highHalf .> b.lowHalf)
@@ -48,7 +48,7 @@ func laneMax(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
 
 /// Sum of the lanes in a fixed pairwise order (the same for every call, whatever the thread).
 @inline(__always)
-func horizontalSum(_ v: SIMD16<Float>) -> Float {
+func sumOfLanes(_ v: SIMD16<Float>) -> Float {
     let a = v.lowHalf + v.highHalf
     let b = a.lowHalf + a.highHalf
     let c = b.lowHalf + b.highHalf

@@ -47,7 +47,7 @@ private func softmaxRow(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Flo
         max0 = laneMax(max0, loadPartial16(inp + j, count: n - j, fill: minusInfinity))
         j += 16
     }
-    let rowMax = horizontalMax(laneMax(laneMax(max0, max1), laneMax(max2, max3)))
+    let rowMax = maxOfLanes(laneMax(laneMax(max0, max1), laneMax(max2, max3)))
     if rowMax == minusInfinity {
         out.update(repeating: 0, count: cols)
         return
@@ -74,7 +74,7 @@ private func softmaxRow(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Flo
     }
 
     // Pass 3: normalize (the row is in L1 by now) and clear the masked part.
-    let inverse = SIMD16<Float>(repeating: 1 / horizontalSum(sum0 + sum1))
+    let inverse = SIMD16<Float>(repeating: 1 / sumOfLanes(sum0 + sum1))
     j = 0
     while j + 16 <= n {
         store16(load16(out + j) * inverse, out + j)
@@ -109,7 +109,7 @@ public func softmaxBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePoint
                                           loadPartial16(outRow + j, count: count, fill: 0))
                 j += 16
             }
-            let dot = SIMD16<Float>(repeating: horizontalSum(dot0 + dot1))
+            let dot = SIMD16<Float>(repeating: sumOfLanes(dot0 + dot1))
             j = 0
             while j < cols {
                 let count = cols - j

@@ -10,8 +10,12 @@
 ///   leaves Float's normal range (the rounding of z² grows with z); absolute error ≤ 4e-7.
 /// - `vectorErf`: absolute error ≤ 2e-7 and relative error ≤ 4e-7 everywhere.
 /// erfc(+inf) = 0, erfc(−inf) = 2, erf(±inf) = ±1; NaN gives NaN.
+///
+/// Written on the concrete SIMD16<Float>: in a generic body the lane comparisons compile to
+/// per-lane scalar loops (see VectorExpSIMD16.swift).
 @inlinable @inline(__always)
-public func vectorErfc<V: SIMD>(_ z: V) -> V where V.Scalar == Float {
+public func vectorErfc(_ z: SIMD16<Float>) -> SIMD16<Float> {
+    typealias V = SIMD16<Float>
     let a = z.replacing(with: -z, where: z .< 0)  // |z|
     let t = V(repeating: 1) / V(repeating: 1).addingProduct(a, V(repeating: 0.5))
     var p = V(repeating: -0.82215223).addingProduct(t, V(repeating: 0.17087277))
@@ -31,7 +35,8 @@ public func vectorErfc<V: SIMD>(_ z: V) -> V where V.Scalar == Float {
 /// Vectorized erf: the Taylor series for |z| < 0.5, 1 − erfc(|z|) (with the sign of z) beyond.
 /// See `vectorErfc` for the method and the error bound.
 @inlinable @inline(__always)
-public func vectorErf<V: SIMD>(_ z: V) -> V where V.Scalar == Float {
+public func vectorErf(_ z: SIMD16<Float>) -> SIMD16<Float> {
+    typealias V = SIMD16<Float>
     // erf(z) = 2/√π · (z − z³/3 + z⁵/10 − z⁷/42 + z⁹/216 − z¹¹/1320 + z¹³/9360); the next term
     // is below 1e-9 relative at |z| = 0.5.
     let z2 = z * z
