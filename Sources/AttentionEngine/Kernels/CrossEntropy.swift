@@ -56,7 +56,7 @@ public func crossEntropyBackward(dlogits: UnsafeMutablePointer<Float>, logits: U
             var j = 0
             while j < V {
                 let n = V - j
-                let e = vectorExp(loadPartial16(row + j, count: n, fill: -.infinity) - shift)
+                let e = vectorExpNonPositive(loadPartial16(row + j, count: n, fill: -.infinity) - shift)
                 storePartial16(e * factor, gradient + j, count: n)
                 j += 16
             }
@@ -86,12 +86,12 @@ private func logSumExpParts(_ row: UnsafePointer<Float>, count V: Int) -> (max: 
     var sum0 = SIMD16<Float>(), sum1 = SIMD16<Float>()
     j = 0
     while j + 32 <= V {
-        sum0 += vectorExp(load16(row + j) - shift)
-        sum1 += vectorExp(load16(row + j + 16) - shift)
+        sum0 += vectorExpNonPositive(load16(row + j) - shift)
+        sum1 += vectorExpNonPositive(load16(row + j + 16) - shift)
         j += 32
     }
     while j < V {
-        sum0 += vectorExp(loadPartial16(row + j, count: V - j, fill: -.infinity) - shift)
+        sum0 += vectorExpNonPositive(loadPartial16(row + j, count: V - j, fill: -.infinity) - shift)
         j += 16
     }
     return (rowMax, sumOfLanes(sum0 + sum1))

@@ -28,18 +28,33 @@ public func layernormForward(out: UnsafeMutablePointer<Float>, mean: UnsafeMutab
             let (rowMean, rowRstd) = layernormStatistics(x, channels: C, eps: eps)
             mean?[r] = rowMean
             rstd?[r] = rowRstd
-            let m = SIMD16<Float>(repeating: rowMean), s = SIMD16<Float>(repeating: rowRstd)
-            var c = 0
-            while c < C {
-                let count = C - c
-                let normalized = (loadPartial16(x + c, count: count, fill: 0) - m) * s
-                let w = weight.map { loadPartial16($0 + c, count: count, fill: 1) }
-                    ?? SIMD16<Float>(repeating: 1)
-                let b = bias.map { loadPartial16($0 + c, count: count, fill: 0) } ?? SIMD16<Float>()
-                storePartial16(b.addingProduct(normalized, w), y + c, count: count)
-                c += 16
-            }
+            layernormNormalizeRow(y, x, weight: weight, bias: bias, mean: rowMean, rstd: rowRstd,
+                                  channels: C)
         }
+    }
+}
+
+/// y = (x − mean)·rstd·weight + bias for one row. The common affine case gets its own loop, so
+/// the optional checks and partial loads stay out of the hot path.
+@inline(__always)
+private func layernormNormalizeRow(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                                   weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
+                                   mean: Float, rstd: Float, channels C: Int) {
+    let m = SIMD16<Float>(repeating: mean), s = SIMD16<Float>(repeating: rstd)
+    var c = 0
+    if let weight, let bias {
+        while c + 16 <= C {
+            store16(load16(bias + c).addingProduct((load16(x + c) - m) * s, load16(weight + c)), y + c)
+            c += 16
+        }
+    }
+    while c < C {
+        let count = C - c
+        let normalized = (loadPartial16(x + c, count: count, fill: 0) - m) * s
+        let w = weight.map { loadPartial16($0 + c, count: count, fill: 1) } ?? SIMD16<Float>(repeating: 1)
+        let b = bias.map { loadPartial16($0 + c, count: count, fill: 0) } ?? SIMD16<Float>()
+        storePartial16(b.addingProduct(normalized, w), y + c, count: count)
+        c += 16
     }
 }
 

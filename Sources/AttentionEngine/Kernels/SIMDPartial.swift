@@ -65,7 +65,13 @@ func forEachBlock16(count: Int, grain: Int = 32_768,
     Parallel.forEachChunk(blocks, grain: max(1, grain / 16)) { range in
         for block in range {
             let offset = block * 16
-            body(offset, min(16, count - offset))
+            // Two call sites so that the inlined body sees the constant 16 for full blocks and
+            // its partial loads and stores fold into plain vector ones.
+            if offset + 16 <= count {
+                body(offset, 16)
+            } else {
+                body(offset, count - offset)
+            }
         }
     }
 }

@@ -58,8 +58,8 @@ private func softmaxRow(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Flo
     var sum0 = SIMD16<Float>(), sum1 = SIMD16<Float>()
     j = 0
     while j + 32 <= n {
-        let e0 = vectorExp(load16(inp + j) - shift)
-        let e1 = vectorExp(load16(inp + j + 16) - shift)
+        let e0 = vectorExpNonPositive(load16(inp + j) - shift)
+        let e1 = vectorExpNonPositive(load16(inp + j + 16) - shift)
         store16(e0, out + j)
         store16(e1, out + j + 16)
         sum0 += e0
@@ -67,7 +67,7 @@ private func softmaxRow(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Flo
         j += 32
     }
     while j < n {
-        let e = vectorExp(loadPartial16(inp + j, count: n - j, fill: minusInfinity) - shift)
+        let e = vectorExpNonPositive(loadPartial16(inp + j, count: n - j, fill: minusInfinity) - shift)
         storePartial16(e, out + j, count: n - j)
         sum0 += e
         j += 16
@@ -111,12 +111,15 @@ public func softmaxBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePoint
             }
             let dot = SIMD16<Float>(repeating: sumOfLanes(dot0 + dot1))
             j = 0
-            while j < cols {
+            while j + 16 <= cols {
+                store16(load16(outRow + j) * (load16(doutRow + j) - dot), dinpRow + j)
+                j += 16
+            }
+            if j < cols {
                 let count = cols - j
                 let o = loadPartial16(outRow + j, count: count, fill: 0)
                 let d = loadPartial16(doutRow + j, count: count, fill: 0)
                 storePartial16(o * (d - dot), dinpRow + j, count: count)
-                j += 16
             }
         }
     }

@@ -7,7 +7,7 @@
 /// them). On the concrete type the builtin vector compares are chosen. Being more specific,
 /// this overload is picked for every SIMD16<Float> call of `vectorExp`. The generic version
 /// could become a wrapper over concrete overloads like this one.
-@inlinable @inline(__always)
+@_transparent
 public func vectorExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     typealias V = SIMD16<Float>
     let log2e: Float = 1.44269504088896341
@@ -41,4 +41,30 @@ public func vectorExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     result = result.replacing(with: .infinity, where: x .> upper)
     result = result.replacing(with: x, where: x .!= x)
     return result
+}
+
+/// e^x for x <= 0 (or NaN), as in softmax after subtracting the row maximum: bitwise equal to
+/// `vectorExp` there, without the work that only large positive inputs need (upper clamp,
+/// the 2^128 binade, +inf); about 20 % fewer instructions. Below -87.34 (and for -inf) the
+/// result is 0; NaN stays NaN. Positive inputs give wrong results.
+@_transparent
+func vectorExpNonPositive(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    typealias V = SIMD16<Float>
+    let magic: Float = 12582912.0
+    let lower: Float = -87.3365479
+    let clamped = x.replacing(with: lower, where: x .< lower)
+    let t = V(repeating: magic).addingProduct(clamped, V(repeating: 1.44269504088896341))
+    let n = t - V(repeating: magic)
+    var r = clamped.addingProduct(n, V(repeating: -0.693359375))
+    r = r.addingProduct(n, V(repeating: 2.12194440e-4))
+    var p = V(repeating: 1.3981999507e-3).addingProduct(V(repeating: 1.9875691500e-4), r)
+    p = V(repeating: 8.3334519073e-3).addingProduct(p, r)
+    p = V(repeating: 4.1665795894e-2).addingProduct(p, r)
+    p = V(repeating: 1.6666665459e-1).addingProduct(p, r)
+    p = V(repeating: 5.0000001201e-1).addingProduct(p, r)
+    let er = (r + V(repeating: 1)).addingProduct(p, r * r)
+    // 2^n from the integer in t's low mantissa bits (t itself: n + magic == t exactly here).
+    let tBits = unsafeBitCast(t, to: SIMD16<Int32>.self)
+    let scale = unsafeBitCast((tBits &+ SIMD16<Int32>(repeating: 127 &- 0x4B40_0000)) &<< 23, to: V.self)
+    return (er * scale).replacing(with: 0, where: x .< lower)
 }
