@@ -24,7 +24,7 @@ public func reluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<
 
 /// tanh over SIMD lanes: Cephes `tanhf` — an odd polynomial x + x³·P(x²) for |x| < 0.625 and
 /// (1 − e)/(1 + e) with e = e^(−2|x|) beyond, so neither branch cancels. ±inf give ±1.
-@inline(__always)
+@_transparent
 private func vectorTanh(_ x: SIMD16<Float>) -> SIMD16<Float> {
     let a = x.replacing(with: -x, where: x .< 0)
     let e = vectorExp(-2 * a)

@@ -41,7 +41,7 @@ public func adamwUpdate(params: UnsafeMutablePointer<Float>, grads: UnsafePointe
 
 /// √x for x >= 0 (0 gives 0, +inf gives +inf): x · rsqrt(x), with rsqrt from the 0x5f3759df
 /// estimate and three Newton steps y ← y·(1.5 − 0.5·x·y²).
-@inline(__always)
+@_transparent
 private func squareRoot16(_ x: SIMD16<Float>) -> SIMD16<Float> {
     let bits = unsafeBitCast(x, to: SIMD16<Int32>.self)
     var y = unsafeBitCast(SIMD16<Int32>(repeating: 0x5f37_59df) &- (bits &>> 1), to: SIMD16<Float>.self)

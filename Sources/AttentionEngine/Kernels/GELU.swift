@@ -9,7 +9,7 @@ private let geluScale: Float = 0.7978845608028654
 private let geluCubic: Float = 0.044715
 /// σ(2u) = 0.5·(1 + tanh(u)) = 1 / (1 + e^(−2u)) for the tanh argument
 /// u = √(2/π)·(x + 0.044715·x³); then gelu(x) = x·σ(2u) without cancellation.
-@inline(__always)
+@_transparent
 private func geluTanhSigmoid(_ x: SIMD16<Float>) -> SIMD16<Float> {
     let u = x * SIMD16<Float>(repeating: geluScale)
         * SIMD16<Float>(repeating: 1).addingProduct(x * x, SIMD16<Float>(repeating: geluCubic))
@@ -48,7 +48,7 @@ public func geluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<
 }
 
 /// Φ(x) = 0.5·erfc(−x/√2), the standard normal CDF, with small relative error on both sides.
-@inline(__always)
+@_transparent
 private func normalCDF(_ x: SIMD16<Float>) -> SIMD16<Float> {
     0.5 * vectorErfc(x * SIMD16<Float>(repeating: -0.7071067811865476))
 }

@@ -7,6 +7,11 @@
 /// them). On the concrete type the builtin vector compares are chosen. Being more specific,
 /// this overload is picked for every SIMD16<Float> call of `vectorExp`. The generic version
 /// could become a wrapper over concrete overloads like this one.
+///
+/// `@_transparent` rather than `@inline(__always)`: the latter was not honoured inside large
+/// kernel bodies here (the helper stayed a call, passing SIMD16 in four xmm registers with
+/// spills and `vzeroupper`, which halved softmax throughput). The vector helpers of the
+/// elementwise kernels use it for the same reason.
 @_transparent
 public func vectorExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     typealias V = SIMD16<Float>
