@@ -7,6 +7,7 @@ import Foundation
 private let geluScale: Float = 0.7978845608028654
 /// The cubic coefficient of the tanh approximation.
 private let geluCubic: Float = 0.044715
+
 /// σ(2u) = 0.5·(1 + tanh(u)) for the tanh argument u = √(2/π)·(x + 0.044715·x³); then
 /// gelu(x) = x·σ(2u) without cancellation. With e = e^(−2|u|) ≤ 1, σ(2u) = 1/(1 + e) for
 /// u ≥ 0 and e/(1 + e) for u < 0: the exp argument is never positive (the cheaper exp).
@@ -73,7 +74,7 @@ public func geluErfBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePoint
                             inp: UnsafePointer<Float>, count: Int) {
     forEachBlock16(count: count) { offset, n in
         let x = loadPartial16(inp + offset, count: n, fill: 0)
-        let density = vectorExp(-0.5 * x * x) * SIMD16<Float>(repeating: 0.3989422804014327)
+        let density = vectorExpNonPositive(-0.5 * x * x) * SIMD16<Float>(repeating: 0.3989422804014327)
         let cdf = normalCDF(x)
         let derivative = cdf.addingProduct(x, density).replacing(with: cdf, where: density .== 0)
         storePartial16(loadPartial16(dout + offset, count: n, fill: 0) * derivative, dinp + offset, count: n)

@@ -1,7 +1,7 @@
 /// Loads and stores of SIMD16<Float> lanes from raw pointers, including partial vectors for row
 /// tails, so that the last `n % 16` elements of a row go through exactly the same vector
-/// arithmetic as the others (no separate scalar tail code to keep in sync); lane reductions in
-/// a fixed order; and the parallel loop of the elementwise kernels.
+/// arithmetic as the others (no separate scalar tail code to keep in sync), and lane
+/// reductions in a fixed order (the standard library's `.max()` and `.sum()` are scalar code).
 
 /// Loads 16 floats at `p` (unaligned).
 @inline(__always)
@@ -53,25 +53,4 @@ func sumOfLanes(_ v: SIMD16<Float>) -> Float {
     let b = a.lowHalf + a.highHalf
     let c = b.lowHalf + b.highHalf
     return c[0] + c[1]
-}
-
-/// Applies `body` to consecutive SIMD16 blocks of `0..<count` (the last one partial), in
-/// parallel. Every element goes through the same lane arithmetic wherever the chunk boundaries
-/// fall, so results are identical for any thread count.
-@inline(__always)
-func forEachBlock16(count: Int, grain: Int = 32_768,
-                    _ body: (_ offset: Int, _ count: Int) -> Void) {
-    let blocks = (count + 15) / 16
-    Parallel.forEachChunk(blocks, grain: max(1, grain / 16)) { range in
-        for block in range {
-            let offset = block * 16
-            // Two call sites so that the inlined body sees the constant 16 for full blocks and
-            // its partial loads and stores fold into plain vector ones.
-            if offset + 16 <= count {
-                body(offset, 16)
-            } else {
-                body(offset, count - offset)
-            }
-        }
-    }
 }
