@@ -135,14 +135,20 @@ private func layernormBackwardRow(dinp: UnsafeMutablePointer<Float>, dout: Unsaf
                                   inp: UnsafePointer<Float>, weight: UnsafePointer<Float>?,
                                   mean: Float, rstd: Float, channels C: Int) {
     let m = SIMD16<Float>(repeating: mean), s = SIMD16<Float>(repeating: rstd)
-    // Tail lanes load dout = 0, so they add nothing to either sum.
-    var gSum = SIMD16<Float>(), gnSum = SIMD16<Float>()
-    var c = 0
-    while c < C {
-        let count = C - c
+    /// n = (x − mean)·rstd and g = dout ⊙ weight for `count` (<= 16) channels at c. Full
+    /// blocks pass the constant 16, so their partial loads fold into vector loads; tail lanes
+    /// load dout = 0 and add nothing to the sums.
+    @inline(__always)
+    func lanes(_ c: Int, _ count: Int) -> (n: SIMD16<Float>, g: SIMD16<Float>) {
         let n = (loadPartial16(inp + c, count: count, fill: 0) - m) * s
         var g = loadPartial16(dout + c, count: count, fill: 0)
         if let weight { g *= loadPartial16(weight + c, count: count, fill: 0) }
+        return (n, g)
+    }
+    var gSum = SIMD16<Float>(), gnSum = SIMD16<Float>()
+    var c = 0
+    while c < C {
+        let (n, g) = c + 16 <= C ? lanes(c, 16) : lanes(c, C - c)
         gSum += g
         gnSum = gnSum.addingProduct(g, n)
         c += 16
@@ -150,13 +156,14 @@ private func layernormBackwardRow(dinp: UnsafeMutablePointer<Float>, dout: Unsaf
     let gMean = SIMD16<Float>(repeating: sumOfLanes(gSum) / Float(C))
     let gnMean = SIMD16<Float>(repeating: sumOfLanes(gnSum) / Float(C))
     c = 0
-    while c < C {
-        let count = C - c
-        let n = (loadPartial16(inp + c, count: count, fill: 0) - m) * s
-        var g = loadPartial16(dout + c, count: count, fill: 0)
-        if let weight { g *= loadPartial16(weight + c, count: count, fill: 0) }
-        storePartial16((g - gMean).addingProduct(n, -gnMean) * s, dinp + c, count: count)
+    while c + 16 <= C {
+        let (n, g) = lanes(c, 16)
+        store16((g - gMean).addingProduct(n, -gnMean) * s, dinp + c)
         c += 16
+    }
+    if c < C {
+        let (n, g) = lanes(c, C - c)
+        storePartial16((g - gMean).addingProduct(n, -gnMean) * s, dinp + c, count: C - c)
     }
 }
 
