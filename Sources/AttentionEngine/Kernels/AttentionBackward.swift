@@ -41,6 +41,9 @@ public func attentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutable
     }
 }
 
+/// Queries per block of the backward (P and dS of a block × key tile stay in L1/L2).
+let backwardQueryBlock = 64
+
 /// Per-thread buffers of the backward.
 struct BackwardScratch {
     let rowDelta: UnsafeMutablePointer<Float>     // (Tq) D_i = dO_i·O_i
@@ -57,8 +60,8 @@ struct BackwardScratch {
         packedKeys = .allocate(capacity: headSize * attentionKeyTile)
         packedValues = .allocate(capacity: headSize * attentionKeyTile)
         keyBias = .allocate(capacity: attentionKeyTile)
-        probabilities = .allocate(capacity: attentionQueryChunk * attentionKeyTile)
-        scoreGradients = .allocate(capacity: attentionQueryChunk * attentionKeyTile)
+        probabilities = .allocate(capacity: backwardQueryBlock * attentionKeyTile)
+        scoreGradients = .allocate(capacity: backwardQueryBlock * attentionKeyTile)
     }
 
     func deallocate() {
@@ -97,18 +100,16 @@ private func attentionBackwardHead(dq: UnsafeMutablePointer<Float>,
         packTransposedKeyTile(scratch.packedValues, v + j0 * HS, count: count, headSize: HS)
         // The first query that sees key j0.
         let firstQuery = shape.causal ? max(0, j0 - shape.keyOffset) : 0
-        for b0 in stride(from: firstQuery, to: Tq, by: attentionQueryChunk) {
-            let n = min(attentionQueryChunk, Tq - b0)
+        for b0 in stride(from: firstQuery, to: Tq, by: backwardQueryBlock) {
+            let n = min(backwardQueryBlock, Tq - b0)
             for r0 in stride(from: b0, to: b0 + n, by: 4) {
                 let rows = min(4, b0 + n - r0)
                 let pRows = p + (r0 - b0) * tile, dsRows = ds + (r0 - b0) * tile
-                pRows.initialize(repeating: 0, count: 4 * tile)
-                dsRows.initialize(repeating: 0, count: 4 * tile)
                 // S (4, 64) = Q·Kᵀ and dP (4, 64) = dO·Vᵀ
-                tileMultiplyAdd(rows: rows, width: tile, depth: HS, c: pRows, ldc: tile,
+                tileMultiplyAdd(rows: rows, width: tile, depth: HS, accumulate: false, c: pRows, ldc: tile,
                                 a: q + r0 * HS, aRowStride: HS, aDepthStride: 1,
                                 b: scratch.packedKeys, ldb: tile)
-                tileMultiplyAdd(rows: rows, width: tile, depth: HS, c: dsRows, ldc: tile,
+                tileMultiplyAdd(rows: rows, width: tile, depth: HS, accumulate: false, c: dsRows, ldc: tile,
                                 a: dout + r0 * HS, aRowStride: HS, aDepthStride: 1,
                                 b: scratch.packedValues, ldb: tile)
                 for r in 0..<rows {
@@ -154,7 +155,7 @@ private func scoreGradientRow(p: UnsafeMutablePointer<Float>, ds: UnsafeMutableP
         if c + 16 > visible {
             x = x.replacing(with: -.infinity, where: laneIndices + Float(c) .>= Float(visible))
         }
-        let probability = vectorExp(x + shiftVector)
+        let probability = attentionExp(x + shiftVector)
         storeVector(probability, p + c)
         storeVector(probability * (loadVector(ds + c) - deltaVector) * scaleVector, ds + c)
     }

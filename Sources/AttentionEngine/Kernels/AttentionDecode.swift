@@ -99,7 +99,7 @@ private func decodeSegmentPartial(max rowMax: inout Float, sum rowSum: inout Flo
     var sumVector = SIMD16<Float>()
     var j = 0
     while j + 16 <= count {
-        let p = vectorExp(loadVector(scores + j) + shift)
+        let p = attentionExp(loadVector(scores + j) + shift)
         storeVector(p, scores + j)
         sumVector += p
         j += 16

@@ -6,15 +6,16 @@ import Foundation
 // q, out (B,NH,Tq,HS); k, v (B,NH,Tk,HS); lse (B,NH,Tq); probs (B,NH,Tq,Tk);
 // keyPaddingMask (B,Tk).
 //
-// Work item: 64 queries of one head. For each tile of 64 keys it packs Kᵀ once, then for each
+// Work item: 256 queries of one head. For each tile of 64 keys it packs Kᵀ once, then for each
 // block of 4 queries computes the scores S = Q·Kᵀ (4 × 64) on the SIMD micro-kernel, updates
 // the running max and sum of every row (online softmax, rescaling the accumulated output),
 // and adds P·V to the output accumulator (64 × HS). Extra memory is per work item, never a
 // (Tq × Tk) matrix. Tiles no query of the item may see (causal, or all keys padded) are
 // skipped; on the causal diagonal a block only computes the columns its last row sees.
 
-/// Queries per work item.
-let attentionQueryChunk = 64
+/// Queries per work item of the forward: packing a Kᵀ tile (scalar transposes) is shared by
+/// this many queries, which keeps it a few percent of the work.
+let forwardQueryChunk = 256
 
 /// Fused attention forward: out = softmax(scale · Q·Kᵀ + mask) · V.
 ///
@@ -45,10 +46,10 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutabl
         return
     }
     let (Tq, Tk, HS) = (shape.queryLength, shape.keyLength, shape.headSize)
-    let chunksPerHead = (Tq + attentionQueryChunk - 1) / attentionQueryChunk
+    let chunksPerHead = (Tq + forwardQueryChunk - 1) / forwardQueryChunk
     let items = shape.headCount * chunksPerHead
-    // One item is ~4·64·Tk·HS flops; run small problems on one thread.
-    let itemFlops = 4 * attentionQueryChunk * max(Tk, 1) * HS
+    // One item is ~4·256·Tk·HS flops; run small problems on one thread.
+    let itemFlops = 4 * forwardQueryChunk * max(Tk, 1) * HS
     let grain = max(1, 1 << 20 / itemFlops)
     Parallel.forEachChunk(items, grain: grain) { range in
         let scratch = ForwardScratch(headSize: HS)
@@ -59,8 +60,8 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutabl
             // ranges of items carry similar work; the order does not change any result.
             let position = item % chunksPerHead
             let chunk = position % 2 == 0 ? position / 2 : chunksPerHead - 1 - position / 2
-            let i0 = chunk * attentionQueryChunk
-            let i1 = min(Tq, i0 + attentionQueryChunk)
+            let i0 = chunk * forwardQueryChunk
+            let i1 = min(Tq, i0 + forwardQueryChunk)
             attentionForwardChunk(
                 out: out + head * Tq * HS, lse: lse.map { $0 + head * Tq },
                 probs: probs.map { $0 + head * Tq * Tk },
@@ -73,17 +74,17 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutabl
 
 /// Per-thread buffers of the tiled forward, all small and independent of Tk.
 struct ForwardScratch {
-    let output: UnsafeMutablePointer<Float>      // (64, HS) unnormalized output rows
-    let rowMax: UnsafeMutablePointer<Float>      // (64) running max of the scaled scores
-    let rowSum: UnsafeMutablePointer<Float>      // (64) running sum of exp(score - max)
+    let output: UnsafeMutablePointer<Float>      // (256, HS) unnormalized output rows
+    let rowMax: UnsafeMutablePointer<Float>      // (256) running max of the scaled scores
+    let rowSum: UnsafeMutablePointer<Float>      // (256) running sum of exp(score - max)
     let scores: UnsafeMutablePointer<Float>      // (4, 64) S, then P, of one query block
     let packedKeys: UnsafeMutablePointer<Float>  // (HS, 64) Kᵀ of one key tile
     let keyBias: UnsafeMutablePointer<Float>     // (64) 0 or -inf per key of the tile
 
     init(headSize: Int) {
-        output = .allocate(capacity: attentionQueryChunk * headSize)
-        rowMax = .allocate(capacity: attentionQueryChunk)
-        rowSum = .allocate(capacity: attentionQueryChunk)
+        output = .allocate(capacity: forwardQueryChunk * headSize)
+        rowMax = .allocate(capacity: forwardQueryChunk)
+        rowSum = .allocate(capacity: forwardQueryChunk)
         scores = .allocate(capacity: 4 * attentionKeyTile)
         packedKeys = .allocate(capacity: headSize * attentionKeyTile)
         keyBias = .allocate(capacity: attentionKeyTile)
@@ -124,8 +125,7 @@ private func attentionForwardChunk(out: UnsafeMutablePointer<Float>,
             if columns <= 0 { continue }
             let width = (columns + 15) / 16 * 16
             // S (4, width) = Q (4, HS) · Kᵀ (HS, width)
-            for r in 0..<4 { (scores + r * attentionKeyTile).initialize(repeating: 0, count: width) }
-            tileMultiplyAdd(rows: rows, width: width, depth: HS, c: scores, ldc: attentionKeyTile,
+            tileMultiplyAdd(rows: rows, width: width, depth: HS, accumulate: false, c: scores, ldc: attentionKeyTile,
                             a: q + r0 * HS, aRowStride: HS, aDepthStride: 1,
                             b: scratch.packedKeys, ldb: attentionKeyTile)
             for r in 0..<rows {
@@ -184,7 +184,7 @@ func onlineSoftmaxRow(_ scores: UnsafeMutablePointer<Float>, width: Int, visible
         storeVector(x, scores + c)
         maxVector = maxVector.replacing(with: x, where: x .> maxVector)
     }
-    let newMax = max(rowMax, maxVector.max())
+    let newMax = max(rowMax, horizontalMax(maxVector))
     if newMax == -.infinity {  // nothing visible so far: P = 0, no NaN from -inf - -inf
         scores.initialize(repeating: 0, count: width)
         return
@@ -192,7 +192,7 @@ func onlineSoftmaxRow(_ scores: UnsafeMutablePointer<Float>, width: Int, visible
     let shift = SIMD16<Float>(repeating: -newMax)
     var sumVector = SIMD16<Float>()
     for c in stride(from: 0, to: width, by: 16) {
-        let p = vectorExp(loadVector(scores + c) + shift)
+        let p = attentionExp(loadVector(scores + c) + shift)
         storeVector(p, scores + c)
         sumVector += p
     }
@@ -226,8 +226,7 @@ private func attentionProbabilitiesChunk(probs: UnsafeMutablePointer<Float>,
             let columns = min(count, shape.visibleKeyCount(query: r0 + rows - 1) - j0)
             if columns <= 0 { continue }
             let width = (columns + 15) / 16 * 16
-            for r in 0..<4 { (scores + r * attentionKeyTile).initialize(repeating: 0, count: width) }
-            tileMultiplyAdd(rows: rows, width: width, depth: HS, c: scores, ldc: attentionKeyTile,
+            tileMultiplyAdd(rows: rows, width: width, depth: HS, accumulate: false, c: scores, ldc: attentionKeyTile,
                             a: q + r0 * HS, aRowStride: HS, aDepthStride: 1,
                             b: scratch.packedKeys, ldb: attentionKeyTile)
             for r in 0..<rows {

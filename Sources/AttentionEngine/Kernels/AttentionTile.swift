@@ -22,14 +22,15 @@ func storeVector(_ value: SIMD16<Float>, _ pointer: UnsafeMutablePointer<Float>)
     UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD16<Float>.self)
 }
 
-/// C[r, 0..<width] += Σ_k A(r, k) · B[k, 0..<width] for r in 0..<rows (1...4), where
+/// C[r, 0..<width] (+)= Σ_k A(r, k) · B[k, 0..<width] for r in 0..<rows (1...4), where
 /// A(r, k) = a[r·aRowStride + k·aDepthStride], B's rows are `ldb` apart and C's rows `ldc`.
+/// With `accumulate` false, C is overwritten (not read).
 ///
 /// The sum over k runs in increasing k with one FMA per term, whatever the tile's position, so
 /// a C element's value depends only on its inputs. Rows beyond `rows` alias the last valid row:
 /// they compute and store the same bits again, which keeps the kernels free of row branches.
 @inline(__always)
-func tileMultiplyAdd(rows: Int, width: Int, depth: Int,
+func tileMultiplyAdd(rows: Int, width: Int, depth: Int, accumulate: Bool = true,
                      c: UnsafeMutablePointer<Float>, ldc: Int,
                      a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
                      b: UnsafePointer<Float>, ldb: Int) {
@@ -39,24 +40,24 @@ func tileMultiplyAdd(rows: Int, width: Int, depth: Int,
     let c0 = c, c1 = c + min(1, last) * ldc, c2 = c + min(2, last) * ldc, c3 = c + min(3, last) * ldc
     var column = 0
     while column + 64 <= width {
-        tile4x64(depth, c0 + column, c1 + column, c2 + column, c3 + column,
+        tile4x64(depth, accumulate, c0 + column, c1 + column, c2 + column, c3 + column,
                  a0, a1, a2, a3, aDepthStride, b + column, ldb)
         column += 64
     }
     if column + 32 <= width {
-        tile4x32(depth, c0 + column, c1 + column, c2 + column, c3 + column,
+        tile4x32(depth, accumulate, c0 + column, c1 + column, c2 + column, c3 + column,
                  a0, a1, a2, a3, aDepthStride, b + column, ldb)
         column += 32
     }
     if column + 16 <= width {
-        tile4x16(depth, c0 + column, c1 + column, c2 + column, c3 + column,
+        tile4x16(depth, accumulate, c0 + column, c1 + column, c2 + column, c3 + column,
                  a0, a1, a2, a3, aDepthStride, b + column, ldb)
         column += 16
     }
     // Columns past the last full vector (head sizes that are not a multiple of 16).
     while column < width {
         for r in 0..<rows {
-            var sum = c[r * ldc + column]
+            var sum = accumulate ? c[r * ldc + column] : 0
             for k in 0..<depth {
                 sum = sum.addingProduct(a[r * aRowStride + k * aDepthStride], b[k * ldb + column])
             }
@@ -66,17 +67,23 @@ func tileMultiplyAdd(rows: Int, width: Int, depth: Int,
     }
 }
 
+/// The accumulator's start: C's lanes, or zeros.
 @inline(__always)
-private func tile4x64(_ depth: Int,
+private func load(_ c: UnsafeMutablePointer<Float>, _ accumulate: Bool) -> SIMD16<Float> {
+    accumulate ? loadVector(c) : SIMD16<Float>()
+}
+
+@inline(__always)
+private func tile4x64(_ depth: Int, _ accumulate: Bool,
                       _ c0: UnsafeMutablePointer<Float>, _ c1: UnsafeMutablePointer<Float>,
                       _ c2: UnsafeMutablePointer<Float>, _ c3: UnsafeMutablePointer<Float>,
                       _ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>,
                       _ a2: UnsafePointer<Float>, _ a3: UnsafePointer<Float>, _ ads: Int,
                       _ b: UnsafePointer<Float>, _ ldb: Int) {
-    var s00 = loadVector(c0), s01 = loadVector(c0 + 16), s02 = loadVector(c0 + 32), s03 = loadVector(c0 + 48)
-    var s10 = loadVector(c1), s11 = loadVector(c1 + 16), s12 = loadVector(c1 + 32), s13 = loadVector(c1 + 48)
-    var s20 = loadVector(c2), s21 = loadVector(c2 + 16), s22 = loadVector(c2 + 32), s23 = loadVector(c2 + 48)
-    var s30 = loadVector(c3), s31 = loadVector(c3 + 16), s32 = loadVector(c3 + 32), s33 = loadVector(c3 + 48)
+    var s00 = load(c0, accumulate), s01 = load(c0 + 16, accumulate), s02 = load(c0 + 32, accumulate), s03 = load(c0 + 48, accumulate)
+    var s10 = load(c1, accumulate), s11 = load(c1 + 16, accumulate), s12 = load(c1 + 32, accumulate), s13 = load(c1 + 48, accumulate)
+    var s20 = load(c2, accumulate), s21 = load(c2 + 16, accumulate), s22 = load(c2 + 32, accumulate), s23 = load(c2 + 48, accumulate)
+    var s30 = load(c3, accumulate), s31 = load(c3 + 16, accumulate), s32 = load(c3 + 32, accumulate), s33 = load(c3 + 48, accumulate)
     var bRow = b
     var offset = 0
     for _ in 0..<depth {
@@ -104,16 +111,16 @@ private func tile4x64(_ depth: Int,
 }
 
 @inline(__always)
-private func tile4x32(_ depth: Int,
+private func tile4x32(_ depth: Int, _ accumulate: Bool,
                       _ c0: UnsafeMutablePointer<Float>, _ c1: UnsafeMutablePointer<Float>,
                       _ c2: UnsafeMutablePointer<Float>, _ c3: UnsafeMutablePointer<Float>,
                       _ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>,
                       _ a2: UnsafePointer<Float>, _ a3: UnsafePointer<Float>, _ ads: Int,
                       _ b: UnsafePointer<Float>, _ ldb: Int) {
-    var s00 = loadVector(c0), s01 = loadVector(c0 + 16)
-    var s10 = loadVector(c1), s11 = loadVector(c1 + 16)
-    var s20 = loadVector(c2), s21 = loadVector(c2 + 16)
-    var s30 = loadVector(c3), s31 = loadVector(c3 + 16)
+    var s00 = load(c0, accumulate), s01 = load(c0 + 16, accumulate)
+    var s10 = load(c1, accumulate), s11 = load(c1 + 16, accumulate)
+    var s20 = load(c2, accumulate), s21 = load(c2 + 16, accumulate)
+    var s30 = load(c3, accumulate), s31 = load(c3 + 16, accumulate)
     var bRow = b
     var offset = 0
     for _ in 0..<depth {
@@ -136,13 +143,14 @@ private func tile4x32(_ depth: Int,
 }
 
 @inline(__always)
-private func tile4x16(_ depth: Int,
+private func tile4x16(_ depth: Int, _ accumulate: Bool,
                       _ c0: UnsafeMutablePointer<Float>, _ c1: UnsafeMutablePointer<Float>,
                       _ c2: UnsafeMutablePointer<Float>, _ c3: UnsafeMutablePointer<Float>,
                       _ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>,
                       _ a2: UnsafePointer<Float>, _ a3: UnsafePointer<Float>, _ ads: Int,
                       _ b: UnsafePointer<Float>, _ ldb: Int) {
-    var s0 = loadVector(c0), s1 = loadVector(c1), s2 = loadVector(c2), s3 = loadVector(c3)
+    var s0 = load(c0, accumulate), s1 = load(c1, accumulate)
+    var s2 = load(c2, accumulate), s3 = load(c3, accumulate)
     var bRow = b
     var offset = 0
     for _ in 0..<depth {
@@ -184,8 +192,57 @@ func keyTileBias(_ bias: UnsafeMutablePointer<Float>, keyPaddingMask: UnsafePoin
     return anyVisible
 }
 
+/// The largest lane, by halving (the standard library's `.max()` is a scalar loop).
+@inline(__always)
+func horizontalMax(_ x: SIMD16<Float>) -> Float {
+    let x8 = x.lowHalf.replacing(with: x.highHalf, where: x.highHalf .> x.lowHalf)
+    let x4 = x8.lowHalf.replacing(with: x8.highHalf, where: x8.highHalf .> x8.lowHalf)
+    let x2 = x4.lowHalf.replacing(with: x4.highHalf, where: x4.highHalf .> x4.lowHalf)
+    return max(x2[0], x2[1])
+}
+
 /// Lane indices 0, 1, ..., 15 as floats, for comparing columns against the causal limit.
 @inline(__always)
 var laneIndices: SIMD16<Float> {
     SIMD16<Float>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+}
+
+/// `vectorExp` (same method, constants and results) written on the concrete SIMD16<Float>.
+///
+/// The generic `vectorExp<V: SIMD>` compiles its comparisons and `replacing(with:where:)` to
+/// per-lane scalar loops even when specialized for SIMD16 (the generic SIMD extension is chosen
+/// inside its body, not the concrete builtin overloads); it ran ~40× slower than this copy and
+/// dominated the attention forward. This copy can go once VectorExp.swift gains a concrete
+/// SIMD16 overload.
+@inline(__always)
+func attentionExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    typealias V = SIMD16<Float>
+    let log2e: Float = 1.44269504088896341
+    let magic: Float = 12582912.0
+    let ln2Hi: Float = 0.693359375
+    let ln2Lo: Float = -2.12194440e-4
+    let upper: Float = 88.7228394
+    let lower: Float = -87.3365479
+    let clamped = x.replacing(with: upper, where: x .> upper).replacing(with: lower, where: x .< lower)
+    let t = V(repeating: magic).addingProduct(clamped, V(repeating: log2e))
+    var n = t - V(repeating: magic)
+    var r = clamped.addingProduct(n, V(repeating: -ln2Hi))
+    r = r.addingProduct(n, V(repeating: -ln2Lo))
+    var p = V(repeating: 1.3981999507e-3).addingProduct(V(repeating: 1.9875691500e-4), r)
+    p = V(repeating: 8.3334519073e-3).addingProduct(p, r)
+    p = V(repeating: 4.1665795894e-2).addingProduct(p, r)
+    p = V(repeating: 1.6666665459e-1).addingProduct(p, r)
+    p = V(repeating: 5.0000001201e-1).addingProduct(p, r)
+    let r2 = r * r
+    var er = (r + V(repeating: 1)).addingProduct(p, r2)
+    let topBinade = n .> 127
+    n = n.replacing(with: n - 1, where: topBinade)
+    er = er.replacing(with: er + er, where: topBinade)
+    let tBits = unsafeBitCast(n + V(repeating: magic), to: SIMD16<Int32>.self)
+    let scale = unsafeBitCast((tBits &+ SIMD16<Int32>(repeating: 127 &- 0x4B40_0000)) &<< 23, to: V.self)
+    var result = er * scale
+    result = result.replacing(with: 0, where: x .< lower)
+    result = result.replacing(with: .infinity, where: x .> upper)
+    result = result.replacing(with: x, where: x .!= x)
+    return result
 }
