@@ -104,7 +104,7 @@ private func decodeSegmentPartial(max rowMax: inout Float, sum rowSum: inout Flo
         sumVector += p
         j += 16
     }
-    var sum = sumVector.sum()
+    var sum = horizontalSum(sumVector)
     while j < count {
         scores[j] = scalarExp(scores[j] - best)
         sum += scores[j]
@@ -159,7 +159,7 @@ func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Fl
         s0 = s0.addingProduct(loadVector(a + i), loadVector(b + i))
         i += 16
     }
-    var sum = ((s0 + s1) + (s2 + s3)).sum()
+    var sum = horizontalSum((s0 + s1) + (s2 + s3))
     while i < count {
         sum = sum.addingProduct(a[i], b[i])
         i += 1

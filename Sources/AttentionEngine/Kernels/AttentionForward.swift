@@ -197,7 +197,7 @@ func onlineSoftmaxRow(_ scores: UnsafeMutablePointer<Float>, width: Int, visible
         sumVector += p
     }
     let correction = scalarExp(rowMax - newMax)  // 0 when rowMax is -inf
-    rowSum = rowSum * correction + sumVector.sum()
+    rowSum = rowSum * correction + horizontalSum(sumVector)
     if correction != 1 {
         for d in 0..<headSize { output[d] *= correction }
     }

@@ -201,6 +201,15 @@ func horizontalMax(_ x: SIMD16<Float>) -> Float {
     return max(x2[0], x2[1])
 }
 
+/// The sum of the lanes, by halving (the standard library's `.sum()` is a scalar loop).
+@inline(__always)
+func horizontalSum(_ x: SIMD16<Float>) -> Float {
+    let x8 = x.lowHalf + x.highHalf
+    let x4 = x8.lowHalf + x8.highHalf
+    let x2 = x4.lowHalf + x4.highHalf
+    return x2[0] + x2[1]
+}
+
 /// Lane indices 0, 1, ..., 15 as floats, for comparing columns against the causal limit.
 @inline(__always)
 var laneIndices: SIMD16<Float> {
@@ -213,8 +222,9 @@ var laneIndices: SIMD16<Float> {
 /// per-lane scalar loops even when specialized for SIMD16 (the generic SIMD extension is chosen
 /// inside its body, not the concrete builtin overloads); it ran ~40× slower than this copy and
 /// dominated the attention forward. This copy can go once VectorExp.swift gains a concrete
-/// SIMD16 overload.
-@inline(__always)
+/// SIMD16 overload. `@_transparent` because the inliner ignored `@inline(__always)` here in
+/// the large tile loops and emitted a call per vector (spilling the lanes across the call).
+@_transparent
 func attentionExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     typealias V = SIMD16<Float>
     let log2e: Float = 1.44269504088896341
