@@ -6,12 +6,13 @@ import Foundation
 // q, out (B,NH,Tq,HS); k, v (B,NH,Tk,HS); lse (B,NH,Tq); probs (B,NH,Tq,Tk);
 // keyPaddingMask (B,Tk).
 //
-// Work item: 256 queries of one head. For each tile of 64 keys it packs Kᵀ once, then for each
-// block of 4 queries computes the scores S = Q·Kᵀ (4 × 64) on the SIMD micro-kernel, updates
-// the running max and sum of every row (online softmax, rescaling the accumulated output),
-// and adds P·V to the output accumulator (64 × HS). Extra memory is per work item, never a
-// (Tq × Tk) matrix. Tiles no query of the item may see (causal, or all keys padded) are
-// skipped; on the causal diagonal a block only computes the columns its last row sees.
+// Work item: 256 queries of one head, with Qᵀ packed once. For each tile of 64 keys and block
+// of 64 queries it computes the transposed scores Sᵀ = K·Qᵀ (64 × 64) on the SIMD micro-kernel,
+// updates the running max and sum of every query (online softmax, rescaling the accumulated
+// output), and adds P·V to the output accumulator (256 × HS). Extra memory is per work item,
+// never a (Tq × Tk) matrix. Tiles no query of the item may see (causal, or all keys padded)
+// are skipped; on the causal diagonal only the 4-key × 16-query pieces that some query sees
+// are computed.
 
 /// Queries per work item of the forward: packing a Kᵀ tile (scalar transposes) is shared by
 /// this many queries, which keeps it a few percent of the work.
@@ -74,30 +75,41 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutabl
 
 /// Per-thread buffers of the tiled forward, all small and independent of Tk.
 struct ForwardScratch {
-    let output: UnsafeMutablePointer<Float>      // (256, HS) unnormalized output rows
-    let rowMax: UnsafeMutablePointer<Float>      // (256) running max of the scaled scores
-    let rowSum: UnsafeMutablePointer<Float>      // (256) running sum of exp(score - max)
-    let scores: UnsafeMutablePointer<Float>      // (4, 64) S, then P, of one query block
-    let packedKeys: UnsafeMutablePointer<Float>  // (HS, 64) Kᵀ of one key tile
-    let keyBias: UnsafeMutablePointer<Float>     // (64) 0 or -inf per key of the tile
+    let packedQueries: UnsafeMutablePointer<Float> // (HS, 256) Qᵀ of the chunk, 0-padded
+    let output: UnsafeMutablePointer<Float>        // (256, HS) unnormalized output rows
+    let rowMax: UnsafeMutablePointer<Float>        // (256) running max of the scaled scores
+    let rowSum: UnsafeMutablePointer<Float>        // (256) running sum of exp(score - max)
+    let scores: UnsafeMutablePointer<Float>        // (64 keys, 64 queries) Sᵀ, then Pᵀ
+    let packedKeys: UnsafeMutablePointer<Float>    // (HS, 64) Kᵀ of one tile (probabilities)
+    let keyBias: UnsafeMutablePointer<Float>       // (64) 0 or -inf per key of the tile
 
     init(headSize: Int) {
+        packedQueries = .allocate(capacity: headSize * forwardQueryChunk)
         output = .allocate(capacity: forwardQueryChunk * headSize)
         rowMax = .allocate(capacity: forwardQueryChunk)
         rowSum = .allocate(capacity: forwardQueryChunk)
-        scores = .allocate(capacity: 4 * attentionKeyTile)
+        scores = .allocate(capacity: attentionKeyTile * forwardQueryBlock)
         packedKeys = .allocate(capacity: headSize * attentionKeyTile)
         keyBias = .allocate(capacity: attentionKeyTile)
     }
 
     func deallocate() {
-        for buffer in [output, rowMax, rowSum, scores, packedKeys, keyBias] { buffer.deallocate() }
+        for buffer in [packedQueries, output, rowMax, rowSum, scores, packedKeys, keyBias] {
+            buffer.deallocate()
+        }
     }
 }
 
+/// Queries per block: a score tile is 64 keys × 64 queries.
+let forwardQueryBlock = 64
+
 /// Forward of the queries `queries` of one head. Pointers are offset to the head:
 /// out, q (Tq,HS); k, v (Tk,HS); lse (Tq); probs (Tq,Tk); keyPaddingMask (Tk).
-@inline(__always)
+///
+/// Scores are computed transposed, Sᵀ (keys × queries) = K·Qᵀ, so that Qᵀ is packed once per
+/// chunk (K rows are read in place as the broadcast operand) and the softmax runs down the key
+/// axis with 16 queries per register: running max, sum and rescaling are lane-wise, with no
+/// horizontal reductions. Pᵀ then feeds O += P·V by reading it with swapped strides.
 private func attentionForwardChunk(out: UnsafeMutablePointer<Float>,
                                    lse: UnsafeMutablePointer<Float>?,
                                    probs: UnsafeMutablePointer<Float>?,
@@ -107,39 +119,60 @@ private func attentionForwardChunk(out: UnsafeMutablePointer<Float>,
                                    scratch: ForwardScratch) {
     let (Tk, HS) = (shape.keyLength, shape.headSize)
     let i0 = queries.lowerBound, n = queries.count
+    let chunk = forwardQueryChunk, block = forwardQueryBlock, tile = attentionKeyTile
     let output = scratch.output, scores = scratch.scores
     output.initialize(repeating: 0, count: n * HS)
-    scratch.rowMax.initialize(repeating: -.infinity, count: n)
-    scratch.rowSum.initialize(repeating: 0, count: n)
+    scratch.rowMax.initialize(repeating: -.infinity, count: chunk)
+    scratch.rowSum.initialize(repeating: 0, count: chunk)
+    // Qᵀ (HS, 256); query columns past n are 0 (their lanes are computed, never stored).
+    for d in 0..<HS {
+        let row = scratch.packedQueries + d * chunk
+        for i in 0..<n { row[i] = q[(i0 + i) * HS + d] }
+        for i in n..<chunk { row[i] = 0 }
+    }
 
     let keyEnd = shape.visibleKeyCount(query: queries.upperBound - 1)
-    for j0 in stride(from: 0, to: keyEnd, by: attentionKeyTile) {
-        let count = min(attentionKeyTile, Tk - j0)
+    for j0 in stride(from: 0, to: keyEnd, by: tile) {
+        let count = min(tile, Tk - j0)
         guard keyTileBias(scratch.keyBias, keyPaddingMask: keyPaddingMask.map { $0 + j0 },
                           count: count) else { continue }
-        packTransposedKeyTile(scratch.packedKeys, k + j0 * HS, count: count, headSize: HS)
-        for r0 in stride(from: i0, to: queries.upperBound, by: 4) {
-            let rows = min(4, queries.upperBound - r0)
-            // Columns the block's last (most-seeing) row may see in this tile.
-            let columns = min(count, shape.visibleKeyCount(query: r0 + rows - 1) - j0)
-            if columns <= 0 { continue }
-            let width = (columns + 15) / 16 * 16
-            // S (4, width) = Q (4, HS) · Kᵀ (HS, width)
-            tileMultiplyAdd(rows: rows, width: width, depth: HS, accumulate: false, c: scores, ldc: attentionKeyTile,
-                            a: q + r0 * HS, aRowStride: HS, aDepthStride: 1,
-                            b: scratch.packedKeys, ldb: attentionKeyTile)
-            for r in 0..<rows {
-                let row = r0 - i0 + r
-                onlineSoftmaxRow(scores + r * attentionKeyTile, width: width,
-                                 visible: shape.visibleKeyCount(query: r0 + r) - j0,
-                                 keyBias: scratch.keyBias, scale: shape.scale,
-                                 rowMax: &scratch.rowMax[row], rowSum: &scratch.rowSum[row],
-                                 output: output + row * HS, headSize: HS)
+        for b0 in stride(from: i0, to: queries.upperBound, by: block) {
+            let blockQueries = min(block, queries.upperBound - b0)
+            // Keys of the tile the block's last (most-seeing) query may see.
+            let keys = min(count, shape.visibleKeyCount(query: b0 + blockQueries - 1) - j0)
+            if keys <= 0 { continue }
+            let width = (blockQueries + 15) / 16 * 16
+            // Sᵀ (keys, width) = K (keys, HS) · Qᵀ (HS, width), 4 keys at a time; causal rows
+            // start at the first 16 queries that see their first key (the rest stays masked).
+            for jr in stride(from: 0, to: keys, by: 4) {
+                let firstQuery = shape.causal ? max(0, j0 + jr - shape.keyOffset - b0) : 0
+                let start = min(firstQuery / 16 * 16, width)
+                if start == width { continue }
+                tileMultiplyAdd(rows: min(4, keys - jr), width: width - start, depth: HS,
+                                accumulate: false, c: scores + jr * block + start, ldc: block,
+                                a: k + (j0 + jr) * HS, aRowStride: HS, aDepthStride: 1,
+                                b: scratch.packedQueries + (b0 - i0) + start, ldb: chunk)
             }
-            // O (4, HS) += P (4, columns) · V (columns, HS)
-            tileMultiplyAdd(rows: rows, width: HS, depth: columns, c: output + (r0 - i0) * HS,
-                            ldc: HS, a: scores, aRowStride: attentionKeyTile, aDepthStride: 1,
-                            b: v + j0 * HS, ldb: HS)
+            for g in stride(from: 0, to: width, by: 16) {
+                onlineSoftmaxColumns(scores + g, keys: keys, ldScores: block,
+                                     firstKey: j0, firstQuery: b0 + g,
+                                     keyBias: scratch.keyBias, shape: shape,
+                                     rowMax: scratch.rowMax + (b0 - i0 + g),
+                                     rowSum: scratch.rowSum + (b0 - i0 + g),
+                                     output: output + (b0 - i0 + g) * HS,
+                                     rows: min(16, blockQueries - g))
+            }
+            // O (4, HS) += P (4, depth) · V (depth, HS), P read from Pᵀ; depth = keys the
+            // last of the 4 queries sees.
+            for r in stride(from: 0, to: blockQueries, by: 4) {
+                let rows = min(4, blockQueries - r)
+                let depth = min(keys, shape.visibleKeyCount(query: b0 + r + rows - 1) - j0)
+                if depth <= 0 { continue }
+                tileMultiplyAdd(rows: rows, width: HS, depth: depth,
+                                c: output + (b0 - i0 + r) * HS, ldc: HS,
+                                a: scores + r, aRowStride: 1, aDepthStride: block,
+                                b: v + j0 * HS, ldb: HS)
+            }
         }
     }
 
@@ -163,45 +196,52 @@ private func attentionForwardChunk(out: UnsafeMutablePointer<Float>,
     }
 }
 
-/// One row of the online softmax over a score tile.
+/// The online softmax of 16 queries (one register of lanes) over a transposed score tile.
 ///
-/// `scores` (width) holds raw Q·Kᵀ dot products of one query against the tile's keys; it is
-/// overwritten with P = exp(scale·s + mask - max), 0 at masked columns (`keyBias` -inf, or
-/// column >= `visible`). `rowMax`/`rowSum` carry the running max and sum of the row, and the
-/// accumulated `output` row (headSize) is rescaled when the max grows.
+/// `scores` (keys rows, `ldScores` apart; 16 columns used) holds raw K·Qᵀ dot products of keys
+/// `firstKey...` against queries `firstQuery ..< firstQuery + 16`; it is overwritten with
+/// P = exp(scale·s + mask - max), 0 where masked (padded key: `keyBias` -inf; causal: key
+/// beyond the query's limit, whose score may be uninitialized). `rowMax`/`rowSum` (16) carry
+/// the running max and sum per query; the first `rows` rows of `output` (16, HS) are rescaled
+/// where the max grew.
 @inline(__always)
-func onlineSoftmaxRow(_ scores: UnsafeMutablePointer<Float>, width: Int, visible: Int,
-                      keyBias: UnsafePointer<Float>, scale: Float,
-                      rowMax: inout Float, rowSum: inout Float,
-                      output: UnsafeMutablePointer<Float>, headSize: Int) {
-    let scaleVector = SIMD16<Float>(repeating: scale)
-    var maxVector = SIMD16<Float>(repeating: -.infinity)
-    for c in stride(from: 0, to: width, by: 16) {
-        var x = loadVector(keyBias + c).addingProduct(loadVector(scores + c), scaleVector)
-        if c + 16 > visible {
-            x = x.replacing(with: -.infinity, where: laneIndices + Float(c) .>= Float(visible))
+private func onlineSoftmaxColumns(_ scores: UnsafeMutablePointer<Float>, keys: Int,
+                                  ldScores: Int, firstKey: Int, firstQuery: Int,
+                                  keyBias: UnsafePointer<Float>, shape: AttentionShape,
+                                  rowMax: UnsafeMutablePointer<Float>,
+                                  rowSum: UnsafeMutablePointer<Float>,
+                                  output: UnsafeMutablePointer<Float>, rows: Int) {
+    let scale = SIMD16<Float>(repeating: shape.scale)
+    // Key j (relative to firstKey) is causally visible to lane t when j <= limit[t].
+    let limit = laneIndices + Float(firstQuery + shape.keyOffset - firstKey)
+    let masksCausally = shape.causal && firstKey + keys - 1 > firstQuery + shape.keyOffset
+    let oldMax = loadVector(rowMax)
+    var newMax = oldMax
+    for j in 0..<keys {
+        let row = scores + j * ldScores
+        var x = SIMD16<Float>(repeating: keyBias[j]).addingProduct(loadVector(row), scale)
+        if masksCausally {
+            x = x.replacing(with: -.infinity, where: limit .< Float(j))
         }
-        storeVector(x, scores + c)
-        maxVector = maxVector.replacing(with: x, where: x .> maxVector)
+        storeVector(x, row)
+        newMax = newMax.replacing(with: x, where: x .> newMax)
     }
-    let newMax = max(rowMax, horizontalMax(maxVector))
-    if newMax == -.infinity {  // nothing visible so far: P = 0, no NaN from -inf - -inf
-        scores.initialize(repeating: 0, count: width)
-        return
+    // Lanes with nothing visible yet shift by 0: exp(-inf - 0) = 0 instead of NaN.
+    let shift = newMax.replacing(with: 0, where: newMax .== -.infinity)
+    var sum = SIMD16<Float>()
+    for j in 0..<keys {
+        let row = scores + j * ldScores
+        let p = attentionExp(loadVector(row) - shift)
+        storeVector(p, row)
+        sum += p
     }
-    let shift = SIMD16<Float>(repeating: -newMax)
-    var sumVector = SIMD16<Float>()
-    for c in stride(from: 0, to: width, by: 16) {
-        let p = attentionExp(loadVector(scores + c) + shift)
-        storeVector(p, scores + c)
-        sumVector += p
+    let correction = attentionExp(oldMax - shift)  // 0 where oldMax is -inf
+    storeVector(loadVector(rowSum) * correction + sum, rowSum)
+    storeVector(newMax, rowMax)
+    for t in 0..<rows where correction[t] != 1 {
+        let outRow = output + t * shape.headSize
+        for d in 0..<shape.headSize { outRow[d] *= correction[t] }
     }
-    let correction = scalarExp(rowMax - newMax)  // 0 when rowMax is -inf
-    rowSum = rowSum * correction + horizontalSum(sumVector)
-    if correction != 1 {
-        for d in 0..<headSize { output[d] *= correction }
-    }
-    rowMax = newMax
 }
 
 /// probs (Tq,Tk) rows `queries` of one head = exp(scale·Q·Kᵀ + mask - lse), with lse per row in
