@@ -266,18 +266,21 @@ private func attentionProbabilitiesChunk(probs: UnsafeMutablePointer<Float>,
             let columns = min(count, shape.visibleKeyCount(query: r0 + rows - 1) - j0)
             if columns <= 0 { continue }
             let width = (columns + 15) / 16 * 16
-            tileMultiplyAdd(rows: rows, width: width, depth: HS, accumulate: false, c: scores, ldc: attentionKeyTile,
-                            a: q + r0 * HS, aRowStride: HS, aDepthStride: 1,
-                            b: scratch.packedKeys, ldb: attentionKeyTile)
+            // S (4, width) = Q (4, HS) · Kᵀ (HS, width)
+            tileMultiplyAdd(rows: rows, width: width, depth: HS, accumulate: false, c: scores,
+                            ldc: attentionKeyTile, a: q + r0 * HS, aRowStride: HS,
+                            aDepthStride: 1, b: scratch.packedKeys, ldb: attentionKeyTile)
             for r in 0..<rows {
                 let lse = scratch.rowMax[r0 - i0 + r]
                 let visible = min(columns, shape.visibleKeyCount(query: r0 + r) - j0)
                 if lse == -.infinity || visible <= 0 { continue }
                 let row = scores + r * attentionKeyTile
-                let probsRow = probs + (r0 + r) * Tk + j0
-                for j in 0..<visible {
-                    probsRow[j] = scalarExp(scratch.keyBias[j] + row[j] * shape.scale - lse)
+                for c in stride(from: 0, to: width, by: 16) {
+                    let x = loadVector(scratch.keyBias + c)
+                        .addingProduct(loadVector(row + c), SIMD16(repeating: shape.scale))
+                    storeVector(attentionExp(x - SIMD16(repeating: lse)), row + c)
                 }
+                (probs + (r0 + r) * Tk + j0).update(from: row, count: visible)
             }
         }
     }

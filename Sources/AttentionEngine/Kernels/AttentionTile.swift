@@ -1,9 +1,10 @@
 // The register-tiled SIMD micro-kernel behind every attention tile product.
 //
 // One routine, C (rows × width) += A (rows × depth) · B (depth × width) with rows <= 4, covers
-// all six products of fused attention by choosing A's strides:
-//   forward   S = Q·Kᵀ (B = packed Kᵀ tile)       O += P·V
-//   backward  dP = dO·Vᵀ (B = packed Vᵀ tile)    dV += Pᵀ·dO   dK += dSᵀ·Q   dQ += dS·K
+// every product of fused attention by choosing A's strides:
+//   forward   Sᵀ = K·Qᵀ (B = packed Qᵀ chunk)    O += P·V (A = Pᵀ read with swapped strides)
+//   backward  S = Q·Kᵀ, dP = dO·Vᵀ (B = packed Kᵀ, Vᵀ tiles)
+//             dV += Pᵀ·dO   dK += dSᵀ·Q   dQ += dS·K
 // A's elements are broadcast one at a time, so A may be read along rows or columns
 // (Pᵀ is P read with aRowStride 1 and aDepthStride = P's row length). B and C are read as rows
 // of SIMD16 lanes: 4 rows × 64 columns keep 16 accumulators in registers (AVX-512 has 32),
@@ -190,15 +191,6 @@ func keyTileBias(_ bias: UnsafeMutablePointer<Float>, keyPaddingMask: UnsafePoin
         anyVisible = anyVisible || visible
     }
     return anyVisible
-}
-
-/// The largest lane, by halving (the standard library's `.max()` is a scalar loop).
-@inline(__always)
-func horizontalMax(_ x: SIMD16<Float>) -> Float {
-    let x8 = x.lowHalf.replacing(with: x.highHalf, where: x.highHalf .> x.lowHalf)
-    let x4 = x8.lowHalf.replacing(with: x8.highHalf, where: x8.highHalf .> x8.lowHalf)
-    let x2 = x4.lowHalf.replacing(with: x4.highHalf, where: x4.highHalf .> x4.lowHalf)
-    return max(x2[0], x2[1])
 }
 
 /// The sum of the lanes, by halving (the standard library's `.sum()` is a scalar loop).
