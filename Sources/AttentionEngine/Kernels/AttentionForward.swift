@@ -14,8 +14,8 @@ import Foundation
 // are skipped; on the causal diagonal only the 4-key × 16-query pieces that some query sees
 // are computed.
 
-/// Queries per work item of the forward: packing a Kᵀ tile (scalar transposes) is shared by
-/// this many queries, which keeps it a few percent of the work.
+/// Queries per work item of the forward: Qᵀ is packed (scalar transposes) once per item and
+/// reused against every key tile, which keeps packing a few percent of the work.
 let forwardQueryChunk = 256
 
 /// Fused attention forward: out = softmax(scale · Q·Kᵀ + mask) · V.
