@@ -27,7 +27,8 @@ func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer
     let partialStride = HS + 2
     let partials = UnsafeMutablePointer<Float>.allocate(capacity: items * partialStride)
     defer { partials.deallocate() }
-    let grain = max(1, 1 << 16 / (4 * decodeSegment * HS))
+    // A segment is ~4·keys·HS flops; a parallel region costs ~1 µs, so group small segments.
+    let grain = max(1, 1 << 16 / (4 * min(max(Tk, 1), decodeSegment) * HS))
     Parallel.forEachChunk(items, grain: grain) { range in
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: decodeSegment)
         defer { scores.deallocate() }
