@@ -153,14 +153,18 @@ private func attentionForwardChunk(out: UnsafeMutablePointer<Float>,
                                 a: k + (j0 + jr) * HS, aRowStride: HS, aDepthStride: 1,
                                 b: scratch.packedQueries + (b0 - i0) + start, ldb: chunk)
             }
+            // Softmax of 16 queries at a time, over the keys the group's last query sees (P of
+            // later keys is never read: the P·V depth below stops at the same place).
             for g in stride(from: 0, to: width, by: 16) {
-                onlineSoftmaxColumns(scores + g, keys: keys, ldScores: block,
+                let rows = min(16, blockQueries - g)
+                let groupKeys = min(keys, shape.visibleKeyCount(query: b0 + g + rows - 1) - j0)
+                if groupKeys <= 0 { continue }
+                onlineSoftmaxColumns(scores + g, keys: groupKeys, ldScores: block,
                                      firstKey: j0, firstQuery: b0 + g,
                                      keyBias: scratch.keyBias, shape: shape,
                                      rowMax: scratch.rowMax + (b0 - i0 + g),
                                      rowSum: scratch.rowSum + (b0 - i0 + g),
-                                     output: output + (b0 - i0 + g) * HS,
-                                     rows: min(16, blockQueries - g))
+                                     output: output + (b0 - i0 + g) * HS, rows: rows)
             }
             // O (4, HS) += P (4, depth) · V (depth, HS), P read from Pᵀ; depth = keys the
             // last of the 4 queries sees.
