@@ -53,6 +53,7 @@ let package = Package(
             name: "AttentionCLI",
             dependencies: [
                 "AttentionEngine",
+                "KernelBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -71,6 +72,7 @@ let package = Package(
         .testTarget(
             name: "AttentionEngineTests",
             dependencies: ["AttentionEngine"],
+            exclude: ["Fixtures"],
             swiftSettings: [.unsafeFlags(["-target-cpu", targetCPU])]
         ),
     ],

@@ -2,9 +2,14 @@ import AttentionEngine
 import Foundation
 import KernelBenchmarks
 
-// attn-bench: times the kernels and prints a table, or JSON with --json.
+// attn-bench: times the kernels and prints a table, or JSON with --json (what compare.py reads).
 //
-//   attn-bench [--json] [--quick] [--threads N] [--suite NAME]... [--filter TEXT]
+//   attn-bench [--json] [--quick] [--threads N] [--suite NAME]... [--filter TEXT] [--list]
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("attn-bench: \(message)\n".utf8))
+    exit(2)
+}
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 var json = false
@@ -17,9 +22,8 @@ while !arguments.isEmpty {
     case "--json": json = true
     case "--quick": quick = true
     case "--threads":
-        guard let value = arguments.first.flatMap(Int.init), value >= 1 else {
-            FileHandle.standardError.write(Data("attn-bench: --threads needs a positive number\n".utf8))
-            exit(2)
+        guard let value = arguments.first.flatMap(Int.init), (1...1024).contains(value) else {
+            fail("--threads needs a number from 1 to 1024")
         }
         arguments.removeFirst()
         Parallel.threadCount = value
@@ -29,22 +33,11 @@ while !arguments.isEmpty {
         print(benchmarkSuites.keys.sorted().joined(separator: "\n"))
         exit(0)
     default:
-        FileHandle.standardError.write(Data("""
-            usage: attn-bench [--json] [--quick] [--threads N] [--suite NAME]... [--filter TEXT] [--list]
-
-            """.utf8))
-        exit(2)
+        fail("usage: attn-bench [--json] [--quick] [--threads N] [--suite NAME]... [--filter TEXT] [--list]")
     }
 }
-for name in suites where benchmarkSuites[name] == nil {
-    FileHandle.standardError.write(Data("attn-bench: unknown suite '\(name)' (see --list)\n".utf8))
-    exit(2)
+do {
+    try runBenchmarks(suites: suites, filter: filter, quick: quick, json: json)
+} catch {
+    fail("\(error)")
 }
-var results: [BenchmarkResult] = []
-if !json { print(BenchmarkReport.header) }
-for benchmark in benchmarkCases(suites: suites, filter: filter, quick: quick) {
-    let result = measure(benchmark)
-    results.append(result)
-    if !json { print(BenchmarkReport.row(result)) }
-}
-if json { print(BenchmarkReport.json(results)) }

@@ -1,0 +1,32 @@
+import ArgumentParser
+import AttentionEngine
+import KernelBenchmarks
+
+/// `attn bench`: the kernel benchmark table (the same cases as `attn-bench`).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time the kernels (median of repeated runs) and print a table or JSON.",
+        discussion: "Compare with numpy and PyTorch side by side: python3 Benchmarks/compare.py")
+
+    @Flag(help: "Print JSON instead of a table.") var json = false
+    @Flag(help: "Small shapes only: a smoke run of a few seconds.") var quick = false
+    @Option(help: "Threads to use (default: OMP_NUM_THREADS or the number of cores).")
+    var threads: Int?
+    @Option(name: .customLong("suite"), help: "A suite to run (repeatable; default: all).")
+    var suites: [String] = []
+    @Option(help: "Only cases whose name contains this text.") var filter: String?
+
+    func validate() throws {
+        if let threads, !(1...1024).contains(threads) {
+            throw ValidationError("--threads must be from 1 to 1024")
+        }
+    }
+
+    func run() throws {
+        if let threads { Parallel.threadCount = threads }
+        try reportingErrors {
+            try runBenchmarks(suites: suites, filter: filter, quick: quick, json: json)
+        }
+    }
+}

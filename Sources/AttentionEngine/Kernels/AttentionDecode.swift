@@ -1,0 +1,169 @@
+import Foundation
+
+// Attention for a single query per head (Tq == 1): one generation step against a KV cache.
+//
+// B batch, NH heads, Tk cached keys, HS head size.
+// q, out (B,NH,1,HS); k, v (B,NH,Tk,HS); lse (B,NH,1); keyPaddingMask (B,Tk).
+//
+// A step reads all of K and V once, so it is memory-bound and there is little work per head:
+// the keys of every head are split into fixed segments of `decodeSegment` keys, the segments
+// of all heads run in parallel, each producing a partial (max, sum, unnormalized output), and
+// the partials of a head are merged in segment order. The segmentation depends only on Tk, so
+// the result is the same for any thread count, and even B·NH = 1 uses every thread.
+// With Tq == 1 the causal mask (aligned to the end) hides nothing.
+
+/// Keys per decode segment.
+let decodeSegment = 256
+
+/// Decode step: out (B,NH,1,HS) = softmax(scale · q·Kᵀ + mask) · V, lse (B,NH,1) optional.
+/// Called by `attentionForward` when Tq == 1; same contract.
+func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
+                     q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                     keyPaddingMask: UnsafePointer<UInt8>?, shape: AttentionShape) {
+    let (Tk, HS) = (shape.keyLength, shape.headSize)
+    let segments = max(1, (Tk + decodeSegment - 1) / decodeSegment)
+    let items = shape.headCount * segments
+    // Partial results per (head, segment): max, sum, and the unnormalized output (HS).
+    let partialStride = HS + 2
+    let partials = UnsafeMutablePointer<Float>.allocate(capacity: items * partialStride)
+    defer { partials.deallocate() }
+    // A segment is ~4·keys·HS flops; a parallel region costs ~1 µs, so group small segments.
+    let grain = max(1, 1 << 16 / (4 * min(max(Tk, 1), decodeSegment) * HS))
+    Parallel.forEachChunk(items, grain: grain) { range in
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: decodeSegment)
+        defer { scores.deallocate() }
+        for item in range {
+            let head = item / segments
+            let j0 = (item % segments) * decodeSegment
+            let partial = partials + item * partialStride
+            decodeSegmentPartial(
+                max: &partial[0], sum: &partial[1], output: partial + 2,
+                q: q + head * HS, k: k + (head * Tk + j0) * HS, v: v + (head * Tk + j0) * HS,
+                keyPaddingMask: keyPaddingMask.map { $0 + (head / shape.heads) * Tk + j0 },
+                count: min(decodeSegment, Tk - j0), headSize: HS, scale: shape.scale,
+                scores: scores)
+        }
+    }
+    // Merge the segments of each head in order: M = max m_s, L = Σ l_s·e^(m_s - M),
+    // out = Σ o_s·e^(m_s - M) / L, lse = M + log L.
+    for head in 0..<shape.headCount {
+        let first = partials + head * segments * partialStride
+        var headMax = -Float.infinity
+        for s in 0..<segments { headMax = max(headMax, first[s * partialStride]) }
+        let outRow = out + head * HS
+        outRow.initialize(repeating: 0, count: HS)
+        if headMax == -.infinity {
+            lse?[head] = -.infinity
+            continue
+        }
+        var sum: Float = 0
+        for s in 0..<segments {
+            let partial = first + s * partialStride
+            let weight = scalarExp(partial[0] - headMax)
+            sum = sum.addingProduct(partial[1], weight)
+            for d in 0..<HS { outRow[d] = outRow[d].addingProduct(partial[2 + d], weight) }
+        }
+        let inverse = 1 / sum
+        for d in 0..<HS { outRow[d] *= inverse }
+        lse?[head] = headMax + log(sum)
+    }
+}
+
+/// Softmax-weighted sum of `count` keys for one query: max = max of the scaled visible scores
+/// (-inf if none), sum = Σ exp(score - max), output (HS) = Σ exp(score - max)·v_j.
+/// q (HS); k, v (count, HS); keyPaddingMask (count) optional; scores (count) scratch.
+@inline(__always)
+private func decodeSegmentPartial(max rowMax: inout Float, sum rowSum: inout Float,
+                                  output: UnsafeMutablePointer<Float>,
+                                  q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                                  v: UnsafePointer<Float>, keyPaddingMask: UnsafePointer<UInt8>?,
+                                  count: Int, headSize HS: Int, scale: Float,
+                                  scores: UnsafeMutablePointer<Float>) {
+    // scores = scale · K·q, -inf for padded keys
+    var best = -Float.infinity
+    for j in 0..<count {
+        if let mask = keyPaddingMask, mask[j] != 0 {
+            scores[j] = -.infinity
+            continue
+        }
+        let s = dot(q, k + j * HS, count: HS) * scale
+        scores[j] = s
+        best = max(best, s)
+    }
+    rowMax = best
+    rowSum = 0
+    output.initialize(repeating: 0, count: HS)
+    if best == -.infinity { return }
+
+    // p = exp(scores - max) in place; sum in lanes, then across lanes
+    let shift = SIMD16<Float>(repeating: -best)
+    var sumVector = SIMD16<Float>()
+    var j = 0
+    while j + 16 <= count {
+        let p = attentionExp(loadVector(scores + j) + shift)
+        storeVector(p, scores + j)
+        sumVector += p
+        j += 16
+    }
+    var sum = horizontalSum(sumVector)
+    while j < count {
+        scores[j] = scalarExp(scores[j] - best)
+        sum += scores[j]
+        j += 1
+    }
+    rowSum = sum
+
+    // output (HS) = Σ_j p_j · v_j, 64 columns (4 registers) at a time, then 16, then scalars.
+    var column = 0
+    while column + 64 <= HS {
+        var o0 = SIMD16<Float>(), o1 = SIMD16<Float>(), o2 = SIMD16<Float>(), o3 = SIMD16<Float>()
+        for j in 0..<count {
+            let p = SIMD16<Float>(repeating: scores[j])
+            let row = v + j * HS + column
+            o0 = o0.addingProduct(p, loadVector(row)); o1 = o1.addingProduct(p, loadVector(row + 16))
+            o2 = o2.addingProduct(p, loadVector(row + 32)); o3 = o3.addingProduct(p, loadVector(row + 48))
+        }
+        storeVector(o0, output + column); storeVector(o1, output + column + 16)
+        storeVector(o2, output + column + 32); storeVector(o3, output + column + 48)
+        column += 64
+    }
+    while column + 16 <= HS {
+        var o0 = SIMD16<Float>()
+        for j in 0..<count {
+            o0 = o0.addingProduct(SIMD16<Float>(repeating: scores[j]), loadVector(v + j * HS + column))
+        }
+        storeVector(o0, output + column)
+        column += 16
+    }
+    while column < HS {
+        var o: Float = 0
+        for j in 0..<count { o = o.addingProduct(scores[j], v[j * HS + column]) }
+        output[column] = o
+        column += 1
+    }
+}
+
+/// Σ a[i]·b[i] for i < count, in SIMD16 lanes (four independent accumulators) then a scalar
+/// tail; the summation order depends only on `count`.
+@inline(__always)
+func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+    var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+    var i = 0
+    while i + 64 <= count {
+        s0 = s0.addingProduct(loadVector(a + i), loadVector(b + i))
+        s1 = s1.addingProduct(loadVector(a + i + 16), loadVector(b + i + 16))
+        s2 = s2.addingProduct(loadVector(a + i + 32), loadVector(b + i + 32))
+        s3 = s3.addingProduct(loadVector(a + i + 48), loadVector(b + i + 48))
+        i += 64
+    }
+    while i + 16 <= count {
+        s0 = s0.addingProduct(loadVector(a + i), loadVector(b + i))
+        i += 16
+    }
+    var sum = horizontalSum((s0 + s1) + (s2 + s3))
+    while i < count {
+        sum = sum.addingProduct(a[i], b[i])
+        i += 1
+    }
+    return sum
+}

@@ -1,0 +1,51 @@
+import AttentionEngine
+import XCTest
+
+/// The single-query decode path (Tq == 1, taken by `attentionForward` itself) against the naive
+/// reference. Same tolerances as AttentionForwardTests (|Δout| <= 2e-5, |Δlse| <= 2e-5 + 1e-5·|lse|):
+/// the segment merge adds one rescaling per 256 keys, far below that bound.
+final class AttentionDecodeTests: XCTestCase {
+    func testAgainstNaiveAcrossCacheLengths() {
+        var seed: UInt64 = 20
+        for Tk in [1, 2, 17, 255, 256, 257, 1000] {
+            for HS in [16, 17, 64, 80] {
+                for padding in [AttentionInputs.Padding.none, .random] {
+                    let shape = AttentionShape(batch: 2, heads: 2, queryLength: 1, keyLength: Tk,
+                                               headSize: HS, causal: seed % 2 == 0)
+                    let inputs = AttentionInputs(shape, padding: padding, seed: seed)
+                    let fused = inputs.forward()
+                    let naive = inputs.forward(naive: true)
+                    assertClose(fused.out, naive.out, absolute: 2e-5, "out \(shape)")
+                    assertLseClose(fused.lse, naive.lse, absolute: 2e-5, relative: 1e-5, "lse \(shape)")
+                    seed += 1
+                }
+            }
+        }
+    }
+
+    func testFullyPaddedCacheGivesZero() {
+        let shape = AttentionShape(batch: 2, heads: 1, queryLength: 1, keyLength: 300,
+                                   headSize: 16, causal: true)
+        let result = AttentionInputs(shape, padding: .random, seed: 2).forward()
+        XCTAssertEqual(Array(result.out[16...]), [Float](repeating: 0, count: 16))
+        XCTAssertEqual(result.lse[1], -.infinity)
+        XCTAssertTrue(result.lse[0].isFinite)
+        let empty = AttentionInputs(AttentionShape(batch: 1, heads: 2, queryLength: 1,
+                                                   keyLength: 0, headSize: 8, causal: false))
+        XCTAssertEqual(empty.forward().out, [Float](repeating: 0, count: 16))
+    }
+
+    func testBitwiseIdenticalForAnyThreadCount() {
+        // One head: the key segments are what runs in parallel.
+        for heads in [1, 5] {
+            let shape = AttentionShape(batch: 1, heads: heads, queryLength: 1, keyLength: 1000,
+                                       headSize: 64, causal: true)
+            let inputs = AttentionInputs(shape, seed: 6)
+            let runs = withThreadCounts { inputs.forward() }
+            for run in runs.dropFirst() {
+                assertBitwiseEqual(run.out, runs[0].out)
+                assertBitwiseEqual(run.lse, runs[0].lse)
+            }
+        }
+    }
+}
