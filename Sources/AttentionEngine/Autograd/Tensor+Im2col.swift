@@ -8,7 +8,7 @@
 public func im2colForward(cols: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, batch: Int, time: Int,
                           channels: Int, kernelSize: Int, dilation: Int, padLeft: Int) {
     let width = channels * kernelSize
-    Parallel.forEachChunk(batch * time, grain: max(1, arithmeticGrain / max(width, 1))) { range in
+    Parallel.forEachChunk(batch * time, grain: max(1, 32_768 / max(width, 1))) { range in
         for row in range {
             let b = row / time, t = row % time
             let out = cols + row * width
@@ -31,7 +31,7 @@ public func im2colForward(cols: UnsafeMutablePointer<Float>, inp: UnsafePointer<
 public func im2colBackward(dinp: UnsafeMutablePointer<Float>, dcols: UnsafePointer<Float>, batch: Int, time: Int,
                            channels: Int, kernelSize: Int, dilation: Int, padLeft: Int) {
     let width = channels * kernelSize
-    Parallel.forEachChunk(batch, grain: max(1, arithmeticGrain / max(time * width, 1))) { range in
+    Parallel.forEachChunk(batch, grain: max(1, 32_768 / max(time * width, 1))) { range in
         for b in range {
             (dinp + b * time * channels).initialize(repeating: 0, count: time * channels)
             for t in 0..<time {

@@ -168,7 +168,7 @@ func permuteCopy(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, sh
     let rows = count / width
     outShape.withUnsafeBufferPointer { outShape in
         strides.withUnsafeBufferPointer { strides in
-            Parallel.forEachChunk(rows, grain: max(1, arithmeticGrain / max(width, 1))) { range in
+            Parallel.forEachChunk(rows, grain: max(1, 32_768 / max(width, 1))) { range in
                 for row in range {
                     var rest = row, offset = 0
                     for d in stride(from: rank - 2, through: 0, by: -1) {

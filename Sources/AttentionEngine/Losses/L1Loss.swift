@@ -2,17 +2,10 @@
 
 /// Returns Σ|pred[i] − label[i]| / count, summed in a fixed order. pred, label (count).
 public func l1LossForward(pred: UnsafePointer<Float>, label: UnsafePointer<Float>, count: Int) -> Float {
-    var acc = SIMD16<Float>()
-    var total: Double = 0
-    var i = 0
-    while i + 16 <= count {
-        let d = load(pred, i) - load(label, i)
-        acc += d.replacing(with: -d, where: d .< 0)
-        i += 16
-        if i % 4096 == 0 { total += Double(acc.sum()); acc = SIMD16<Float>() }
+    let total = fixedOrderSum(count: count) { i, n in
+        let d = loadPartial16(pred + i, count: n, fill: 0) - loadPartial16(label + i, count: n, fill: 0)
+        return d.replacing(with: -d, where: d .< 0)
     }
-    total += Double(acc.sum())
-    while i < count { total += Double(abs(pred[i] - label[i])); i += 1 }
     return Float(total / Double(count))
 }
 
@@ -22,14 +15,11 @@ public func l1LossBackward(dpred: UnsafeMutablePointer<Float>, pred: UnsafePoint
                            label: UnsafePointer<Float>, count: Int, scale: Float) {
     let g = scale / Float(count)
     let positive = SIMD16<Float>(repeating: g), negative = SIMD16<Float>(repeating: -g)
-    forEachLane(count: count, { i in
-        let d = load(pred, i) - load(label, i)
-        let s = SIMD16<Float>().replacing(with: positive, where: d .> 0).replacing(with: negative, where: d .< 0)
-        store(s, dpred, i)
-    }, { i in
-        let d = pred[i] - label[i]
-        dpred[i] = d > 0 ? g : (d < 0 ? -g : 0)
-    })
+    forEachBlock16(count: count) { i, n in
+        let d = loadPartial16(pred + i, count: n, fill: 0) - loadPartial16(label + i, count: n, fill: 0)
+        let sign = SIMD16<Float>().replacing(with: positive, where: d .> 0).replacing(with: negative, where: d .< 0)
+        storePartial16(sign, dpred + i, count: n)
+    }
 }
 
 /// Reference for `l1LossForward`, in Double.

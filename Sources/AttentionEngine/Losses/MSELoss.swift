@@ -2,27 +2,21 @@
 
 /// Returns Σ(pred[i] − label[i])² / count, summed in a fixed order. pred, label (count).
 public func mseLossForward(pred: UnsafePointer<Float>, label: UnsafePointer<Float>, count: Int) -> Float {
-    var acc = SIMD16<Float>()
-    var total: Double = 0
-    var i = 0
-    while i + 16 <= count {
-        let d = load(pred, i) - load(label, i)
-        acc = acc.addingProduct(d, d)
-        i += 16
-        if i % 4096 == 0 { total += Double(acc.sum()); acc = SIMD16<Float>() }
+    let total = fixedOrderSum(count: count) { i, n in
+        let d = loadPartial16(pred + i, count: n, fill: 0) - loadPartial16(label + i, count: n, fill: 0)
+        return d * d
     }
-    total += Double(acc.sum())
-    while i < count { let d = pred[i] - label[i]; total += Double(d * d); i += 1 }
     return Float(total / Double(count))
 }
 
 /// dpred (count) = scale · 2 (pred − label) / count (overwrites). `scale` is d(loss)/d(mean).
 public func mseLossBackward(dpred: UnsafeMutablePointer<Float>, pred: UnsafePointer<Float>,
                             label: UnsafePointer<Float>, count: Int, scale: Float) {
-    let g = 2 * scale / Float(count)
-    let vg = SIMD16<Float>(repeating: g)
-    forEachLane(count: count, { i in store(vg * (load(pred, i) - load(label, i)), dpred, i) },
-                { i in dpred[i] = g * (pred[i] - label[i]) })
+    let g = SIMD16<Float>(repeating: 2 * scale / Float(count))
+    forEachBlock16(count: count) { i, n in
+        let d = loadPartial16(pred + i, count: n, fill: 0) - loadPartial16(label + i, count: n, fill: 0)
+        storePartial16(g * d, dpred + i, count: n)
+    }
 }
 
 /// Reference for `mseLossForward`, in Double.

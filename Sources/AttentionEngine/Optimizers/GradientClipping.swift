@@ -23,18 +23,10 @@ public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) throws -
     return norm
 }
 
-/// Σ x² in a fixed order (SIMD16 partial sums flushed to Double every 4096 elements).
+/// Σ x² in a fixed order (the same on any thread count).
 func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
-    var acc = SIMD16<Float>()
-    var total: Double = 0
-    var i = 0
-    while i + 16 <= count {
-        let v = load(x, i)
-        acc = acc.addingProduct(v, v)
-        i += 16
-        if i % 4096 == 0 { total += Double(acc.sum()); acc = SIMD16<Float>() }
+    fixedOrderSum(count: count) { i, n in
+        let v = loadPartial16(x + i, count: n, fill: 0)
+        return v * v
     }
-    total += Double(acc.sum())
-    while i < count { total += Double(x[i] * x[i]); i += 1 }
-    return total
 }

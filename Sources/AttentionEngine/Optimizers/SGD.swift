@@ -71,23 +71,14 @@ public func sgdUpdate(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<
                       momentum: Float, nesterov: Bool, weightDecay: Float, firstStep: Bool) {
     let lr = SIMD16<Float>(repeating: -learningRate), wd = SIMD16<Float>(repeating: weightDecay)
     let mu = SIMD16<Float>(repeating: momentum)
-    forEachLane(count: count, { i in
-        let p = load(params, i)
-        var g = load(grads, i).addingProduct(wd, p)
+    forEachBlock16(count: count) { i, n in
+        let p = loadPartial16(params + i, count: n, fill: 0)
+        var g = loadPartial16(grads + i, count: n, fill: 0).addingProduct(wd, p)
         if let velocity {
-            let v = firstStep ? g : g.addingProduct(mu, load(velocity, i))
-            store(v, velocity, i)
+            let v = firstStep ? g : g.addingProduct(mu, loadPartial16(velocity + i, count: n, fill: 0))
+            storePartial16(v, velocity + i, count: n)
             g = nesterov ? g.addingProduct(mu, v) : v
         }
-        store(p.addingProduct(lr, g), params, i)
-    }, { i in
-        let p = params[i]
-        var g = grads[i].addingProduct(weightDecay, p)
-        if let velocity {
-            let v = firstStep ? g : g.addingProduct(momentum, velocity[i])
-            velocity[i] = v
-            g = nesterov ? g.addingProduct(momentum, v) : v
-        }
-        params[i] = p.addingProduct(-learningRate, g)
-    })
+        storePartial16(p.addingProduct(lr, g), params + i, count: n)
+    }
 }
