@@ -1,8 +1,9 @@
 import AttentionEngine
+import Foundation
 import XCTest
 
-/// SGD variants against the torch.optim.SGD rule evaluated in Double, gradient clipping,
-/// learning-rate schedules.
+/// SGD variants against the torch.optim.SGD rule and Adam/AdamW against theirs, evaluated in
+/// Double; gradient clipping; learning-rate schedules.
 final class EngineOptimizerTests: XCTestCase {
     /// Three steps on f(p) = Σ c·p² (gradient 2c·p) for each SGD variant; 17 elements cover the
     /// SIMD body and tail. Tolerance 1e-5 relative: a few Float roundings per step.
@@ -30,6 +31,33 @@ final class EngineOptimizerTests: XCTestCase {
             assertClose(parameter.value.scalars, p.map(Float.init), absolute: 1e-6, relative: 1e-5,
                         "momentum \(momentum) nesterov \(nesterov) decay \(decay)")
         }
+    }
+
+    /// Three steps on f(p) = Σ c·p² against Adam / AdamW in Double (1e-5 relative).
+    func testAdamMatchesReferenceRule() throws {
+        let c = randomTensor([17], seed: 1, 0.5, 1.5), initial = randomTensor([17], seed: 2)
+        for (decay, decoupled) in [(Float(0), false), (0.1, false), (0.1, true)] {
+            let parameter = Parameter(initial)
+            let optimizer = try Adam([parameter], learningRate: 0.01, weightDecay: decay, decoupledWeightDecay: decoupled)
+            var p = initial.scalars.map(Double.init)
+            var m = [Double](repeating: 0, count: 17), v = m
+            for step in 1...3 {
+                optimizer.zeroGrad()
+                try (c * parameter.value * parameter.value).sum().backward()
+                optimizer.step()
+                for i in 0..<17 {
+                    var g = 2 * Double(c.scalars[i]) * p[i]
+                    if !decoupled { g += Double(decay) * p[i] }
+                    m[i] = 0.9 * m[i] + 0.1 * g
+                    v[i] = 0.999 * v[i] + 0.001 * g * g
+                    let mHat = m[i] / (1 - pow(0.9, Double(step))), vHat = v[i] / (1 - pow(0.999, Double(step)))
+                    p[i] -= 0.01 * (mHat / (vHat.squareRoot() + 1e-8) + (decoupled ? Double(decay) * p[i] : 0))
+                }
+            }
+            assertClose(parameter.value.scalars, p.map(Float.init), absolute: 1e-6, relative: 1e-5,
+                        "decay \(decay) decoupled \(decoupled)")
+        }
+        assertThrowsAttentionError(["Adam", "betas"]) { _ = try Adam([], learningRate: 0.1, beta1: 1) }
     }
 
     func testSGDValidatesArguments() {
