@@ -109,13 +109,16 @@ attn_status attn_matmul(attn_transpose trans_a, attn_transpose trans_b,
 /** Row-wise numerically stable softmax: out (rows, cols) = softmax(inp (rows, cols)).
  *  With `causal` != 0 the input is read as (rows / cols) stacked square score matrices (T, T),
  *  T = cols: row r may only see columns j <= r % cols; masked entries are 0 in `out`
- *  (rows must then be a multiple of cols). `out` may equal `inp` (in place). */
+ *  (rows must then be a multiple of cols). `out` may equal `inp` (in place) but must not
+ *  otherwise overlap it. Pointers may be NULL when rows * cols == 0. */
 attn_status attn_softmax(float *out, const float *inp, int64_t rows, int64_t cols, int causal);
 
 /** Layer normalization over the last dimension:
  *  out (rows, C) = (inp - mean) / sqrt(var + eps) * weight (C) + bias (C).
  *  `weight` and `bias` may be NULL (1 and 0). `mean` and `rstd` (rows) are optional outputs
- *  (NULL to skip) that a backward pass needs. eps must be > 0. */
+ *  (NULL to skip) that a backward pass needs. eps must be finite and > 0; channels must be
+ *  >= 1 when rows > 0. `out` may equal `inp` but must not otherwise overlap it. Pointers may
+ *  be NULL when rows == 0. */
 attn_status attn_layernorm(float *out, float *mean, float *rstd, const float *inp,
                            const float *weight, const float *bias,
                            int64_t rows, int64_t channels, float eps);

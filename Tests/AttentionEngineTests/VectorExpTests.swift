@@ -35,7 +35,7 @@ final class VectorExpTests: XCTestCase {
     }
 
     func testSpecialValues() {
-        let input = SIMD8<Float>(-.infinity, -1000, -87.5, 0, 1, 89, .infinity, .nan)
+        let input = SIMD16<Float>(-.infinity, -1000, -87.5, 0, 1, 89, .infinity, .nan, 0, 0, 0, 0, 0, 0, 0, 0)
         let result = vectorExp(input)
         XCTAssertEqual(result[0], 0)
         XCTAssertEqual(result[1], 0)
@@ -45,5 +45,21 @@ final class VectorExpTests: XCTestCase {
         XCTAssertEqual(result[5], .infinity)
         XCTAssertEqual(result[6], .infinity)
         XCTAssertTrue(result[7].isNaN)
+    }
+
+    /// The softmax variant for x <= 0 must give exactly vectorExp's bits there.
+    func testNonPositiveVariantIsBitwiseEqualBelowZero() {
+        var x: Float = -100
+        while x <= 0 {
+            var lanes = SIMD16<Float>()
+            for i in 0..<16 { lanes[i] = min(0, x + Float(i) * 0.000_37) }
+            let fast = vectorExpNonPositive(lanes), full = vectorExp(lanes)
+            for i in 0..<16 {
+                XCTAssertEqual(fast[i].bitPattern, full[i].bitPattern, "at \(lanes[i])")
+            }
+            x += 0.0061
+        }
+        let special = SIMD16<Float>(repeating: -.infinity)
+        XCTAssertEqual(vectorExpNonPositive(special), SIMD16(repeating: 0))
     }
 }

@@ -151,12 +151,12 @@ private func scoreGradientRow(p: UnsafeMutablePointer<Float>, ds: UnsafeMutableP
     let shiftVector = SIMD16<Float>(repeating: shift)
     let deltaVector = SIMD16<Float>(repeating: delta)
     for c in stride(from: 0, to: attentionKeyTile, by: 16) {
-        var x = loadVector(keyBias + c).addingProduct(loadVector(p + c), scaleVector)
+        var x = load16(keyBias + c).addingProduct(load16(p + c), scaleVector)
         if c + 16 > visible {
             x = x.replacing(with: -.infinity, where: laneIndices + Float(c) .>= Float(visible))
         }
-        let probability = attentionExp(x + shiftVector)
-        storeVector(probability, p + c)
-        storeVector(probability * (loadVector(ds + c) - deltaVector) * scaleVector, ds + c)
+        let probability = vectorExp(x + shiftVector)
+        store16(probability, p + c)
+        store16(probability * (load16(ds + c) - deltaVector) * scaleVector, ds + c)
     }
 }

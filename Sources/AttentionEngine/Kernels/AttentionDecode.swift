@@ -100,12 +100,12 @@ private func decodeSegmentPartial(max rowMax: inout Float, sum rowSum: inout Flo
     var sumVector = SIMD16<Float>()
     var j = 0
     while j + 16 <= count {
-        let p = attentionExp(loadVector(scores + j) + shift)
-        storeVector(p, scores + j)
+        let p = vectorExp(load16(scores + j) + shift)
+        store16(p, scores + j)
         sumVector += p
         j += 16
     }
-    var sum = horizontalSum(sumVector)
+    var sum = sumOfLanes(sumVector)
     while j < count {
         scores[j] = scalarExp(scores[j] - best)
         sum += scores[j]
@@ -120,19 +120,19 @@ private func decodeSegmentPartial(max rowMax: inout Float, sum rowSum: inout Flo
         for j in 0..<count {
             let p = SIMD16<Float>(repeating: scores[j])
             let row = v + j * HS + column
-            o0 = o0.addingProduct(p, loadVector(row)); o1 = o1.addingProduct(p, loadVector(row + 16))
-            o2 = o2.addingProduct(p, loadVector(row + 32)); o3 = o3.addingProduct(p, loadVector(row + 48))
+            o0 = o0.addingProduct(p, load16(row)); o1 = o1.addingProduct(p, load16(row + 16))
+            o2 = o2.addingProduct(p, load16(row + 32)); o3 = o3.addingProduct(p, load16(row + 48))
         }
-        storeVector(o0, output + column); storeVector(o1, output + column + 16)
-        storeVector(o2, output + column + 32); storeVector(o3, output + column + 48)
+        store16(o0, output + column); store16(o1, output + column + 16)
+        store16(o2, output + column + 32); store16(o3, output + column + 48)
         column += 64
     }
     while column + 16 <= HS {
         var o0 = SIMD16<Float>()
         for j in 0..<count {
-            o0 = o0.addingProduct(SIMD16<Float>(repeating: scores[j]), loadVector(v + j * HS + column))
+            o0 = o0.addingProduct(SIMD16<Float>(repeating: scores[j]), load16(v + j * HS + column))
         }
-        storeVector(o0, output + column)
+        store16(o0, output + column)
         column += 16
     }
     while column < HS {
@@ -150,17 +150,17 @@ func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Fl
     var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
     var i = 0
     while i + 64 <= count {
-        s0 = s0.addingProduct(loadVector(a + i), loadVector(b + i))
-        s1 = s1.addingProduct(loadVector(a + i + 16), loadVector(b + i + 16))
-        s2 = s2.addingProduct(loadVector(a + i + 32), loadVector(b + i + 32))
-        s3 = s3.addingProduct(loadVector(a + i + 48), loadVector(b + i + 48))
+        s0 = s0.addingProduct(load16(a + i), load16(b + i))
+        s1 = s1.addingProduct(load16(a + i + 16), load16(b + i + 16))
+        s2 = s2.addingProduct(load16(a + i + 32), load16(b + i + 32))
+        s3 = s3.addingProduct(load16(a + i + 48), load16(b + i + 48))
         i += 64
     }
     while i + 16 <= count {
-        s0 = s0.addingProduct(loadVector(a + i), loadVector(b + i))
+        s0 = s0.addingProduct(load16(a + i), load16(b + i))
         i += 16
     }
-    var sum = horizontalSum((s0 + s1) + (s2 + s3))
+    var sum = sumOfLanes((s0 + s1) + (s2 + s3))
     while i < count {
         sum = sum.addingProduct(a[i], b[i])
         i += 1

@@ -219,15 +219,15 @@ private func onlineSoftmaxColumns(_ scores: UnsafeMutablePointer<Float>, keys: I
     // Key j (relative to firstKey) is causally visible to lane t when j <= limit[t].
     let limit = laneIndices + Float(firstQuery + shape.keyOffset - firstKey)
     let masksCausally = shape.causal && firstKey + keys - 1 > firstQuery + shape.keyOffset
-    let oldMax = loadVector(rowMax)
+    let oldMax = load16(rowMax)
     var newMax = oldMax
     for j in 0..<keys {
         let row = scores + j * ldScores
-        var x = SIMD16<Float>(repeating: keyBias[j]).addingProduct(loadVector(row), scale)
+        var x = SIMD16<Float>(repeating: keyBias[j]).addingProduct(load16(row), scale)
         if masksCausally {
             x = x.replacing(with: -.infinity, where: limit .< Float(j))
         }
-        storeVector(x, row)
+        store16(x, row)
         newMax = newMax.replacing(with: x, where: x .> newMax)
     }
     // Lanes with nothing visible yet shift by 0: exp(-inf - 0) = 0 instead of NaN.
@@ -235,13 +235,13 @@ private func onlineSoftmaxColumns(_ scores: UnsafeMutablePointer<Float>, keys: I
     var sum = SIMD16<Float>()
     for j in 0..<keys {
         let row = scores + j * ldScores
-        let p = attentionExp(loadVector(row) - shift)
-        storeVector(p, row)
+        let p = vectorExp(load16(row) - shift)
+        store16(p, row)
         sum += p
     }
-    let correction = attentionExp(oldMax - shift)  // 0 where oldMax is -inf
-    storeVector(loadVector(rowSum) * correction + sum, rowSum)
-    storeVector(newMax, rowMax)
+    let correction = vectorExp(oldMax - shift)  // 0 where oldMax is -inf
+    store16(load16(rowSum) * correction + sum, rowSum)
+    store16(newMax, rowMax)
     for t in 0..<rows where correction[t] != 1 {
         let outRow = output + t * shape.headSize
         for d in 0..<shape.headSize { outRow[d] *= correction[t] }
@@ -280,9 +280,9 @@ private func attentionProbabilitiesChunk(probs: UnsafeMutablePointer<Float>,
                 if lse == -.infinity || visible <= 0 { continue }
                 let row = scores + r * attentionKeyTile
                 for c in stride(from: 0, to: width, by: 16) {
-                    let x = loadVector(scratch.keyBias + c)
-                        .addingProduct(loadVector(row + c), SIMD16(repeating: shape.scale))
-                    storeVector(attentionExp(x - SIMD16(repeating: lse)), row + c)
+                    let x = load16(scratch.keyBias + c)
+                        .addingProduct(load16(row + c), SIMD16(repeating: shape.scale))
+                    store16(vectorExp(x - SIMD16(repeating: lse)), row + c)
                 }
                 (probs + (r0 + r) * Tk + j0).update(from: row, count: visible)
             }

@@ -13,16 +13,6 @@
 /// Keys per tile: the width of a score tile, four SIMD16 registers.
 let attentionKeyTile = 64
 
-@inline(__always)
-func loadVector(_ pointer: UnsafePointer<Float>) -> SIMD16<Float> {
-    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-@inline(__always)
-func storeVector(_ value: SIMD16<Float>, _ pointer: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD16<Float>.self)
-}
-
 /// C[r, 0..<width] (+)= Σ_k A(r, k) · B[k, 0..<width] for r in 0..<rows (1...4), where
 /// A(r, k) = a[r·aRowStride + k·aDepthStride], B's rows are `ldb` apart and C's rows `ldc`.
 /// With `accumulate` false, C is overwritten (not read).
@@ -71,7 +61,7 @@ func tileMultiplyAdd(rows: Int, width: Int, depth: Int, accumulate: Bool = true,
 /// The accumulator's start: C's lanes, or zeros.
 @inline(__always)
 private func load(_ c: UnsafeMutablePointer<Float>, _ accumulate: Bool) -> SIMD16<Float> {
-    accumulate ? loadVector(c) : SIMD16<Float>()
+    accumulate ? load16(c) : SIMD16<Float>()
 }
 
 @inline(__always)
@@ -88,8 +78,8 @@ private func tile4x64(_ depth: Int, _ accumulate: Bool,
     var bRow = b
     var offset = 0
     for _ in 0..<depth {
-        let b0 = loadVector(bRow), b1 = loadVector(bRow + 16)
-        let b2 = loadVector(bRow + 32), b3 = loadVector(bRow + 48)
+        let b0 = load16(bRow), b1 = load16(bRow + 16)
+        let b2 = load16(bRow + 32), b3 = load16(bRow + 48)
         let x0 = SIMD16<Float>(repeating: a0[offset])
         s00 = s00.addingProduct(x0, b0); s01 = s01.addingProduct(x0, b1)
         s02 = s02.addingProduct(x0, b2); s03 = s03.addingProduct(x0, b3)
@@ -105,10 +95,10 @@ private func tile4x64(_ depth: Int, _ accumulate: Bool,
         bRow += ldb
         offset += ads
     }
-    storeVector(s30, c3); storeVector(s31, c3 + 16); storeVector(s32, c3 + 32); storeVector(s33, c3 + 48)
-    storeVector(s20, c2); storeVector(s21, c2 + 16); storeVector(s22, c2 + 32); storeVector(s23, c2 + 48)
-    storeVector(s10, c1); storeVector(s11, c1 + 16); storeVector(s12, c1 + 32); storeVector(s13, c1 + 48)
-    storeVector(s00, c0); storeVector(s01, c0 + 16); storeVector(s02, c0 + 32); storeVector(s03, c0 + 48)
+    store16(s30, c3); store16(s31, c3 + 16); store16(s32, c3 + 32); store16(s33, c3 + 48)
+    store16(s20, c2); store16(s21, c2 + 16); store16(s22, c2 + 32); store16(s23, c2 + 48)
+    store16(s10, c1); store16(s11, c1 + 16); store16(s12, c1 + 32); store16(s13, c1 + 48)
+    store16(s00, c0); store16(s01, c0 + 16); store16(s02, c0 + 32); store16(s03, c0 + 48)
 }
 
 @inline(__always)
@@ -125,7 +115,7 @@ private func tile4x32(_ depth: Int, _ accumulate: Bool,
     var bRow = b
     var offset = 0
     for _ in 0..<depth {
-        let b0 = loadVector(bRow), b1 = loadVector(bRow + 16)
+        let b0 = load16(bRow), b1 = load16(bRow + 16)
         let x0 = SIMD16<Float>(repeating: a0[offset])
         s00 = s00.addingProduct(x0, b0); s01 = s01.addingProduct(x0, b1)
         let x1 = SIMD16<Float>(repeating: a1[offset])
@@ -137,10 +127,10 @@ private func tile4x32(_ depth: Int, _ accumulate: Bool,
         bRow += ldb
         offset += ads
     }
-    storeVector(s30, c3); storeVector(s31, c3 + 16)
-    storeVector(s20, c2); storeVector(s21, c2 + 16)
-    storeVector(s10, c1); storeVector(s11, c1 + 16)
-    storeVector(s00, c0); storeVector(s01, c0 + 16)
+    store16(s30, c3); store16(s31, c3 + 16)
+    store16(s20, c2); store16(s21, c2 + 16)
+    store16(s10, c1); store16(s11, c1 + 16)
+    store16(s00, c0); store16(s01, c0 + 16)
 }
 
 @inline(__always)
@@ -155,7 +145,7 @@ private func tile4x16(_ depth: Int, _ accumulate: Bool,
     var bRow = b
     var offset = 0
     for _ in 0..<depth {
-        let b0 = loadVector(bRow)
+        let b0 = load16(bRow)
         s0 = s0.addingProduct(SIMD16<Float>(repeating: a0[offset]), b0)
         s1 = s1.addingProduct(SIMD16<Float>(repeating: a1[offset]), b0)
         s2 = s2.addingProduct(SIMD16<Float>(repeating: a2[offset]), b0)
@@ -163,7 +153,7 @@ private func tile4x16(_ depth: Int, _ accumulate: Bool,
         bRow += ldb
         offset += ads
     }
-    storeVector(s3, c3); storeVector(s2, c2); storeVector(s1, c1); storeVector(s0, c0)
+    store16(s3, c3); store16(s2, c2); store16(s1, c1); store16(s0, c0)
 }
 
 /// Packs keys `j0 ..< j0 + count` of `source` (rows of `headSize` floats, e.g. K or V of one
@@ -193,58 +183,9 @@ func keyTileBias(_ bias: UnsafeMutablePointer<Float>, keyPaddingMask: UnsafePoin
     return anyVisible
 }
 
-/// The sum of the lanes, by halving (the standard library's `.sum()` is a scalar loop).
-@inline(__always)
-func horizontalSum(_ x: SIMD16<Float>) -> Float {
-    let x8 = x.lowHalf + x.highHalf
-    let x4 = x8.lowHalf + x8.highHalf
-    let x2 = x4.lowHalf + x4.highHalf
-    return x2[0] + x2[1]
-}
-
 /// Lane indices 0, 1, ..., 15 as floats, for comparing columns against the causal limit.
 @inline(__always)
 var laneIndices: SIMD16<Float> {
     SIMD16<Float>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 }
 
-/// `vectorExp` (same method, constants and results) written on the concrete SIMD16<Float>.
-///
-/// The generic `vectorExp<V: SIMD>` compiles its comparisons and `replacing(with:where:)` to
-/// per-lane scalar loops even when specialized for SIMD16 (the generic SIMD extension is chosen
-/// inside its body, not the concrete builtin overloads); it ran ~40× slower than this copy and
-/// dominated the attention forward. This copy can go once VectorExp.swift gains a concrete
-/// SIMD16 overload. `@_transparent` because the inliner ignored `@inline(__always)` here in
-/// the large tile loops and emitted a call per vector (spilling the lanes across the call).
-@_transparent
-func attentionExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    typealias V = SIMD16<Float>
-    let log2e: Float = 1.44269504088896341
-    let magic: Float = 12582912.0
-    let ln2Hi: Float = 0.693359375
-    let ln2Lo: Float = -2.12194440e-4
-    let upper: Float = 88.7228394
-    let lower: Float = -87.3365479
-    let clamped = x.replacing(with: upper, where: x .> upper).replacing(with: lower, where: x .< lower)
-    let t = V(repeating: magic).addingProduct(clamped, V(repeating: log2e))
-    var n = t - V(repeating: magic)
-    var r = clamped.addingProduct(n, V(repeating: -ln2Hi))
-    r = r.addingProduct(n, V(repeating: -ln2Lo))
-    var p = V(repeating: 1.3981999507e-3).addingProduct(V(repeating: 1.9875691500e-4), r)
-    p = V(repeating: 8.3334519073e-3).addingProduct(p, r)
-    p = V(repeating: 4.1665795894e-2).addingProduct(p, r)
-    p = V(repeating: 1.6666665459e-1).addingProduct(p, r)
-    p = V(repeating: 5.0000001201e-1).addingProduct(p, r)
-    let r2 = r * r
-    var er = (r + V(repeating: 1)).addingProduct(p, r2)
-    let topBinade = n .> 127
-    n = n.replacing(with: n - 1, where: topBinade)
-    er = er.replacing(with: er + er, where: topBinade)
-    let tBits = unsafeBitCast(n + V(repeating: magic), to: SIMD16<Int32>.self)
-    let scale = unsafeBitCast((tBits &+ SIMD16<Int32>(repeating: 127 &- 0x4B40_0000)) &<< 23, to: V.self)
-    var result = er * scale
-    result = result.replacing(with: 0, where: x .< lower)
-    result = result.replacing(with: .infinity, where: x .> upper)
-    result = result.replacing(with: x, where: x .!= x)
-    return result
-}
