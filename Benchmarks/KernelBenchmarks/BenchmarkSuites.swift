@@ -1,5 +1,7 @@
 /// Every benchmark group, by name. A kernel family adds its group here.
-public let benchmarkSuites: [String: (_ quick: Bool) -> [BenchmarkCase]] = [:]
+public let benchmarkSuites: [String: (_ quick: Bool) -> [BenchmarkCase]] = [
+    "gemm": gemmBenchmarks,
+]
 
 /// Cases of the named suites (all suites when `names` is empty), filtered by a substring of the
 /// case name.

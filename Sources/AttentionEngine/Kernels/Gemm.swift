@@ -27,12 +27,20 @@ enum GemmBlocking {
     static let parallelFlops = 1 << 19
 }
 
+/// Up to this many rows of C, a product runs as matrix-vector products (packing B would cost
+/// more than the arithmetic).
+let gemvMaxRows = 4
+
+/// Up to this many columns of C, Y = X·Wᵀ runs as one matrix-vector product per row of X.
+let gemvMaxColumns = 8
+
 /// C (m,n) = alpha * op(A) (m,k) * op(B) (k,n) + beta * C (+ bias (n) on every row), row-major
 /// with leading dimensions (BLAS semantics; beta == 0 means C is not read).
 ///
 /// With alpha == 0 or k == 0, A and B are not read: C = beta * C (+ bias). Arguments must be
 /// valid (see `checkGemmArguments`); pointers may be nil only for empty operands.
-/// Results are bitwise identical for any `Parallel.threadCount`.
+/// Results are bitwise identical for any `Parallel.threadCount`. `microKernel` selects the
+/// register tile of the packed path; results with n <= 16 always use the narrower SIMD8 tile.
 ///
 ///     // Y (T, OC) = X (T, C) · W (OC, C)ᵀ + b (OC): a Linear layer's forward pass
 ///     gemm(transA: false, transB: true, m: T, n: OC, k: C, alpha: 1, a: x, lda: C,
@@ -50,18 +58,29 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         return
     }
     guard let a, let b else { fatalError("gemm: A or B is nil for a non-empty product") }
-    if m == 1 {
-        // One row of C: c (n) = op(A) row (k) · op(B) (k, n).
-        let x = contiguousVector(a, count: k, stride: transA ? lda : 1)
-        gemv(n: n, k: k, alpha: alpha, x: x, matrix: b, ld: ldb, layout: transB ? .alongK : .alongN,
-             beta: beta, y: c, incy: 1, bias: bias, biasStride: 1)
+    if m <= gemvMaxRows {
+        // A few rows of C (generation): one matrix-vector product per row, B read from cache.
+        for i in 0..<m {
+            let row = transA ? a + i : a + i * lda
+            let x = contiguousVector(row, count: k, stride: transA ? lda : 1)
+            gemv(n: n, k: k, alpha: alpha, x: x, matrix: b, ld: ldb,
+                 layout: transB ? .alongK : .alongN, beta: beta, y: c + i * ldc, incy: 1,
+                 bias: bias, biasStride: 1)
+        }
     } else if n == 1 {
         // One column of C, as a row: cᵀ (m) = op(B) column (k) · op(A)ᵀ (k, m).
         let x = contiguousVector(b, count: k, stride: transB ? 1 : ldb)
         gemv(n: m, k: k, alpha: alpha, x: x, matrix: a, ld: lda, layout: transA ? .alongN : .alongK,
              beta: beta, y: c, incy: ldc, bias: bias, biasStride: 0)
+    } else if n <= gemvMaxColumns && transB && !transA {
+        // A narrow Linear layer (few outputs): each row of C is n dot products of a row of A
+        // with the rows of B, which stay in L1; no packing of the large A.
+        gemvRows(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                 beta: beta, c: c, ldc: ldc, bias: bias)
     } else {
-        gemmPacked(kernel: microKernel, transA: transA, transB: transB, m: m, n: n, k: k,
+        // A result no wider than the SIMD8 tile would waste most of a SIMD16 tile.
+        let kernel = n <= GemmMicroKernel.simd8.nr ? .simd8 : microKernel
+        gemmPacked(kernel: kernel, transA: transA, transB: transB, m: m, n: n, k: k,
                    alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
                    bias: bias)
     }

@@ -45,6 +45,21 @@ func gemv(n: Int, k: Int, alpha: Float, x: UnsafePointer<Float>,
     }
 }
 
+/// C (m, n) = alpha * A (m, k) · B (n, k)ᵀ + beta * C + bias for small n: row i of C is the
+/// `.alongK` product of row i of A with B. Threads split the rows of C.
+func gemvRows(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+              b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>,
+              ldc: Int, bias: UnsafePointer<Float>?) {
+    let epilogue = GemmEpilogue(alpha: alpha, beta: beta, bias: bias, accumulate: false)
+    let rowsPerItem = max(1, gemvParallelElements / max(n * k, 1))
+    Parallel.forEachChunk(m, grain: rowsPerItem) { rows in
+        for i in rows {
+            gemvDotRows(0..<n, k: k, x: a + i * lda, matrix: b, ld: ldb, y: c + i * ldc, incy: 1,
+                        epilogue: epilogue, biasStride: 1)
+        }
+    }
+}
+
 /// `.alongN` for columns `columns`: acc (columns) += x[p] * M[p, columns] for p = 0, 1, ...,
 /// in a per-thread accumulator row that stays in L1 while the rows of M stream by.
 private func gemvAxpyColumns(_ columns: Range<Int>, k: Int, x: UnsafePointer<Float>,
