@@ -138,7 +138,7 @@ final class GemmTests: XCTestCase {
     /// Several KC blocks of depth and NC blocks of columns, edge tiles on both sides.
     func testShapesCrossingCacheBlocks() {
         for (transA, transB) in Self.transposes {
-            check(Problem(transA: transA, transB: transB, m: 70, n: 545, k: 530,
+            check(Problem(transA: transA, transB: transB, m: 20, n: 1100, k: 530,
                           alpha: 0.75, beta: 0.5, padA: 1, padB: 2, padC: 3, withBias: true))
         }
     }
@@ -182,7 +182,8 @@ final class GemmTests: XCTestCase {
 
     /// The attention-sized and skinny shapes the layers use, at sizes where threads engage.
     func testBitwiseIdenticalAcrossThreadCounts() {
-        let shapes = [(200, 300, 600), (6, 700, 300), (1, 700, 300), (700, 1, 300), (64, 64, 64)]
+        let shapes = [(200, 300, 600), (6, 700, 300), (1, 700, 300), (3, 700, 300), (700, 1, 300),
+                      (300, 5, 700), (64, 64, 64), (70, 1100, 40)]
         for kernel in Self.kernels {
             for (transA, transB) in Self.transposes {
                 for (m, n, k) in shapes {

@@ -20,17 +20,26 @@ func gemmPackA(_ packed: UnsafeMutablePointer<Float>,
             for p in 0..<kc {
                 let source = a + (p0 + p) * lda + i0 + q
                 let target = panel + p * mr
-                for r in 0..<rows { target[r] = source[r] }
-                for r in rows..<mr { target[r] = 0 }
+                if rows == mr {
+                    target[0] = source[0]; target[1] = source[1]; target[2] = source[2]
+                    target[3] = source[3]; target[4] = source[4]; target[5] = source[5]
+                } else {
+                    for r in 0..<mr { target[r] = r < rows ? source[r] : 0 }
+                }
+            }
+        } else if rows == mr {
+            // A is stored (m, k): read six rows side by side, write each p's six values
+            // contiguously (the transposed loop order makes the compiler emit slow scatters).
+            let s0 = a + (i0 + q) * lda + p0
+            let s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda
+            for p in 0..<kc {
+                let target = panel + p * mr
+                target[0] = s0[p]; target[1] = s1[p]; target[2] = s2[p]
+                target[3] = s3[p]; target[4] = s4[p]; target[5] = s5[p]
             }
         } else {
-            // A is stored (m, k): each row is contiguous in p.
-            for r in 0..<rows {
-                let source = a + (i0 + q + r) * lda + p0
-                for p in 0..<kc { panel[p * mr + r] = source[p] }
-            }
-            for r in rows..<mr {
-                for p in 0..<kc { panel[p * mr + r] = 0 }
+            for p in 0..<kc {
+                for r in 0..<mr { panel[p * mr + r] = r < rows ? a[(i0 + q + r) * lda + p0 + p] : 0 }
             }
         }
         panel += kc * mr
@@ -44,26 +53,33 @@ func gemmPackA(_ packed: UnsafeMutablePointer<Float>,
 func gemmPackB(_ packed: UnsafeMutablePointer<Float>,
                b: UnsafePointer<Float>, ldb: Int, transB: Bool,
                j0: Int, nc: Int, p0: Int, kc: Int, nr: Int, panels: Range<Int>) {
+    typealias V = SIMD8<Float>
     for q in panels {
         let panel = packed + q * kc * nr
         let first = j0 + q * nr
         let cols = min(nr, nc - q * nr)
         if transB {
-            // B is stored (n, k): each column of op(B) is contiguous in p.
-            for x in 0..<cols {
-                let source = b + (first + x) * ldb + p0
-                for p in 0..<kc { panel[p * nr + x] = source[p] }
+            // B is stored (n, k): op(B)'s row p gathers one value from each of the cols rows.
+            let source = b + first * ldb + p0
+            for p in 0..<kc {
+                let target = panel + p * nr
+                for x in 0..<nr { target[x] = x < cols ? source[x * ldb + p] : 0 }
             }
-            for x in cols..<nr {
-                for p in 0..<kc { panel[p * nr + x] = 0 }
+        } else if cols == nr {
+            // B is stored (k, n): the nr values of one p are contiguous.
+            for p in 0..<kc {
+                let source = UnsafeRawPointer(b + (p0 + p) * ldb + first)
+                let target = UnsafeMutableRawPointer(panel + p * nr)
+                for offset in stride(from: 0, to: nr * 4, by: 32) {
+                    target.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: V.self),
+                                      toByteOffset: offset, as: V.self)
+                }
             }
         } else {
-            // B is stored (k, n): the nr values of one p are contiguous.
             for p in 0..<kc {
                 let source = b + (p0 + p) * ldb + first
                 let target = panel + p * nr
-                for x in 0..<cols { target[x] = source[x] }
-                for x in cols..<nr { target[x] = 0 }
+                for x in 0..<nr { target[x] = x < cols ? source[x] : 0 }
             }
         }
     }
