@@ -198,14 +198,6 @@ final class GemmTests: XCTestCase {
         }
     }
 
-    func testPreferredIsSIMD16OnThisBuild() {
-        #if ATTN_SIMD8
-        XCTAssertEqual(GemmMicroKernel.preferred, .simd8)
-        #else
-        XCTAssertEqual(GemmMicroKernel.preferred, .simd16)
-        #endif
-    }
-
     // MARK: - Argument checking
 
     private let some = UnsafeRawPointer(bitPattern: 64)!

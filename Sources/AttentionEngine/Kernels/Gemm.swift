@@ -8,7 +8,8 @@
 ///
 /// The fast path (Goto/BLIS): a packed B block (KC, NC) per thread team, packed A blocks
 /// (MC, KC) per thread, and a 6×(2 SIMD vectors) register tile (GemmMicroKernel.swift);
-/// m == 1 and n == 1 take a matrix-vector path without packing (Gemv.swift).
+/// a few rows (m <= 4), one column (n == 1) or a narrow X·Wᵀ (n <= 8) take matrix-vector paths
+/// without packing (Gemv.swift).
 ///
 /// Determinism: the k-reduction of every element of C runs in KC blocks in increasing order,
 /// each block accumulated from zero in one register tile and then added to C, whatever the
