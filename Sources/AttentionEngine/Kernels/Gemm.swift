@@ -27,8 +27,9 @@ enum GemmBlocking {
     static let nc = 1024
     /// Upper bound on the rows of a packed A block: the unit of work a thread takes.
     static let mcMax = 192
-    /// Below this many flops (2·m·n·k) a call runs on the calling thread alone.
-    static let parallelFlops = 1 << 19
+    /// Below this many flops (2·m·n·k, ~100³, 10–20 µs on one core) a call runs on the calling
+    /// thread alone: a parallel region costs microseconds, far more when the other core is busy.
+    static let parallelFlops = 1 << 21
 }
 
 /// Up to this many rows of C, a product runs as matrix-vector products (packing B would cost
