@@ -1,5 +1,6 @@
-/// Matrix-vector products: the GEMM path for a single row (m == 1, e.g. generating one token
-/// through a Linear layer) or a single column (n == 1) of C, without packing.
+/// Matrix-vector products: the GEMM paths without packing, for a few rows of C (m <= 4, e.g.
+/// generating one token through a Linear layer), a single column (n == 1), and a narrow
+/// Y = X·Wᵀ (n <= 8), where packing would cost more than the arithmetic.
 ///
 ///     y (n) = alpha * x (k) · M (k, n) + beta * y + bias
 ///
