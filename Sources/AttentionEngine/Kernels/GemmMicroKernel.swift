@@ -1,7 +1,7 @@
 /// The GEMM register tile: MR = 6 rows of packed A times NR = 2 SIMD vectors of packed B,
 /// accumulated over one KC block in 12 vector registers, then merged into C by `GemmEpilogue`.
 ///
-/// With SIMD16 (AVX-512) the tile is 6×32 (12 zmm accumulators of 32); with SIMD8 (AVX2 builds,
+/// With SIMD16 (AVX-512) the tile is 6×32 (12 of the 32 zmm registers); with SIMD8 (AVX2 builds,
 /// where SIMD16 would spill) it is 6×16 (12 of 16 ymm registers). Every step of k broadcasts 6
 /// values of A and loads 2 vectors of B for 12 fused multiply-adds.
 
