@@ -2,6 +2,7 @@
 public let benchmarkSuites: [String: (_ quick: Bool) -> [BenchmarkCase]] = [
     "attention": attentionBenchmarks,
     "elementwise": elementwiseBenchmarks,
+    "gemm": gemmBenchmarks,
     "safetensors": safeTensorsBenchmarks,
 ]
 
