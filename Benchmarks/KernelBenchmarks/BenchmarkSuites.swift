@@ -2,6 +2,7 @@
 public let benchmarkSuites: [String: (_ quick: Bool) -> [BenchmarkCase]] = [
     "attention": attentionBenchmarks,
     "elementwise": elementwiseBenchmarks,
+    "engine": engineBenchmarks,
     "gemm": gemmBenchmarks,
     "safetensors": safeTensorsBenchmarks,
 ]

@@ -1,0 +1,30 @@
+/// A dense layer y = x·Wᵀ + b (the neuron y = G(a·x + b) is a Linear followed by an activation).
+public final class Linear: Module {
+    public let weight: Parameter  // (OUT, IN)
+    public let bias: Parameter?   // (OUT)
+    public var localParameters: [(name: String, parameter: Parameter)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    /// Weight and bias drawn from U(−1/√IN, 1/√IN) (PyTorch's default), in that order from `rng`.
+    /// Throws for a negative size.
+    public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, rng: inout Random) throws {
+        guard inFeatures >= 0, outFeatures >= 0 else {
+            throw AttentionError.shape("Linear(inFeatures: \(inFeatures), outFeatures: \(outFeatures)): negative size")
+        }
+        let bound = inFeatures > 0 ? 1 / Float(inFeatures).squareRoot() : 0
+        weight = Parameter(try Tensor.uniform([outFeatures, inFeatures], low: -bound, high: bound, using: &rng))
+        self.bias = bias ? Parameter(try Tensor.uniform([outFeatures], low: -bound, high: bound, using: &rng)) : nil
+    }
+
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[0] }
+
+    /// x (…, IN) → (…, OUT).
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else {
+            throw AttentionError.shape("Linear(\(inFeatures) → \(outFeatures)): input \(x.shape) does not end in \(inFeatures)")
+        }
+        return try x.linear(weight: weight.value, bias: bias?.value)
+    }
+}

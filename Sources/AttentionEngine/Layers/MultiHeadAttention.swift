@@ -1,0 +1,78 @@
+/// Multi-head scaled dot-product attention (self or cross), on the fused attention kernel.
+///
+/// Q, K and V are the input times learned matrices; heads split the channels C into NH slices
+/// of HS = C / NH. Self-attention uses one projection `c_attn` (C → 3C, nanoGPT's name) for
+/// q, k, v; cross-attention projects the queries from x with `q_proj` (C → C) and keys and values
+/// from the encoder output with `kv_proj` (C → 2C). Both end with `c_proj` (C → C).
+public final class MultiHeadAttention: Module {
+    public let channels: Int
+    public let heads: Int
+    public let isCross: Bool
+    public let causal: Bool
+    private enum InputProjections {
+        case selfAttention(qkv: Linear)                // c_attn (3C, C)
+        case cross(query: Linear, keyValue: Linear)    // q_proj (C, C), kv_proj (2C, C)
+    }
+    private let inputs: InputProjections
+    private let projection: Linear  // c_proj (C, C)
+
+    public var children: [(name: String, module: any Module)] {
+        switch inputs {
+        case .selfAttention(let qkv): return [("c_attn", qkv), ("c_proj", projection)]
+        case .cross(let query, let keyValue): return [("q_proj", query), ("kv_proj", keyValue), ("c_proj", projection)]
+        }
+    }
+
+    /// Throws when `heads` does not divide `channels` or a size is not positive.
+    public init(channels: Int, heads: Int, causal: Bool, cross: Bool = false, rng: inout Random) throws {
+        guard channels > 0, heads > 0, channels % heads == 0 else {
+            throw AttentionError.shape(
+                "MultiHeadAttention(channels: \(channels), heads: \(heads)): the head count must be positive and divide the width")
+        }
+        self.channels = channels
+        self.heads = heads
+        self.causal = causal
+        isCross = cross
+        if cross {
+            inputs = .cross(query: try Linear(inFeatures: channels, outFeatures: channels, rng: &rng),
+                            keyValue: try Linear(inFeatures: channels, outFeatures: 2 * channels, rng: &rng))
+        } else {
+            inputs = .selfAttention(qkv: try Linear(inFeatures: channels, outFeatures: 3 * channels, rng: &rng))
+        }
+        projection = try Linear(inFeatures: channels, outFeatures: channels, rng: &rng)
+    }
+
+    /// x (B,Tq,C); `memory` (B,Tk,C) is the encoder output for cross-attention (nil for self);
+    /// `keyPaddingMask` (B·Tk, true = padding key to ignore). Returns (B,Tq,C) and, with
+    /// `returnWeights`, the attention probabilities (B,NH,Tq,Tk).
+    public func callAsFunction(_ x: Tensor, memory: Tensor? = nil, keyPaddingMask: [Bool]? = nil,
+                               returnWeights: Bool = false) throws -> (output: Tensor, weights: Tensor?) {
+        let layer = "MultiHeadAttention(channels: \(channels), heads: \(heads))"
+        guard x.rank == 3, x.shape[2] == channels else {
+            throw AttentionError.shape("\(layer): input \(x.shape) is not (B,T,\(channels))")
+        }
+        let (batch, queryLength) = (x.shape[0], x.shape[1])
+        let headSize = channels / heads
+        let q, k, v: Tensor  // (B,NH,T,HS)
+        switch inputs {
+        case .selfAttention(let qkv):
+            guard memory == nil else { throw AttentionError.invalid("\(layer): self-attention takes no memory") }
+            // (B,T,3C) → (B,T,3,NH,HS) → (3,B,NH,T,HS)
+            let all = try qkv(x).reshaped([batch, queryLength, 3, heads, headSize]).permuted([2, 0, 3, 1, 4])
+            (q, k, v) = (try all.selected(0, index: 0), try all.selected(0, index: 1), try all.selected(0, index: 2))
+        case .cross(let query, let keyValue):
+            guard let memory, memory.rank == 3, memory.shape[0] == batch, memory.shape[2] == channels else {
+                throw AttentionError.shape(
+                    "\(layer): cross-attention needs memory (B=\(batch),Tk,\(channels)), got \(memory?.shape.description ?? "none")")
+            }
+            q = try query(x).reshaped([batch, queryLength, heads, headSize]).permuted([0, 2, 1, 3])
+            let kv = try keyValue(memory).reshaped([batch, memory.shape[1], 2, heads, headSize]).permuted([2, 0, 3, 1, 4])
+            (k, v) = (try kv.selected(0, index: 0), try kv.selected(0, index: 1))
+        }
+        let (attended, weights) = try Tensor.attention(query: q, key: k, value: v, causal: causal,
+                                                       keyPaddingMask: keyPaddingMask, returnWeights: returnWeights)
+        // (B,NH,Tq,HS) → (B,Tq,NH,HS) → (B,Tq,C)
+        let merged = try attended.permuted([0, 2, 1, 3]).reshaped([batch, queryLength, channels])
+        return (try projection(merged), weights)
+    }
+}
