@@ -28,7 +28,7 @@ final class EngineTensorTests: XCTestCase {
         assertThrowsAttentionError(["5 values", "[2, 2]"]) {
             _ = try Tensor(shape: [2, 2], values: [1, 2, 3, 4, 5])
         }
-        assertThrowsAttentionError(["ragged", "different lengths"].suffix(1)) { _ = try Tensor([[1, 2], [3]]) }
+        assertThrowsAttentionError(["different lengths"]) { _ = try Tensor([[1, 2], [3]]) }
         assertThrowsAttentionError(["reshape", "[2, 3]", "[4, 2]"]) {
             _ = try Tensor.zeros([2, 3]).reshaped([4, 2])
         }

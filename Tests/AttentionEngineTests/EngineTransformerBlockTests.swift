@@ -50,4 +50,19 @@ final class EngineTransformerBlockTests: XCTestCase {
         assertThrowsAttentionError(["TransformerBlock", "memory"]) { _ = try decoder(Tensor.zeros([1, 2, 4])) }
         assertThrowsAttentionError(["LayerNorm(4)", "[1, 2, 3]"]) { _ = try decoder(Tensor.zeros([1, 2, 3])) }
     }
+
+    /// Empty batches and sequences flow through every layer (and backward) without trapping.
+    func testEmptyDimensions() throws {
+        var rng = Random(seed: 2)
+        let decoder = try TransformerBlock(channels: 8, heads: 2, causal: true, crossAttention: true, rng: &rng)
+        let conv = try Conv1d(inChannels: 8, outChannels: 8, kernelSize: 3, padding: .causal, rng: &rng)
+        let lstm = try LSTM(inputSize: 8, hiddenSize: 8, rng: &rng)
+        for (batch, time) in [(0, 3), (2, 0), (0, 0)] {
+            let x = try Tensor.zeros([batch, time, 8]).requiringGrad()
+            let memory = try Tensor.zeros([batch, 2, 8])
+            let y = try decoder(conv(x), memory: memory) + lstm(x).output
+            XCTAssertEqual(y.shape, [batch, time, 8])
+            try y.sum().backward()
+        }
+    }
 }
