@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 // Swift SIMD code is only fast when the compiler may use the CPU's vector units: without a target
@@ -6,12 +7,27 @@ import PackageDescription
 // set ATTN_TARGET_CPU (e.g. `haswell` for AVX2 machines) for a portable build.
 let targetCPU = Context.environment["ATTN_TARGET_CPU"] ?? "native"
 
+// The GEMM micro-kernel keeps a 6×32 tile of SIMD16 accumulators in AVX-512's 32 registers; on
+// AVX2 (16 registers) that tile spills, so AVX2 targets build the SIMD8 tile (condition ATTN_SIMD8).
+let avx512CPUs: Set<String> = [
+    "skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake-client", "icelake-server",
+    "tigerlake", "rocketlake", "sapphirerapids", "graniterapids", "emeraldrapids", "znver4",
+    "znver5", "x86-64-v4",
+]
+let targetHasAVX512: Bool = {
+    if targetCPU == "native" {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        return cpuinfo.contains(" avx512f")
+    }
+    return avx512CPUs.contains(targetCPU)
+}()
+
 // The engine is always optimized, even in a debug build, so tests exercise the real kernels at
 // usable speed. `-Ounchecked` drops the arithmetic-overflow traps from the hot loops; every value
 // that comes from outside is validated explicitly before it reaches a kernel.
 let engineSwiftSettings: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", targetCPU, "-Ounchecked"]),
-]
+] + (targetHasAVX512 ? [] : [.define("ATTN_SIMD8")])
 
 let package = Package(
     name: "libattention",

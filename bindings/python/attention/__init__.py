@@ -1,0 +1,42 @@
+"""libattention for Python: a small, fast, embeddable deep-learning runtime (ctypes bindings).
+
+    import numpy as np, attention
+    c = attention.matmul(np.ones((2, 3), np.float32), np.ones((3, 4), np.float32))
+
+The shared library is found through ATTENTION_LIBRARY, the package folder, or a SwiftPM
+release build of the checkout (see attention._library).
+"""
+from . import _capi
+from ._status import check as _check
+from .errors import (AttentionError, FormatError, InternalError, InvalidArgumentError,
+                     LibraryIOError, NullPointerError, OutOfMemoryError, ShapeError, UTF8Error)
+from .kernels import attention, attention_backward, layernorm, matmul, softmax
+
+__all__ = [
+    "AttentionError", "FormatError", "InternalError", "InvalidArgumentError", "LibraryIOError",
+    "NullPointerError", "OutOfMemoryError", "ShapeError", "UTF8Error",
+    "abi_version", "attention", "attention_backward", "get_num_threads", "layernorm", "matmul",
+    "set_num_threads", "softmax", "version",
+]
+
+
+def version() -> str:
+    """The library's version, e.g. "0.1.0"."""
+    return _capi.attn_version().decode()
+
+
+def abi_version() -> int:
+    """The library's ABI version (checked against these bindings on import)."""
+    return _capi.attn_abi_version()
+
+
+def set_num_threads(count: int) -> None:
+    """Threads used by all computations (1 ... 1024); results do not depend on it."""
+    if not -2**31 <= count < 2**31:
+        raise InvalidArgumentError(f"thread count {count} is outside 1...1024")
+    _check(_capi.attn_set_num_threads(count))
+
+
+def get_num_threads() -> int:
+    """Threads used by computations."""
+    return _capi.attn_get_num_threads()

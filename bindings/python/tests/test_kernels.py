@@ -1,0 +1,146 @@
+"""The kernels through Python against numpy references (float64), with stated tolerances."""
+import numpy as np
+import pytest
+
+import attention
+
+
+def f32(rng, *shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("m,n,k", [(1, 1, 1), (3, 17, 5), (65, 33, 63), (128, 96, 257), (0, 4, 3), (4, 0, 3), (4, 5, 0)])
+@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("trans_b", [False, True])
+def test_matmul_matches_numpy(rng, m, n, k, trans_a, trans_b):
+    a = f32(rng, k, m) if trans_a else f32(rng, m, k)
+    b = f32(rng, n, k) if trans_b else f32(rng, k, n)
+    bias = f32(rng, n)
+    expected = ((a.T if trans_a else a).astype(np.float64) @ (b.T if trans_b else b).astype(np.float64)) * 0.5 + bias
+    got = attention.matmul(a, b, trans_a=trans_a, trans_b=trans_b, alpha=0.5, bias=bias)
+    assert got.shape == (m, n)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * (k + 1))
+
+
+def test_matmul_uses_views_without_copying(rng):
+    # A transposed view, a strided sub-matrix and an `out` slice of a larger buffer.
+    base = f32(rng, 40, 50)
+    a = base[5:25, 10:40]            # (20, 30), leading dimension 50
+    b = f32(rng, 16, 30).T           # (30, 16), a transposed view: passed with ATTN_TRANS
+    big = np.full((20, 40), 7.0, dtype=np.float32)
+    out = big[:, 4:20]
+    result = attention.matmul(a, b, alpha=1.0, beta=1.0, out=out)
+    assert result is out
+    np.testing.assert_allclose(big[:, 4:20], 7.0 + a.astype(np.float64) @ b.astype(np.float64), rtol=1e-5, atol=1e-4)
+    assert (big[:, :4] == 7).all() and (big[:, 20:] == 7).all(), "writes stayed inside the view"
+
+
+def test_matmul_converts_other_dtypes(rng):
+    a = rng.standard_normal((7, 9))
+    b = rng.standard_normal((9, 4))
+    np.testing.assert_allclose(attention.matmul(a, b), a @ b, rtol=1e-5, atol=1e-5)
+
+
+def softmax_reference(x, causal=False):
+    x = x.astype(np.float64)
+    if causal:
+        t = x.shape[-1]
+        x = np.where(np.tril(np.ones((t, t), dtype=bool)), x, -np.inf)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 17), (65, 63), (4, 255), (2, 3, 33)])
+def test_softmax_matches_numpy(rng, shape):
+    x = f32(rng, *shape) * 10
+    np.testing.assert_allclose(attention.softmax(x), softmax_reference(x), rtol=1e-5, atol=1e-7)
+
+
+def test_causal_softmax(rng):
+    x = f32(rng, 3, 17, 17) * 5
+    got = attention.softmax(x, causal=True)
+    np.testing.assert_allclose(got, softmax_reference(x, causal=True), rtol=1e-5, atol=1e-7)
+    assert (got[:, np.triu_indices(17, 1)[0], np.triu_indices(17, 1)[1]] == 0).all()
+
+
+def test_softmax_is_stable_for_huge_logits():
+    x = np.array([[1e30, 0.0, -1e30], [88.0, 89.0, 90.0]], dtype=np.float32)
+    got = attention.softmax(x)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("rows,channels", [(1, 1), (5, 3), (19, 65), (7, 768)])
+def test_layernorm_matches_numpy(rng, rows, channels):
+    x = f32(rng, rows, channels) * 3 + 1
+    w, b = f32(rng, channels), f32(rng, channels)
+    out, mean, rstd = attention.layernorm(x, w, b, eps=1e-5, return_stats=True)
+    x64 = x.astype(np.float64)
+    mu = x64.mean(axis=1)
+    rs = 1 / np.sqrt(x64.var(axis=1) + 1e-5)
+    np.testing.assert_allclose(mean, mu, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(rstd, rs, rtol=1e-4)
+    np.testing.assert_allclose(out, (x64 - mu[:, None]) * rs[:, None] * w + b, rtol=1e-4, atol=1e-4)
+
+
+def attention_reference(q, k, v, causal=False, mask=None, scale=None):
+    """softmax(scale q kᵀ + mask) v in float64, and the probabilities."""
+    q, k, v = (t.astype(np.float64) for t in (q, k, v))
+    scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
+    s = scale * q @ np.swapaxes(k, -1, -2)
+    tq, tk = q.shape[2], k.shape[2]
+    visible = np.ones((tq, tk), dtype=bool)
+    if causal:
+        visible = np.arange(tk)[None, :] <= np.arange(tq)[:, None] + (tk - tq)
+    visible = np.broadcast_to(visible, s.shape)
+    if mask is not None:
+        visible = visible & ~mask.astype(bool)[:, None, None, :]
+    s = np.where(visible, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    p = np.where(visible, np.exp(s - m), 0)
+    total = p.sum(axis=-1, keepdims=True)
+    p = np.divide(p, total, out=np.zeros_like(p), where=total > 0)
+    return p @ v, p
+
+
+def attention_backward_reference(q, k, v, dout, causal=False, mask=None):
+    """Analytic gradients in float64: dV = Pᵀ dO, dS = P ⊙ (dO Vᵀ − rowsum(dO ⊙ O)), dQ = s dS K,
+    dK = s dSᵀ Q."""
+    scale = 1 / np.sqrt(q.shape[-1])
+    out, p = attention_reference(q, k, v, causal, mask)
+    q, k, v, dout = (t.astype(np.float64) for t in (q, k, v, dout))
+    dv = np.swapaxes(p, -1, -2) @ dout
+    dp = dout @ np.swapaxes(v, -1, -2)
+    ds = p * (dp - (dout * out).sum(axis=-1, keepdims=True))
+    return scale * ds @ k, scale * np.swapaxes(ds, -1, -2) @ q, dv
+
+
+CASES = [  # (B, NH, Tq, Tk, HS, causal, padded)
+    (1, 2, 17, 17, 32, True, False),
+    (2, 3, 64, 64, 64, True, False),
+    (2, 2, 5, 40, 16, True, False),    # cached generation: causal aligned to the end
+    (2, 2, 9, 33, 80, False, False),   # cross-attention
+    (2, 2, 20, 20, 32, False, True),   # key padding
+    (2, 4, 1, 65, 64, True, True),     # decode step
+]
+
+
+@pytest.mark.parametrize("b,nh,tq,tk,hs,causal,padded", CASES)
+def test_attention_forward_and_backward_match_numpy(rng, b, nh, tq, tk, hs, causal, padded):
+    q, k, v = f32(rng, b, nh, tq, hs), f32(rng, b, nh, tk, hs), f32(rng, b, nh, tk, hs)
+    mask = None
+    if padded:
+        mask = np.zeros((b, tk), dtype=bool)
+        mask[0, tk - 3:] = True
+        mask[1, : tk // 2] = True
+    out, lse, probs = attention.attention(q, k, v, causal=causal, key_padding_mask=mask,
+                                          return_lse=True, return_probs=True)
+    expected, p = attention_reference(q, k, v, causal, mask)
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=2e-5)
+    np.testing.assert_allclose(probs, p, rtol=1e-4, atol=1e-6)
+
+    dout = f32(rng, b, nh, tq, hs)
+    dq, dk, dv = attention.attention_backward(q, k, v, out, lse, dout, causal=causal, key_padding_mask=mask)
+    for got, want in zip((dq, dk, dv), attention_backward_reference(q, k, v, dout, causal, mask)):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4)
