@@ -41,7 +41,24 @@ final class AutogradNode {
         backwardFunction = backward
     }
 
-    deinit { freeGrad() }
+    /// Releases the graph below this node iteratively: a long unrolled graph that is dropped
+    /// without `backward()` would otherwise free node after node in nested deinits and overflow
+    /// the stack. Dropping the closure first leaves `inputs` as the only references this node
+    /// holds; every input that nothing else references is emptied the same way before it goes.
+    deinit {
+        freeGrad()
+        guard !inputs.isEmpty else { return }
+        backwardFunction = nil
+        var pending = inputs
+        inputs = []
+        while var node = pending.popLast() {
+            if isKnownUniquelyReferenced(&node) {
+                node.backwardFunction = nil
+                pending.append(contentsOf: node.inputs)
+                node.inputs = []
+            }
+        }
+    }
 
     /// Adds a gradient written by an overwriting kernel (`dinp = …`): the first contribution is
     /// written straight into the gradient buffer, later ones go through a scratch buffer and add.
