@@ -106,23 +106,23 @@ final class AutogradNode {
     private static func withScratch(count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
         let bytes = count * MemoryLayout<Float>.stride
         MemoryStatistics.allocated(bytes)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        let scratch = BufferPool.allocate(count)
         body(scratch)
-        scratch.deallocate()
+        BufferPool.release(scratch, count: count)
         MemoryStatistics.freed(bytes)
     }
 
     /// Forgets the gradient (the next backward starts from zero).
     func freeGrad() {
         guard let grad else { return }
-        grad.deallocate()
+        BufferPool.release(grad, count: count)
         MemoryStatistics.freed(count * MemoryLayout<Float>.stride)
         self.grad = nil
     }
 
     private func allocateGrad() -> UnsafeMutablePointer<Float> {
         MemoryStatistics.allocated(count * MemoryLayout<Float>.stride)
-        return .allocate(capacity: max(count, 1))
+        return BufferPool.allocate(count)
     }
 
     /// Runs the op's backward if a gradient arrived, then frees what the graph held.
