@@ -144,7 +144,7 @@ public struct ModelCheckpoint {
             do {
                 data = try file.tensor(named: name, shape: parameter.shape)
             } catch let error as AttentionError {
-                throw AttentionError(error.kind, "checkpoint: \(error.message) by \(described)")
+                throw AttentionError(error.kind, "checkpoint: \(error.message) (needed by \(described))")
             }
             try parameter.assign(Tensor(shape: parameter.shape, values: data))
             used.insert(name)
