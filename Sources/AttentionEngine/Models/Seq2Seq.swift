@@ -129,7 +129,7 @@ public final class Seq2Seq: Module {
         try check(source, batch: batch, time: time, limit: config.maxSourceLength, what: "source")
         var x = try encoder.drop(encoder.wpe(wte(source, shape: [batch, time])))
         var weights: [Tensor] = []
-        for block in encoder.h.elements {
+        for block in encoder.h.modules {
             if returnWeights {
                 // The encoder block's operations (as block(x)) with the attention weights kept.
                 let (attended, w) = try block.attention(block.norms[0](x), keyPaddingMask: paddingMask, returnWeights: true)
@@ -150,7 +150,7 @@ public final class Seq2Seq: Module {
         try check(batch.decoderInput, batch: batch.batch, time: batch.targetLength, limit: config.maxTargetLength,
                   what: "decoder input")
         var x = try decoder.drop(decoder.wpe(wte(batch.decoderInput, shape: [batch.batch, batch.targetLength])))
-        for block in decoder.h.elements {
+        for block in decoder.h.modules {
             x = try block(x, memory: memory, memoryPaddingMask: batch.sourcePaddingMask)
         }
         return try decoder.lnF(x).linear(weight: wte.weight.value)
@@ -169,7 +169,7 @@ public final class Seq2Seq: Module {
         let (memory, encoderWeights) = try encode(source: question, batch: 1, time: question.count, paddingMask: nil,
                                                   returnWeights: returnWeights)
         var keys: [Tensor] = [], values: [Tensor] = []
-        for block in decoder.h.elements {
+        for block in decoder.h.modules {
             let (k, v) = try block.crossAttention!.crossKeysValues(memory)
             keys.append(k)
             values.append(v)
@@ -190,7 +190,7 @@ public final class Seq2Seq: Module {
         let positions = try decoder.wpe.weight.value.narrowed(0, start: start, length: tokens.count)
         var x = try wte(tokens, shape: [1, tokens.count]) + positions
         var selfWeights: [Tensor] = [], crossWeights: [Tensor] = []
-        for (layer, block) in decoder.h.elements.enumerated() {
+        for (layer, block) in decoder.h.modules.enumerated() {
             let result = try block.step(x, cache: cache, layer: layer, memory: memory, returnWeights: returnWeights)
             x = result.output
             if let w = result.selfWeights { selfWeights.append(w) }
