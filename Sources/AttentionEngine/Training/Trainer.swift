@@ -127,6 +127,19 @@ public final class Trainer {
         })
     }
 
+    /// Seq2seq training on question–answer pairs; validation on `validation` (the training pairs
+    /// when nil). Tokens per second count the non-PAD targets.
+    public convenience init(model: Seq2Seq, data: PairBatches, validation: PairBatches? = nil,
+                            config: TrainingConfig) throws {
+        let size = config.batchSize
+        try self.init(module: model, config: config, trainingLoss: { rng in
+            let batch = try data.batch(size: size, using: &rng)
+            return (try model.loss(batch), batch.targets.filter { $0 != CharTokenizer.pad }.count)
+        }, validationLoss: { rng in
+            try model.loss((validation ?? data).batch(size: size, using: &rng)).item
+        })
+    }
+
     /// Mean loss over `evaluationBatches` validation batches drawn from a fixed seed (the same
     /// batches every time), with dropout off and no autograd.
     public func evaluate() throws -> Float {
