@@ -25,7 +25,7 @@ final class ModelCheckpointInteropTests: XCTestCase {
     private func checkLogits(_ name: String, extra: [(prefix: String, tolerance: Float)] = []) throws -> ModelCheckpoint {
         let checkpoint = try ModelCheckpoint.load(path: "\(fixtures)/\(name).safetensors")
         let expected = try SafeTensorsFile.read(path: "\(fixtures)/\(name)_expected.safetensors")
-        let model = checkpoint.model
+        let model = try XCTUnwrap(checkpoint.languageModel)
         model.setTraining(false)
         var sequences = 0
         while let tokens = try? expected.tensor(named: "tokens.\(sequences)") {

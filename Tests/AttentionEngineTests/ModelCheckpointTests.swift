@@ -86,7 +86,7 @@ final class ModelCheckpointTests: XCTestCase {
 
         let loaded = try ModelCheckpoint.load(bytes: bytes)
         XCTAssertEqual(loaded.training, state)
-        let resumedTrainer = try Trainer(model: loaded.model, data: data, config: config)
+        let resumedTrainer = try Trainer(model: try XCTUnwrap(loaded.languageModel), data: data, config: config)
         try resumedTrainer.restore(try XCTUnwrap(loaded.training))
         let secondHalf = try resumedTrainer.run()
 
@@ -96,9 +96,49 @@ final class ModelCheckpointTests: XCTestCase {
 
         // Sensitivity: the same checkpoint resumed without the training state goes elsewhere.
         let reloaded = try ModelCheckpoint.load(bytes: bytes)
-        let naive = try Trainer(model: reloaded.model, data: data, config: config)
+        let naive = try Trainer(model: try XCTUnwrap(reloaded.languageModel), data: data, config: config)
         let naiveLosses = try naive.run { $0.step < 10 }.map(\.loss)
         XCTAssertNotEqual(naiveLosses.first, secondHalf.first?.loss)
+    }
+
+    /// The seq2seq model: exact round trip, and 6 steps = 3 + save + load + 3 with dropout on
+    /// (two dropout streams: encoder.drop and decoder.drop).
+    func testSeq2SeqRoundTripAndResume() throws {
+        let pairs = Array(DefaultData.dialoguePairs.prefix(12))
+        let tokenizer = try CharTokenizer(corpus: pairs.map { $0.question + $0.answer }.joined())
+        let data = try PairBatches(pairs: pairs, tokenizer: tokenizer, maxSourceLength: 24, maxTargetLength: 24)
+        func freshModel() throws -> Seq2Seq {
+            try Seq2Seq(config: Seq2SeqConfig(nEncoderLayer: 1, nDecoderLayer: 2, nHead: 2, nEmbd: 32, maxSourceLength: 24,
+                                              maxTargetLength: 24, vocabSize: tokenizer.vocabularySize, dropout: 0.1), seed: 4)
+        }
+        let config = TrainingConfig(steps: 6, batchSize: 4, learningRate: 3e-3, seed: 2)
+        let straightModel = try freshModel()
+        let straight = try Trainer(model: straightModel, data: data, config: config).run()
+
+        let firstModel = try freshModel()
+        let firstTrainer = try Trainer(model: firstModel, data: data, config: config)
+        let firstHalf = try firstTrainer.run { $0.step < 3 }
+        let bytes = try ModelCheckpoint(model: firstModel, tokenizer: tokenizer, training: firstTrainer.trainingState()).bytes()
+        let loaded = try ModelCheckpoint.load(bytes: bytes)
+        let model = try XCTUnwrap(loaded.model as? Seq2Seq)
+        XCTAssertNil(loaded.languageModel)
+        XCTAssertEqual(model.config, firstModel.config)
+        XCTAssertEqual(loaded.tokenizer, tokenizer)
+        XCTAssertEqual(Set(try XCTUnwrap(loaded.training).randomStates.keys), ["trainer", "encoder.drop", "decoder.drop"])
+        assertBitwiseEqual(parameterValues(model), parameterValues(firstModel))
+        XCTAssertFalse(try SafeTensorsFile.read(bytes: bytes).tensors.contains { $0.name == "lm_head.weight" })
+
+        let resumed = try Trainer(model: model, data: data, config: config)
+        try resumed.restore(try XCTUnwrap(loaded.training))
+        let secondHalf = try resumed.run()
+        assertBitwiseEqual((firstHalf + secondHalf).map(\.loss), straight.map(\.loss))
+        assertBitwiseEqual(parameterValues(model), parameterValues(straightModel))
+
+        // Config errors name the seq2seq key.
+        let file = try SafeTensorsFile.read(bytes: bytes)
+        var metadata = file.metadata
+        metadata["config"] = metadata["config"]!.replacingOccurrences(of: "\"n_decoder_layer\":2", with: "\"n_decoder_layer\":\"x\"")
+        assertLoadFails(try SafeTensorsFile.write(tensors: file.tensors, metadata: metadata), .format, "'n_decoder_layer'")
     }
 
     func testTrainingStateErrors() throws {

@@ -1,5 +1,5 @@
-/// A language model with its tokenizer and, optionally, the state of its training run, stored as
-/// one safetensors file (layout in docs/checkpoints.md).
+/// A model (`GPT` or `Seq2Seq`) with its tokenizer and, optionally, the state of its training
+/// run, stored as one safetensors file (layout and tensor names in docs/checkpoints.md).
 ///
 /// Tensors: the model's parameters under their nanoGPT names (`transformer.wte.weight`, …), the
 /// GPT's `lm_head.weight` (a copy of `transformer.wte.weight`, for nanoGPT), and with a training
@@ -18,18 +18,22 @@
 ///
 ///     try ModelCheckpoint(model: gpt, tokenizer: tokenizer).write(to: "gpt.safetensors")
 ///     let checkpoint = try ModelCheckpoint.load(path: "gpt.safetensors")
-///     let logits = try checkpoint.model.logits(tokens: ids, batch: 1, time: ids.count)
+///     let logits = try checkpoint.languageModel!.logits(tokens: ids, batch: 1, time: ids.count)
 public struct ModelCheckpoint {
-    public var model: any LanguageModel
+    /// The model: a `GPT` or a `Seq2Seq` (see `CheckpointLayout.kinds`).
+    public var model: any Module
     public var tokenizer: CharTokenizer?
     public var training: TrainingState?
+
+    /// The model when it is a `LanguageModel` (GPT), nil for a `Seq2Seq`.
+    public var languageModel: (any LanguageModel)? { model as? any LanguageModel }
 
     /// The value of `__metadata__["format"]`.
     public static let formatName = "libattention-checkpoint"
     /// The layout version written, and the newest one read.
     public static let formatVersion = 1
 
-    public init(model: any LanguageModel, tokenizer: CharTokenizer? = nil, training: TrainingState? = nil) {
+    public init(model: any Module, tokenizer: CharTokenizer? = nil, training: TrainingState? = nil) {
         self.model = model
         self.tokenizer = tokenizer
         self.training = training
@@ -52,9 +56,8 @@ public struct ModelCheckpoint {
     }
 
     func contents() throws -> ([SafeTensor], [String: String]) {
-        var config = model.configDictionary
-        guard let kind = config.removeValue(forKey: "model"), let layout = CheckpointLayout(kind: kind) else {
-            throw AttentionError.invalid("checkpoint: cannot save model kind '\(model.configDictionary["model"] ?? "")'")
+        guard let (kind, config, vocabularySize) = CheckpointLayout.describe(model), let layout = CheckpointLayout(kind: kind) else {
+            throw AttentionError.invalid("checkpoint: cannot save a \(type(of: model)) (known kinds: \(CheckpointLayout.kinds.joined(separator: ", ")))")
         }
         var metadata = ["format": Self.formatName, "format_version": "\(Self.formatVersion)", "model": kind,
                         "config": jsonObject(config)]
@@ -68,8 +71,8 @@ public struct ModelCheckpoint {
             tensors.append(tensor)
         }
         if let tokenizer {
-            guard tokenizer.vocabularySize == model.vocabularySize else {
-                throw AttentionError.invalid("checkpoint: the tokenizer has \(tokenizer.vocabularySize) ids, the model \(model.vocabularySize)")
+            guard tokenizer.vocabularySize == vocabularySize else {
+                throw AttentionError.invalid("checkpoint: the tokenizer has \(tokenizer.vocabularySize) ids, the model \(vocabularySize)")
             }
             metadata["tokenizer.characters"] = jsonString(String(String.UnicodeScalarView(tokenizer.characters)))
         }
@@ -171,8 +174,9 @@ public struct ModelCheckpoint {
                 throw AttentionError(.format, "checkpoint: 'tokenizer.characters' is not a JSON string")
             }
             let decoded = try CharTokenizer(characters: Array(characters.unicodeScalars))
-            guard decoded.vocabularySize == model.vocabularySize else {
-                throw AttentionError(.format, "checkpoint: the vocabulary has \(decoded.characters.count) characters + \(CharTokenizer.specialCount) special tokens = \(decoded.vocabularySize) ids, but vocab_size is \(model.vocabularySize)")
+            let vocabularySize = CheckpointLayout.describe(model)?.vocabularySize ?? 0
+            guard decoded.vocabularySize == vocabularySize else {
+                throw AttentionError(.format, "checkpoint: the vocabulary has \(decoded.characters.count) characters + \(CharTokenizer.specialCount) special tokens = \(decoded.vocabularySize) ids, but vocab_size is \(vocabularySize)")
             }
             tokenizer = decoded
         }
@@ -181,7 +185,7 @@ public struct ModelCheckpoint {
 
     /// The training state stored in `file`, or nil when it holds none (no `training.step` and no
     /// `optimizer.*` tensors).
-    private static func trainingState(_ file: SafeTensorsFile, model: any LanguageModel) throws -> TrainingState? {
+    private static func trainingState(_ file: SafeTensorsFile, model: any Module) throws -> TrainingState? {
         let metadata = file.metadata
         guard let stepText = metadata["training.step"] else {
             if let stray = file.tensors.first(where: { $0.name.hasPrefix("optimizer.") }) {
@@ -256,9 +260,23 @@ public struct ModelCheckpoint {
 /// which tensors are written as copies of a parameter (alias → parameter), and which tensors of
 /// other writers are skipped. Add a case here when a model kind is added.
 struct CheckpointLayout {
-    static let kinds = ["gpt"]
+    static let kinds = ["gpt", "seq2seq"]
 
-    let makeModel: ([String: String]) throws -> any LanguageModel
+    /// The kind, config (nanoGPT-style names, without "model") and vocabulary size of a model
+    /// of a known kind.
+    static func describe(_ model: any Module) -> (kind: String, config: [String: String], vocabularySize: Int)? {
+        var config: [String: String]
+        let vocabularySize: Int
+        switch model {
+        case let gpt as GPT: (config, vocabularySize) = (gpt.config.dictionary, gpt.config.vocabSize)
+        case let seq2seq as Seq2Seq: (config, vocabularySize) = (seq2seq.config.dictionary, seq2seq.config.vocabSize)
+        default: return nil
+        }
+        guard let kind = config.removeValue(forKey: "model") else { return nil }
+        return (kind, config, vocabularySize)
+    }
+
+    let makeModel: ([String: String]) throws -> any Module
     let tiedTensors: [(alias: String, source: String)]
     let isIgnored: (String) -> Bool
 
@@ -286,6 +304,32 @@ struct CheckpointLayout {
                 }
                 return false
             }
+        case "seq2seq":
+            makeModel = { config in
+                let sizes = ["n_encoder_layer", "n_decoder_layer", "n_head", "n_embd", "max_source_length",
+                             "max_target_length", "vocab_size"]
+                try checkKeys(config, known: Set(sizes + ["dropout"]), kind: kind)
+                var values: [String: Int] = [:]
+                for key in sizes {
+                    guard let text = config[key], let value = Int(text) else {
+                        throw AttentionError(.format, "checkpoint: bad config for model 'seq2seq': '\(key)' is missing or not an integer")
+                    }
+                    values[key] = value
+                }
+                guard let dropout = Float(config["dropout"] ?? "0") else {
+                    throw AttentionError(.format, "checkpoint: bad config for model 'seq2seq': 'dropout' is not a number")
+                }
+                do {
+                    return try Seq2Seq(config: Seq2SeqConfig(
+                        nEncoderLayer: values["n_encoder_layer"]!, nDecoderLayer: values["n_decoder_layer"]!,
+                        nHead: values["n_head"]!, nEmbd: values["n_embd"]!, maxSourceLength: values["max_source_length"]!,
+                        maxTargetLength: values["max_target_length"]!, vocabSize: values["vocab_size"]!, dropout: dropout), seed: 0)
+                } catch let error as AttentionError {
+                    throw AttentionError(.format, "checkpoint: bad config for model 'seq2seq': \(error.message)")
+                }
+            }
+            tiedTensors = []  // the output head is `transformer.wte.weight`; no other tool expects a copy
+            isIgnored = { _ in false }
         default:
             return nil
         }
