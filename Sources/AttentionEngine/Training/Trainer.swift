@@ -122,7 +122,7 @@ public final class Trainer {
             return (try model.loss(tokens: batch.inputs, targets: batch.targets, batch: batch.batch, time: batch.time),
                     batch.inputs.count)
         }, validationLoss: { rng in
-            let batch = try data.batch(data.validationTokens.isEmpty ? .train : .validation, size: size, using: &rng)
+            let batch = try data.batch(data.hasWindows(.validation) ? .validation : .train, size: size, using: &rng)
             return try model.loss(tokens: batch.inputs, targets: batch.targets, batch: batch.batch, time: batch.time).item
         })
     }
