@@ -101,6 +101,52 @@ final class ModelCheckpointTests: XCTestCase {
         XCTAssertNotEqual(naiveLosses.first, secondHalf.first?.loss)
     }
 
+    /// GRU, LSTM and CNN language models: exact round trip through a file's bytes, and 6 steps =
+    /// 3 + save + load + 3.
+    func testRecurrentAndConvolutionalModelsRoundTripAndResume() throws {
+        let text = String(DefaultData.corpus.prefix(600))
+        let tokenizer = try CharTokenizer(corpus: text)
+        let data = try TextBatches(text: text, tokenizer: tokenizer, contextLength: 12)
+        let V = tokenizer.vocabularySize
+        let makers: [(String, () throws -> any LanguageModel)] = [
+            ("gru", { try RecurrentLM(config: RecurrentLMConfig(cell: .gru, nLayer: 2, nEmbd: 16, hiddenSize: 24, blockSize: 12, vocabSize: V), seed: 1) }),
+            ("lstm", { try RecurrentLM(config: RecurrentLMConfig(cell: .lstm, nLayer: 1, nEmbd: 16, hiddenSize: 17, blockSize: 12, vocabSize: V), seed: 2) }),
+            ("cnn", { try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: 3, nEmbd: 16, kernelSize: 3, blockSize: 12, vocabSize: V), seed: 3) }),
+        ]
+        let config = TrainingConfig(steps: 6, batchSize: 3, learningRate: 3e-3, seed: 8)
+        for (name, make) in makers {
+            let straightModel = try make()
+            let straight = try Trainer(model: straightModel, data: data, config: config).run()
+            let firstModel = try make()
+            let firstTrainer = try Trainer(model: firstModel, data: data, config: config)
+            let firstHalf = try firstTrainer.run { $0.step < 3 }
+            let bytes = try ModelCheckpoint(model: firstModel, tokenizer: tokenizer, training: firstTrainer.trainingState()).bytes()
+            let loaded = try ModelCheckpoint.load(bytes: bytes)
+            let model = try XCTUnwrap(loaded.languageModel, name)
+            XCTAssertEqual(model.configDictionary, firstModel.configDictionary, name)
+            XCTAssertEqual(model.namedParameters.map(\.name), firstModel.namedParameters.map(\.name), name)
+            assertBitwiseEqual(parameterValues(model), parameterValues(firstModel), name)
+            let resumed = try Trainer(model: model, data: data, config: config)
+            try resumed.restore(try XCTUnwrap(loaded.training))
+            let secondHalf = try resumed.run()
+            assertBitwiseEqual((firstHalf + secondHalf).map(\.loss), straight.map(\.loss), name)
+            assertBitwiseEqual(parameterValues(model), parameterValues(straightModel), name)
+        }
+        // Config errors of these kinds.
+        let rnn = try ModelCheckpoint(model: try makers[0].1()).bytes()
+        assertLoadFails(rewrite(rnn, metadata: { $0["config"] = $0["config"]!.replacingOccurrences(of: #""cell":"gru""#, with: #""cell":"rnn""#) }),
+                        .format, "'cell' rnn")
+        assertLoadFails(rewrite(rnn, metadata: { $0["config"] = $0["config"]!.replacingOccurrences(of: #""hidden_size":24"#, with: #""hidden_size":0"#) }),
+                        .format, "hidden_size = 0")
+        assertLoadFails(rewrite(rnn, metadata: { $0["config"] = $0["config"]!.replacingOccurrences(of: #""hidden_size":24"#, with: #""hidden_size":25"#) }),
+                        .shape, "rnn.0.weight_ih", "expected [75,16]")
+        let cnn = try ModelCheckpoint(model: try makers[2].1()).bytes()
+        assertLoadFails(rewrite(cnn, metadata: { $0["config"] = $0["config"]!.replacingOccurrences(of: #""kernel_size":3"#, with: #""kernel_size":1"#) }),
+                        .format, "kernel size 1")
+        assertLoadFails(rewrite(cnn, metadata: { $0["config"] = $0["config"]!.replacingOccurrences(of: #""n_layer":3"#, with: #""n_layer":2"#) }),
+                        .format, "unexpected tensor 'conv.2.")
+    }
+
     /// The seq2seq model: exact round trip, and 6 steps = 3 + save + load + 3 with dropout on
     /// (two dropout streams: encoder.drop and decoder.drop).
     func testSeq2SeqRoundTripAndResume() throws {

@@ -1,4 +1,4 @@
-/// A model (`GPT` or `Seq2Seq`) with its tokenizer and, optionally, the state of its training
+/// A model (`GPT`, `RecurrentLM`, `ConvolutionalLM` or `Seq2Seq`) with its tokenizer and, optionally, the state of its training
 /// run, stored as one safetensors file (layout and tensor names in docs/checkpoints.md).
 ///
 /// Tensors: the model's parameters under their nanoGPT names (`transformer.wte.weight`, …), the
@@ -20,12 +20,12 @@
 ///     let checkpoint = try ModelCheckpoint.load(path: "gpt.safetensors")
 ///     let logits = try checkpoint.languageModel!.logits(tokens: ids, batch: 1, time: ids.count)
 public struct ModelCheckpoint {
-    /// The model: a `GPT` or a `Seq2Seq` (see `CheckpointLayout.kinds`).
+    /// The model: a `GPT`, `RecurrentLM`, `ConvolutionalLM` or `Seq2Seq` (see `CheckpointLayout.kinds`).
     public var model: any Module
     public var tokenizer: CharTokenizer?
     public var training: TrainingState?
 
-    /// The model when it is a `LanguageModel` (GPT), nil for a `Seq2Seq`.
+    /// The model when it is a `LanguageModel` (all kinds but `Seq2Seq`).
     public var languageModel: (any LanguageModel)? { model as? any LanguageModel }
 
     /// The value of `__metadata__["format"]`.
@@ -260,7 +260,7 @@ public struct ModelCheckpoint {
 /// which tensors are written as copies of a parameter (alias → parameter), and which tensors of
 /// other writers are skipped. Add a case here when a model kind is added.
 struct CheckpointLayout {
-    static let kinds = ["gpt", "seq2seq"]
+    static let kinds = ["gpt", "rnn", "cnn", "seq2seq"]
 
     /// The kind, config (nanoGPT-style names, without "model") and vocabulary size of a model
     /// of a known kind.
@@ -268,7 +268,7 @@ struct CheckpointLayout {
         var config: [String: String]
         let vocabularySize: Int
         switch model {
-        case let gpt as GPT: (config, vocabularySize) = (gpt.config.dictionary, gpt.config.vocabSize)
+        case let model as any LanguageModel: (config, vocabularySize) = (model.configDictionary, model.vocabularySize)
         case let seq2seq as Seq2Seq: (config, vocabularySize) = (seq2seq.config.dictionary, seq2seq.config.vocabSize)
         default: return nil
         }
@@ -289,11 +289,7 @@ struct CheckpointLayout {
                 if let bias = config["bias"], bias != "true" {
                     throw AttentionError(.format, "checkpoint: config bias = \(bias) is not supported (the GPT has biases)")
                 }
-                do {
-                    return try GPT(config: GPTConfig(dictionary: config), seed: 0)
-                } catch let error as AttentionError {
-                    throw AttentionError(.format, "checkpoint: bad config for model 'gpt': \(error.message)")
-                }
+                return try building(kind) { try GPT(config: GPTConfig(dictionary: config), seed: 0) }
             }
             tiedTensors = [("lm_head.weight", "transformer.wte.weight")]
             isIgnored = { name in
@@ -304,28 +300,40 @@ struct CheckpointLayout {
                 }
                 return false
             }
+        case "rnn":
+            makeModel = { config in
+                let sizes = try integers(config, ["n_layer", "n_embd", "hidden_size", "block_size", "vocab_size"], extra: ["cell"], kind: kind)
+                guard let cell = config["cell"].flatMap(RecurrentLMConfig.Cell.init(rawValue:)) else {
+                    throw AttentionError(.format, "checkpoint: bad config for model 'rnn': 'cell' \(config["cell"] ?? "(missing)") is not gru or lstm")
+                }
+                return try building(kind) {
+                    try RecurrentLM(config: RecurrentLMConfig(cell: cell, nLayer: sizes[0], nEmbd: sizes[1], hiddenSize: sizes[2],
+                                                              blockSize: sizes[3], vocabSize: sizes[4]), seed: 0)
+                }
+            }
+            tiedTensors = []
+            isIgnored = { _ in false }
+        case "cnn":
+            makeModel = { config in
+                let sizes = try integers(config, ["n_layer", "n_embd", "kernel_size", "block_size", "vocab_size"], kind: kind)
+                return try building(kind) {
+                    try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: sizes[0], nEmbd: sizes[1], kernelSize: sizes[2],
+                                                                      blockSize: sizes[3], vocabSize: sizes[4]), seed: 0)
+                }
+            }
+            tiedTensors = []
+            isIgnored = { _ in false }
         case "seq2seq":
             makeModel = { config in
-                let sizes = ["n_encoder_layer", "n_decoder_layer", "n_head", "n_embd", "max_source_length",
-                             "max_target_length", "vocab_size"]
-                try checkKeys(config, known: Set(sizes + ["dropout"]), kind: kind)
-                var values: [String: Int] = [:]
-                for key in sizes {
-                    guard let text = config[key], let value = Int(text) else {
-                        throw AttentionError(.format, "checkpoint: bad config for model 'seq2seq': '\(key)' is missing or not an integer")
-                    }
-                    values[key] = value
-                }
+                let sizes = try integers(config, ["n_encoder_layer", "n_decoder_layer", "n_head", "n_embd", "max_source_length",
+                                                  "max_target_length", "vocab_size"], extra: ["dropout"], kind: kind)
                 guard let dropout = Float(config["dropout"] ?? "0") else {
                     throw AttentionError(.format, "checkpoint: bad config for model 'seq2seq': 'dropout' is not a number")
                 }
-                do {
-                    return try Seq2Seq(config: Seq2SeqConfig(
-                        nEncoderLayer: values["n_encoder_layer"]!, nDecoderLayer: values["n_decoder_layer"]!,
-                        nHead: values["n_head"]!, nEmbd: values["n_embd"]!, maxSourceLength: values["max_source_length"]!,
-                        maxTargetLength: values["max_target_length"]!, vocabSize: values["vocab_size"]!, dropout: dropout), seed: 0)
-                } catch let error as AttentionError {
-                    throw AttentionError(.format, "checkpoint: bad config for model 'seq2seq': \(error.message)")
+                return try building(kind) {
+                    try Seq2Seq(config: Seq2SeqConfig(nEncoderLayer: sizes[0], nDecoderLayer: sizes[1], nHead: sizes[2], nEmbd: sizes[3],
+                                                      maxSourceLength: sizes[4], maxTargetLength: sizes[5], vocabSize: sizes[6],
+                                                      dropout: dropout), seed: 0)
                 }
             }
             tiedTensors = []  // the output head is `transformer.wte.weight`; no other tool expects a copy
@@ -333,6 +341,27 @@ struct CheckpointLayout {
         default:
             return nil
         }
+    }
+}
+
+/// The integer values of `keys` in `config`, in that order. Throws naming a missing or
+/// non-integer value, or a key of `config` outside `keys` and `extra`.
+private func integers(_ config: [String: String], _ keys: [String], extra: [String] = [], kind: String) throws -> [Int] {
+    try checkKeys(config, known: Set(keys + extra), kind: kind)
+    return try keys.map { key in
+        guard let text = config[key], let value = Int(text) else {
+            throw AttentionError(.format, "checkpoint: bad config for model '\(kind)': '\(key)' is missing or not an integer")
+        }
+        return value
+    }
+}
+
+/// The model `make` builds; its errors (an invalid config) become `.format` errors naming the kind.
+private func building(_ kind: String, _ make: () throws -> any Module) throws -> any Module {
+    do {
+        return try make()
+    } catch let error as AttentionError {
+        throw AttentionError(.format, "checkpoint: bad config for model '\(kind)': \(error.message)")
     }
 }
 
