@@ -259,6 +259,10 @@ final class ModelCheckpointTests: XCTestCase {
         assertLoadFails(rewrite(bytes, metadata: config { $0["n_layer"] = "[2]" }), .format, "'n_layer'", "an array")
         assertLoadFails(rewrite(bytes, metadata: config { $0["dropout"] = "1.5" }), .format, "dropout")
         assertLoadFails(rewrite(bytes, metadata: config { $0["n_kv_head"] = "2" }), .format, "unknown config key 'n_kv_head'")
+        // Sizes far beyond what the file holds fail before anything is allocated.
+        assertLoadFails(rewrite(bytes, metadata: config { $0["n_embd"] = "\(1 << 40)" }), .format, "needs at least")
+        assertLoadFails(rewrite(bytes, metadata: config { $0["vocab_size"] = "\(Int.max)" }), .format, "needs at least")
+        assertLoadFails(rewrite(bytes, metadata: config { $0["n_layer"] = "\(Int.max)" }), .format, "needs at least")
         assertLoadFails(rewrite(bytes, metadata: config { $0["bias"] = "false" }), .format, "bias")
         XCTAssertNoThrow(try ModelCheckpoint.load(bytes: rewrite(bytes, metadata: config { $0["bias"] = "true" })))
         // Format version.
@@ -288,6 +292,68 @@ final class ModelCheckpointTests: XCTestCase {
                         .format, "unexpected tensor 'transformer.h.x.attn.bias'")
         // Saving checks the tokenizer against the model.
         XCTAssertThrowsError(try ModelCheckpoint(model: gpt, tokenizer: try CharTokenizer(corpus: "ab")).bytes())
+    }
+
+    /// Hostile metadata: every config value replaced by extreme or malformed values, and random
+    /// byte flips in the header, for each model kind. Loading must throw an `AttentionError` or
+    /// succeed, never trap or allocate without bound.
+    func testHostileCheckpointsNeverCrash() throws {
+        let (gpt, tokenizer) = try smallGPT()
+        let V = tokenizer.vocabularySize
+        let models: [any Module] = [
+            gpt,
+            try RecurrentLM(config: RecurrentLMConfig(cell: .lstm, nLayer: 1, nEmbd: 8, hiddenSize: 8, blockSize: 8, vocabSize: V), seed: 1),
+            try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: 2, nEmbd: 8, kernelSize: 2, blockSize: 8, vocabSize: V), seed: 1),
+            try Seq2Seq(config: Seq2SeqConfig(nEncoderLayer: 1, nDecoderLayer: 1, nHead: 2, nEmbd: 8, maxSourceLength: 8,
+                                              maxTargetLength: 8, vocabSize: V), seed: 1),
+        ]
+        let values = ["-1", "0", "1", "2", "3", "7", "\(1 << 31)", "\(1 << 62)", "\(Int.max)", "-\(Int.max)",
+                      "99999999999999999999", "1e3", "0.5", #""8""#, "true", "null", "[]", "{}"]
+        var random = TestRandom(seed: 11)
+        var outcomes = 0
+        for model in models {
+            let bytes = try ModelCheckpoint(model: model, tokenizer: tokenizer).bytes()
+            let file = try SafeTensorsFile.read(bytes: bytes)
+            guard case .object(let members) = try JSONValue.parse(Array(file.metadata["config"]!.utf8)) else {
+                return XCTFail("config is not an object")
+            }
+            for target in members.map(\.key) {
+                for value in values {
+                    var metadata = file.metadata
+                    metadata["config"] = "{" + members.map { member in
+                        let literal: String
+                        switch member.value {
+                        case .number(let text): literal = text
+                        case .string(let text): literal = #""\#(text)""#
+                        default: literal = "null"
+                        }
+                        return #""\#(member.key)":\#(member.key == target ? value : literal)"#
+                    }.joined(separator: ",") + "}"
+                    outcomes += loadOutcome(try SafeTensorsFile.write(tensors: file.tensors, metadata: metadata))
+                }
+            }
+            let headerLength = Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16
+            for _ in 0..<100 {
+                var mutated = bytes
+                mutated[8 + random.int(headerLength)] ^= UInt8(1 + random.int(255))
+                outcomes += loadOutcome(mutated)
+            }
+        }
+        // The unchanged values ("2", "8", …) and flips inside tensor-free JSON whitespace load.
+        XCTAssertGreaterThan(outcomes, 0)
+    }
+
+    /// 1 when `bytes` loads, 0 when it throws an `AttentionError`; fails the test otherwise.
+    private func loadOutcome(_ bytes: [UInt8]) -> Int {
+        do {
+            _ = try ModelCheckpoint.load(bytes: bytes)
+            return 1
+        } catch is AttentionError {
+            return 0
+        } catch {
+            XCTFail("not an AttentionError: \(error)")
+            return 0
+        }
     }
 
     func testErrorsFromAPathNameThePath() throws {

@@ -138,7 +138,7 @@ public struct ModelCheckpoint {
         }
         guard let configText = metadata["config"] else { throw AttentionError(.format, "checkpoint: __metadata__ has no 'config'") }
         let config = try parseConfig(configText)
-        let model = try layout.makeModel(config)
+        let model = try layout.makeModel(config, file.tensors.reduce(0) { $0 + $1.data.count })
         let described = "model '\(kind)' with config \(configText)"
 
         var used = Set<String>()
@@ -276,20 +276,25 @@ struct CheckpointLayout {
         return (kind, config, vocabularySize)
     }
 
-    let makeModel: ([String: String]) throws -> any Module
+    /// Builds the model of `config` when the file's `available` values can hold its parameters
+    /// (checked before anything is allocated: a hostile config must not allocate terabytes).
+    let makeModel: (_ config: [String: String], _ available: Int) throws -> any Module
     let tiedTensors: [(alias: String, source: String)]
     let isIgnored: (String) -> Bool
 
     init?(kind: String) {
         switch kind {
         case "gpt":
-            makeModel = { config in
+            makeModel = { config, available in
                 try checkKeys(config, known: ["n_layer", "n_head", "n_embd", "block_size", "vocab_size", "dropout", "bias"], kind: kind)
                 // nanoGPT's `bias: False` drops the biases of Linear and LayerNorm; the engine's GPT has them.
                 if let bias = config["bias"], bias != "true" {
                     throw AttentionError(.format, "checkpoint: config bias = \(bias) is not supported (the GPT has biases)")
                 }
-                return try building(kind) { try GPT(config: GPTConfig(dictionary: config), seed: 0) }
+                let gpt = try building(kind) { try GPTConfig(dictionary: config) }
+                let (C, V, L) = (Double(gpt.nEmbd), Double(gpt.vocabSize), Double(gpt.blockSize))
+                try checkSize(kind, atLeast: (V + L) * C + Double(gpt.nLayer) * 12 * C * C, available: available)
+                return try building(kind) { try GPT(config: gpt, seed: 0) }
             }
             tiedTensors = [("lm_head.weight", "transformer.wte.weight")]
             isIgnored = { name in
@@ -301,11 +306,13 @@ struct CheckpointLayout {
                 return false
             }
         case "rnn":
-            makeModel = { config in
+            makeModel = { config, available in
                 let sizes = try integers(config, ["n_layer", "n_embd", "hidden_size", "block_size", "vocab_size"], extra: ["cell"], kind: kind)
                 guard let cell = config["cell"].flatMap(RecurrentLMConfig.Cell.init(rawValue:)) else {
                     throw AttentionError(.format, "checkpoint: bad config for model 'rnn': 'cell' \(config["cell"] ?? "(missing)") is not gru or lstm")
                 }
+                let (E, H, V) = (Double(sizes[1]), Double(sizes[2]), Double(sizes[4]))
+                try checkSize(kind, atLeast: V * (E + H) + Double(sizes[0]) * 3 * H * H, available: available)
                 return try building(kind) {
                     try RecurrentLM(config: RecurrentLMConfig(cell: cell, nLayer: sizes[0], nEmbd: sizes[1], hiddenSize: sizes[2],
                                                               blockSize: sizes[3], vocabSize: sizes[4]), seed: 0)
@@ -314,8 +321,10 @@ struct CheckpointLayout {
             tiedTensors = []
             isIgnored = { _ in false }
         case "cnn":
-            makeModel = { config in
+            makeModel = { config, available in
                 let sizes = try integers(config, ["n_layer", "n_embd", "kernel_size", "block_size", "vocab_size"], kind: kind)
+                let (C, K, V) = (Double(sizes[1]), Double(sizes[2]), Double(sizes[4]))
+                try checkSize(kind, atLeast: V * C + Double(sizes[0]) * C * C * K, available: available)
                 return try building(kind) {
                     try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: sizes[0], nEmbd: sizes[1], kernelSize: sizes[2],
                                                                       blockSize: sizes[3], vocabSize: sizes[4]), seed: 0)
@@ -324,12 +333,14 @@ struct CheckpointLayout {
             tiedTensors = []
             isIgnored = { _ in false }
         case "seq2seq":
-            makeModel = { config in
+            makeModel = { config, available in
                 let sizes = try integers(config, ["n_encoder_layer", "n_decoder_layer", "n_head", "n_embd", "max_source_length",
                                                   "max_target_length", "vocab_size"], extra: ["dropout"], kind: kind)
                 guard let dropout = Float(config["dropout"] ?? "0") else {
                     throw AttentionError(.format, "checkpoint: bad config for model 'seq2seq': 'dropout' is not a number")
                 }
+                let (C, V, Ls, Lt) = (Double(sizes[3]), Double(sizes[6]), Double(sizes[4]), Double(sizes[5]))
+                try checkSize(kind, atLeast: (V + Ls + Lt) * C + (Double(sizes[0]) + Double(sizes[1])) * 12 * C * C, available: available)
                 return try building(kind) {
                     try Seq2Seq(config: Seq2SeqConfig(nEncoderLayer: sizes[0], nDecoderLayer: sizes[1], nHead: sizes[2], nEmbd: sizes[3],
                                                       maxSourceLength: sizes[4], maxTargetLength: sizes[5], vocabSize: sizes[6],
@@ -356,8 +367,19 @@ private func integers(_ config: [String: String], _ keys: [String], extra: [Stri
     }
 }
 
-/// The model `make` builds; its errors (an invalid config) become `.format` errors naming the kind.
-private func building(_ kind: String, _ make: () throws -> any Module) throws -> any Module {
+/// Throws when a lower bound of the parameter count implied by the config (`atLeast`, in Double
+/// so that it cannot overflow) is far beyond the number of values in the file: more than 8 times
+/// as many plus 2^20. The slack lets a config that is only somewhat off build its model, so that
+/// the error names the tensor that does not fit; memory stays bounded by the file's size.
+private func checkSize(_ kind: String, atLeast required: Double, available: Int) throws {
+    guard required <= 8 * Double(available) + Double(1 << 20) else {
+        throw AttentionError(.format, "checkpoint: the config of model '\(kind)' needs at least \(required) parameters, the file holds \(available) values")
+    }
+}
+
+/// What `make` builds from a config; its errors (an invalid config) become `.format` errors
+/// naming the kind.
+private func building<Built>(_ kind: String, _ make: () throws -> Built) throws -> Built {
     do {
         return try make()
     } catch let error as AttentionError {
