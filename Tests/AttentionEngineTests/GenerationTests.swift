@@ -41,6 +41,13 @@ final class GenerationTests: XCTestCase {
                                     options: GenerationOptions(maxNewTokens: 30, stopAtEOS: false, useCache: useCache))
             XCTAssertEqual(long.tokens.count, 30)
         }
+        // A prompt longer than block_size keeps its last block_size tokens in both contexts.
+        let longPrompt = (0..<20).map { Int32($0 % 29) }
+        var options = GenerationOptions(maxNewTokens: 1, recordLogits: true)
+        let cached = try generate(model: gpt, prompt: longPrompt, options: options)
+        options.useCache = false
+        let uncached = try generate(model: gpt, prompt: longPrompt, options: options)
+        assertClose(cached.logits[0], uncached.logits[0], absolute: 1e-5)
         // A model that always predicts EOS (ln_f outputs its bias e₀, wte row EOS = 5·e₀) stops
         // after one token.
         let eosModel = try model()

@@ -105,7 +105,7 @@ public final class GPT: LanguageModel {
         var rng = Random(seed: seed)
         transformer = try GPTTransformer(config, seed: seed, rng: &rng)
         let projectionStd = 0.02 / Float(2 * config.nLayer).squareRoot()
-        for (name, parameter) in namedParameters where !name.contains(".ln_") && !name.hasPrefix("transformer.ln_f") {
+        for (name, parameter) in namedParameters where !name.contains(".ln_") {
             if name.hasSuffix(".bias") {
                 try parameter.assign(Tensor.zeros(parameter.shape))
             } else if name.hasPrefix("transformer.h.") {
@@ -163,9 +163,10 @@ public final class GPT: LanguageModel {
     }
 }
 
-/// GPT generation with a KV cache. When the cache holds block_size tokens, it is rebuilt from the
-/// last block_size/2 tokens (positions restart at 0), an amortized O(1) fallback that departs
-/// from the uncached sliding window only beyond block_size tokens.
+/// GPT generation with a KV cache. When the cache would exceed block_size tokens, it is rebuilt
+/// from the last block_size/2 tokens (positions restart at 0; a prompt longer than block_size
+/// keeps its last block_size tokens, as the uncached window does): an amortized O(1) fallback
+/// that departs from the uncached sliding window only beyond block_size tokens.
 final class GPTDecodingContext: DecodingContext {
     private let model: GPT
     private var cache: KVCache
@@ -186,10 +187,7 @@ final class GPTDecodingContext: DecodingContext {
         var feed = newTokens
         if cache.length + newTokens.count > blockSize {
             cache = KVCache(layers: model.config.nLayer)
-            feed = Array((tokens + newTokens).suffix(max(blockSize / 2, newTokens.count)))
-            guard feed.count <= blockSize else {
-                throw AttentionError.invalid("GPT: \(newTokens.count) tokens at once exceed block_size \(blockSize)")
-            }
+            feed = Array((tokens + newTokens).suffix(min(blockSize, max(blockSize / 2, newTokens.count))))
         }
         tokens += newTokens
         let (logits, weights) = try Autograd.withNoGrad {
