@@ -9,12 +9,12 @@ public final class MultiHeadAttention: Module {
     public let heads: Int
     public let isCross: Bool
     public let causal: Bool
-    private enum InputProjections {
+    enum InputProjections {
         case selfAttention(qkv: Linear)                // c_attn (3C, C)
         case cross(query: Linear, keyValue: Linear)    // q_proj (C, C), kv_proj (2C, C)
     }
-    private let inputs: InputProjections
-    private let projection: Linear  // c_proj (C, C)
+    let inputs: InputProjections
+    let projection: Linear  // c_proj (C, C)
 
     public var children: [(name: String, module: any Module)] {
         switch inputs {

@@ -21,8 +21,8 @@ public final class MLP: Module {
 public final class TransformerBlock: Module {
     public let attention: MultiHeadAttention
     public let crossAttention: MultiHeadAttention?
-    private let norms: [LayerNorm]
-    private let mlp: MLP
+    let norms: [LayerNorm]
+    let mlp: MLP
 
     public var children: [(name: String, module: any Module)] {
         var result: [(name: String, module: any Module)] = [("ln_1", norms[0]), ("attn", attention)]

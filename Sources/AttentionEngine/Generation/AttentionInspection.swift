@@ -1,0 +1,52 @@
+/// What self-attention looks at: the attention probabilities of one layer, every head, for one
+/// sequence.
+///
+/// `weights` (NH,Tq,Tk): row i of head h is the distribution over the Tk keys that query i
+/// attended to (rows sum to 1; 0 for causally hidden or padded keys). In a prompt inspection the
+/// queries are the prompt positions; during cached generation each step has one query (the new
+/// token) over every token so far.
+public struct AttentionMap {
+    public enum Kind: String, Sendable {
+        /// Causal self-attention of a GPT block or a seq2seq decoder block.
+        case selfAttention = "self"
+        /// Bidirectional self-attention of a seq2seq encoder block.
+        case encoderSelfAttention = "encoder"
+        /// A seq2seq decoder block's attention over the encoder output (queries: answer tokens,
+        /// keys: question tokens).
+        case crossAttention = "cross"
+    }
+
+    public let kind: Kind
+    public let layer: Int
+    /// (NH,Tq,Tk)
+    public let weights: Tensor
+
+    /// From the probabilities of a batch of one, (1,NH,Tq,Tk).
+    init(kind: Kind, layer: Int, batchWeights: Tensor) throws {
+        self.kind = kind
+        self.layer = layer
+        weights = try batchWeights.reshaped(Array(batchWeights.shape.dropFirst()))
+    }
+
+    public var heads: Int { weights.shape[0] }
+    public var queryLength: Int { weights.shape[1] }
+    public var keyLength: Int { weights.shape[2] }
+
+    /// The weights of `head` as rows (Tq arrays of Tk probabilities).
+    public func rows(head: Int) -> [[Float]] {
+        let values = weights.scalars
+        return (0..<queryLength).map { i in
+            Array(values[(head * queryLength + i) * keyLength..<(head * queryLength + i + 1) * keyLength])
+        }
+    }
+}
+
+extension GPT {
+    /// The attention weights of every layer and head when the model reads `prompt`
+    /// (1 ≤ count ≤ block_size): one map per layer, (NH,T,T), causal (row i is 0 after i).
+    public func inspectAttention(prompt: [Int32]) throws -> [AttentionMap] {
+        guard !prompt.isEmpty else { throw AttentionError.invalid("GPT.inspectAttention: the prompt is empty") }
+        let weights = try Autograd.withNoGrad { try decode(prompt, cache: nil, returnWeights: true).weights }
+        return try weights.enumerated().map { try AttentionMap(kind: .selfAttention, layer: $0.offset, batchWeights: $0.element) }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+
+/// Settings of a training run: AdamW with linear warm-up then cosine decay to `minLearningRate`,
+/// global gradient clipping, validation every `evaluationInterval` steps.
+public struct TrainingConfig: Sendable {
+    public var steps: Int
+    public var batchSize: Int
+    public var learningRate: Float
+    public var minLearningRate: Float
+    public var warmupSteps: Int
+    /// AdamW weight decay, applied to matrices (rank ≥ 2) only, as nanoGPT.
+    public var weightDecay: Float
+    public var beta1: Float
+    public var beta2: Float
+    /// Global gradient-norm clip (nil: none).
+    public var gradientClip: Float?
+    /// Validate every this many steps and after the last (0: never).
+    public var evaluationInterval: Int
+    /// Batches averaged for one validation loss (always the same batches, from a fixed seed).
+    public var evaluationBatches: Int
+    /// Seed of the training batches.
+    public var seed: UInt64
+
+    public init(steps: Int, batchSize: Int, learningRate: Float = 1e-3, minLearningRate: Float? = nil,
+                warmupSteps: Int = 0, weightDecay: Float = 0.1, beta1: Float = 0.9, beta2: Float = 0.99,
+                gradientClip: Float? = 1, evaluationInterval: Int = 0, evaluationBatches: Int = 4, seed: UInt64 = 0) {
+        self.steps = steps
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.minLearningRate = minLearningRate ?? learningRate / 10
+        self.warmupSteps = warmupSteps
+        self.weightDecay = weightDecay
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.gradientClip = gradientClip
+        self.evaluationInterval = evaluationInterval
+        self.evaluationBatches = evaluationBatches
+        self.seed = seed
+    }
+
+    /// Throws for non-positive steps or batch size, a bad schedule, clip ≤ 0 or negative intervals.
+    public func validate() throws {
+        guard steps >= 1, batchSize >= 1 else {
+            throw AttentionError.invalid("training: steps \(steps) and batch size \(batchSize) must be >= 1")
+        }
+        guard evaluationInterval >= 0, evaluationBatches >= 1 else {
+            throw AttentionError.invalid("training: evaluation interval \(evaluationInterval) must be >= 0 and batches \(evaluationBatches) >= 1")
+        }
+        if let gradientClip, !(gradientClip > 0) {
+            throw AttentionError.invalid("training: gradient clip \(gradientClip) must be > 0")
+        }
+        _ = try WarmupCosineLearningRate(peak: learningRate, minimum: minLearningRate,
+                                         warmupSteps: min(warmupSteps, steps), totalSteps: steps)
+    }
+}
+
+/// What the trainer reports after each step (for a CLI progress line or a C callback).
+public struct TrainingProgress: Sendable {
+    /// 1-based step just finished.
+    public var step: Int
+    public var loss: Float
+    /// The validation loss when this step was an evaluation step.
+    public var validationLoss: Float?
+    /// Training tokens (non-padding targets) per second over this step.
+    public var tokensPerSecond: Double
+    /// The learning rate used by this step.
+    public var learningRate: Float
+}
+
+/// The training loop shared by every model: batch → loss → backward → clip → AdamW step, with
+/// the learning-rate schedule, periodic validation, a progress callback, and an error naming the
+/// step when the loss is NaN or infinite.
+///
+///     let trainer = try Trainer(model: gpt, data: batches,
+///                               config: TrainingConfig(steps: 200, batchSize: 16, evaluationInterval: 50))
+///     let history = try trainer.run { print($0.step, $0.loss, $0.validationLoss ?? .nan); return true }
+public final class Trainer {
+    public let config: TrainingConfig
+    let module: any Module
+    private let trainingLoss: (_ rng: inout Random) throws -> (loss: Tensor, tokens: Int)
+    private let validationLoss: (_ rng: inout Random) throws -> Float
+    let schedule: WarmupCosineLearningRate
+    let optimizers: [Adam]
+    /// Steps completed so far.
+    public internal(set) var step = 0
+    /// Draws the training batches; kept across `run` calls (and saved in checkpoints) so that a
+    /// run split in parts draws the same batches as one uninterrupted run.
+    var rng: Random
+
+    /// A trainer for any module: `trainingLoss` builds a batch from the generator and returns its
+    /// loss and token count; `validationLoss` returns the loss of one validation batch.
+    public init(module: any Module, config: TrainingConfig,
+                trainingLoss: @escaping (_ rng: inout Random) throws -> (loss: Tensor, tokens: Int),
+                validationLoss: @escaping (_ rng: inout Random) throws -> Float) throws {
+        try config.validate()
+        self.config = config
+        self.module = module
+        self.trainingLoss = trainingLoss
+        self.validationLoss = validationLoss
+        rng = Random(seed: config.seed)
+        schedule = try WarmupCosineLearningRate(peak: config.learningRate, minimum: config.minLearningRate,
+                                                warmupSteps: min(config.warmupSteps, config.steps),
+                                                totalSteps: config.steps)
+        let parameters = module.parameters
+        let decayed = parameters.filter { $0.shape.count >= 2 }, plain = parameters.filter { $0.shape.count < 2 }
+        optimizers = [
+            try Adam.adamW(decayed, learningRate: config.learningRate, beta1: config.beta1, beta2: config.beta2,
+                           weightDecay: config.weightDecay),
+            try Adam.adamW(plain, learningRate: config.learningRate, beta1: config.beta1, beta2: config.beta2,
+                           weightDecay: 0),
+        ]
+    }
+
+    /// Next-token training of a language model on text batches.
+    public convenience init(model: any LanguageModel, data: TextBatches, config: TrainingConfig) throws {
+        guard data.contextLength <= model.contextLength else {
+            throw AttentionError.invalid("training: batches of \(data.contextLength) tokens exceed the model's context of \(model.contextLength)")
+        }
+        let size = config.batchSize
+        try self.init(module: model, config: config, trainingLoss: { rng in
+            let batch = try data.batch(.train, size: size, using: &rng)
+            return (try model.loss(tokens: batch.inputs, targets: batch.targets, batch: batch.batch, time: batch.time),
+                    batch.inputs.count)
+        }, validationLoss: { rng in
+            let batch = try data.batch(data.hasWindows(.validation) ? .validation : .train, size: size, using: &rng)
+            return try model.loss(tokens: batch.inputs, targets: batch.targets, batch: batch.batch, time: batch.time).item
+        })
+    }
+
+    /// Seq2seq training on question–answer pairs; validation on `validation` (the training pairs
+    /// when nil). Tokens per second count the non-PAD targets.
+    public convenience init(model: Seq2Seq, data: PairBatches, validation: PairBatches? = nil,
+                            config: TrainingConfig) throws {
+        let size = config.batchSize
+        try self.init(module: model, config: config, trainingLoss: { rng in
+            let batch = try data.batch(size: size, using: &rng)
+            return (try model.loss(batch), batch.targets.filter { $0 != CharTokenizer.pad }.count)
+        }, validationLoss: { rng in
+            try model.loss((validation ?? data).batch(size: size, using: &rng)).item
+        })
+    }
+
+    /// Mean loss over `evaluationBatches` validation batches drawn from a fixed seed (the same
+    /// batches every time), with dropout off and no autograd.
+    public func evaluate() throws -> Float {
+        module.setTraining(false)
+        defer { module.setTraining(true) }
+        var rng = Random(seed: 0x5EED_0F_7E57)
+        return try Autograd.withNoGrad {
+            var total: Float = 0
+            for _ in 0..<config.evaluationBatches { total += try validationLoss(&rng) }
+            return total / Float(config.evaluationBatches)
+        }
+    }
+
+    /// Runs the remaining steps. `progress` is called after every step; returning false stops
+    /// early. Returns the progress of every step run. Throws `AttentionError.invalid` naming the
+    /// step when the loss is not finite (parameters keep the values of the previous step).
+    @discardableResult
+    public func run(progress: ((TrainingProgress) -> Bool)? = nil) throws -> [TrainingProgress] {
+        var history: [TrainingProgress] = []
+        module.setTraining(true)
+        while step < config.steps {
+            let started = DispatchTime.now().uptimeNanoseconds
+            let learningRate = schedule.learningRate(at: step)
+            module.zeroGrad()
+            let (loss, tokens) = try trainingLoss(&rng)
+            let value = loss.item
+            guard value.isFinite else {
+                throw AttentionError.invalid("training: the loss is \(value) at step \(step + 1)")
+            }
+            try loss.backward()
+            if let clip = config.gradientClip { try clipGradientNorm(module.parameters, maxNorm: clip) }
+            for optimizer in optimizers {
+                optimizer.learningRate = learningRate
+                optimizer.step()
+            }
+            step += 1
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
+            var report = TrainingProgress(step: step, loss: value, validationLoss: nil,
+                                          tokensPerSecond: Double(tokens) / max(seconds, 1e-9),
+                                          learningRate: learningRate)
+            if config.evaluationInterval > 0 && (step % config.evaluationInterval == 0 || step == config.steps) {
+                report.validationLoss = try evaluate()
+            }
+            history.append(report)
+            if let progress, !progress(report) { break }
+        }
+        return history
+    }
+}

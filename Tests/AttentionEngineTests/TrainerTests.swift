@@ -1,0 +1,67 @@
+import AttentionEngine
+import XCTest
+
+final class TrainerTests: XCTestCase {
+    private func smallSetup() throws -> (GPT, TextBatches) {
+        let text = String(DefaultData.corpus.prefix(1200))
+        let tokenizer = try CharTokenizer(corpus: text)
+        let data = try TextBatches(text: text, tokenizer: tokenizer, contextLength: 16)
+        let gpt = try GPT(config: GPTConfig(nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 16,
+                                            vocabSize: tokenizer.vocabularySize), seed: 1)
+        return (gpt, data)
+    }
+
+    func testProgressScheduleAndValidation() throws {
+        let (gpt, data) = try smallSetup()
+        let config = TrainingConfig(steps: 20, batchSize: 4, learningRate: 3e-3, minLearningRate: 3e-4,
+                                    warmupSteps: 5, evaluationInterval: 8)
+        let trainer = try Trainer(model: gpt, data: data, config: config)
+        var reported: [TrainingProgress] = []
+        let history = try trainer.run { reported.append($0); return true }
+        XCTAssertEqual(history.map(\.step), Array(1...20))
+        XCTAssertEqual(reported.map(\.step), history.map(\.step))
+        // Warm-up then cosine: lr(0) = peak/5, lr(4) = peak, then decreasing to ≥ min.
+        XCTAssertEqual(history[0].learningRate, 3e-3 / 5, accuracy: 1e-9)
+        XCTAssertEqual(history[4].learningRate, 3e-3, accuracy: 1e-9)
+        XCTAssertTrue(zip(history[5...], history[6...]).allSatisfy { $0.learningRate >= $1.learningRate })
+        XCTAssertGreaterThanOrEqual(history.last!.learningRate, 3e-4)
+        XCTAssertEqual(history.compactMap { $0.validationLoss == nil ? nil : $0.step }, [8, 16, 20])
+        XCTAssertTrue(history.allSatisfy { $0.tokensPerSecond > 0 && $0.loss.isFinite })
+        // Validation uses fixed batches: evaluating twice gives the same number.
+        XCTAssertEqual(try trainer.evaluate(), try trainer.evaluate())
+    }
+
+    func testCallbackStopsEarly() throws {
+        let (gpt, data) = try smallSetup()
+        let trainer = try Trainer(model: gpt, data: data, config: TrainingConfig(steps: 10, batchSize: 2))
+        XCTAssertEqual(try trainer.run { $0.step < 3 }.count, 3)
+        XCTAssertEqual(trainer.step, 3)
+    }
+
+    func testNonFiniteLossNamesTheStep() throws {
+        let (gpt, _) = try smallSetup()
+        var calls = 0
+        let trainer = try Trainer(module: gpt, config: TrainingConfig(steps: 10, batchSize: 1), trainingLoss: { _ in
+            calls += 1
+            let scale: Float = calls == 4 ? .nan : 1
+            return (try gpt.loss(tokens: [4, 5], targets: [5, 6], batch: 1, time: 2) * scale, 2)
+        }, validationLoss: { _ in 0 })
+        XCTAssertThrowsError(try trainer.run()) { XCTAssertTrue("\($0)".contains("at step 4"), "\($0)") }
+        XCTAssertThrowsError(try Trainer(model: gpt, data: try TextBatches(tokens: Array(repeating: 4, count: 100),
+                                                                            contextLength: 32), config: TrainingConfig(steps: 1, batchSize: 1)))
+        XCTAssertThrowsError(try TrainingConfig(steps: 0, batchSize: 1).validate())
+        XCTAssertThrowsError(try TrainingConfig(steps: 5, batchSize: 1, gradientClip: 0).validate())
+    }
+
+    /// The same seed and config give bitwise the same losses on 1, 2 and 3 threads.
+    func testTrainingIsBitwiseIdenticalAcrossThreadCounts() throws {
+        let runs = withThreadCounts { () -> [Float] in
+            let (gpt, data) = try! self.smallSetup()
+            let trainer = try! Trainer(model: gpt, data: data, config: TrainingConfig(steps: 4, batchSize: 3, evaluationInterval: 4))
+            let history = try! trainer.run()
+            return history.map(\.loss) + [history.last!.validationLoss!] + gpt.transformer.lnF.weight.value.scalars
+        }
+        assertBitwiseEqual(runs[0], runs[1])
+        assertBitwiseEqual(runs[0], runs[2])
+    }
+}
