@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Side-by-side kernel timings: libattention (attn-bench) vs numpy, and PyTorch when importable.
 
-Runs `attn-bench --json` and, in the same process run, the same computations in the reference
-libraries, then prints one row per case with medians and the ratio reference/ours (> 1 means
-libattention is faster). Each benchmark kind has a module `references/<kind>.py` with
+For each case, `--rounds` times over: runs that case alone in `attn-bench --json --case NAME`,
+then the same computation in each reference library in this process, so that both sides see the
+same machine load (this machine is shared and noisy). Prints the median over rounds of each
+side's median time, and the ratio reference/ours (> 1 means libattention is faster). Each
+benchmark kind has a module `references/<kind>.py` with
 
     def build(params: dict, backend: str) -> Callable[[], object] | None
 
 that allocates inputs for `backend` ("numpy" or "torch") and returns the call to time (None when
 the backend has no equivalent).
 
-    python3 Benchmarks/compare.py [--threads N] [--quick] [--suite NAME] [--filter TEXT] [--json]
+    python3 Benchmarks/compare.py [--threads N] [--quick] [--suite NAME] [--filter TEXT]
+                                  [--rounds R] [--json]
 """
 import argparse
 import importlib
@@ -59,18 +62,18 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--suite", action="append", default=[])
     parser.add_argument("--filter")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per case")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument("--bench", default=os.path.join(ROOT, ".build", "release", "attn-bench"))
     args = parser.parse_args()
 
-    command = [args.bench, "--json", "--threads", str(args.threads)]
-    if args.quick:
-        command.append("--quick")
+    selection = ["--threads", str(args.threads)] + (["--quick"] if args.quick else [])
+    listing = [args.bench, "--list-cases"] + selection
     for suite in args.suite:
-        command += ["--suite", suite]
+        listing += ["--suite", suite]
     if args.filter:
-        command += ["--filter", args.filter]
-    ours = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+        listing += ["--filter", args.filter]
+    cases = json.loads(subprocess.run(listing, check=True, capture_output=True, text=True).stdout)
 
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = str(args.threads)
@@ -83,25 +86,41 @@ def main():
         pass
 
     rows = []
-    for result in ours:
-        module = importlib.import_module("references." + result["kind"])
-        row = {"name": result["name"], "ours_ms": result["median_seconds"] * 1e3,
-               "gflops": result.get("gflops"), "gb_per_second": result.get("gb_per_second")}
+    for case in cases:
+        module = importlib.import_module("references." + case["kind"])
+        calls = {backend: module.build(case["parameters"], backend) for backend in backends}
+        ours, theirs, rates = [], {backend: [] for backend in backends}, {}
+        for _ in range(args.rounds):
+            command = [args.bench, "--json", "--suite", case["suite"], "--case", case["name"]] + selection
+            result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)[0]
+            ours.append(result["median_seconds"])
+            rates = result
+            for backend, call in calls.items():
+                if call is not None:
+                    theirs[backend].append(median_seconds(call))
+        ours_seconds = statistics.median(ours)
+        row = {"name": case["name"], "ours_ms": ours_seconds * 1e3,
+               "gflops": rates.get("gflops") and rates["gflops"] * rates["median_seconds"] / ours_seconds,
+               "gb_per_second": rates.get("gb_per_second") and rates["gb_per_second"] * rates["median_seconds"] / ours_seconds}
         for backend in backends:
-            call = module.build(result["parameters"], backend)
-            if call is not None:
-                seconds = median_seconds(call)
+            if theirs[backend]:
+                seconds = statistics.median(theirs[backend])
                 row[backend + "_ms"] = seconds * 1e3
-                row[backend + "_ratio"] = seconds / result["median_seconds"]
+                row[backend + "_ratio"] = seconds / ours_seconds
+                # Best round against best round: the least disturbed view of both sides.
+                row[backend + "_best_ratio"] = min(theirs[backend]) / min(ours)
         rows.append(row)
+        del calls
 
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    print(f"threads: {args.threads}; ratio = reference time / ours (> 1: libattention faster)")
+    print(f"threads: {args.threads}; times: median over {args.rounds} interleaved rounds of each "
+          "round's median; ratio = reference / ours (> 1: libattention faster); best = fastest "
+          "round / fastest round")
     header = f"{'benchmark':40}{'ours ms':>10}{'rate':>14}"
     for backend in backends:
-        header += f"{backend + ' ms':>12}{'ratio':>8}"
+        header += f"{backend + ' ms':>12}{'ratio':>8}{'best':>7}"
     print(header)
     for row in rows:
         rate = ""
@@ -112,9 +131,10 @@ def main():
         line = f"{row['name']:40}{row['ours_ms']:10.4f}{rate:>14}"
         for backend in backends:
             if backend + "_ms" in row:
-                line += f"{row[backend + '_ms']:12.4f}{row[backend + '_ratio']:8.2f}"
+                line += (f"{row[backend + '_ms']:12.4f}{row[backend + '_ratio']:8.2f}"
+                         f"{row[backend + '_best_ratio']:7.2f}")
             else:
-                line += f"{'-':>12}{'-':>8}"
+                line += f"{'-':>12}{'-':>8}{'-':>7}"
         print(line)
 
 

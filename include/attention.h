@@ -69,8 +69,9 @@ int attn_abi_version(void);
  *  values give "unknown status". */
 const char *attn_status_string(attn_status status);
 
-/** The message of the last failed call on the calling thread, or "" if none failed yet.
- *  Valid until the next libattention call on this thread. */
+/** The message of the most recent status-returning call on the calling thread if it failed,
+ *  else "" (a successful call clears it). Valid until the next libattention call on this
+ *  thread. */
 const char *attn_last_error(void);
 
 /** Sets the number of threads used by all later computations (1 ... 1024).
@@ -98,7 +99,8 @@ typedef enum attn_transpose {
  *  C is (m, n) with ldc >= n. `bias` (n) is optional (NULL for none) and is added to every row
  *  after scaling. When beta == 0, C is not read (it may hold NaNs).
  *  Any of m, n, k may be 0 (with k == 0, C = beta * C + bias). Pointers may be NULL only when
- *  the operand they describe is empty. */
+ *  the operand they describe is empty. C must not overlap A, B or bias
+ *  (ATTN_ERR_INVALID_ARGUMENT). */
 attn_status attn_matmul(attn_transpose trans_a, attn_transpose trans_b,
                         int64_t m, int64_t n, int64_t k,
                         float alpha, const float *a, int64_t lda,
@@ -126,12 +128,14 @@ attn_status attn_layernorm(float *out, float *mean, float *rstd, const float *in
 /** Describes one multi-head scaled dot-product attention call.
  *  Q is (B, NH, Tq, HS); K and V are (B, NH, Tk, HS); the output is (B, NH, Tq, HS). */
 typedef struct attn_attention_desc {
-    size_t struct_size;   /**< sizeof(attn_attention_desc), so the struct can grow */
+    size_t struct_size;   /**< sizeof(attn_attention_desc), so the struct can grow: a library
+                               accepts a larger struct from a newer header as long as the
+                               fields it does not know are zero */
     int64_t batch;        /**< B  >= 0 */
     int64_t heads;        /**< NH >= 0 */
     int64_t q_len;        /**< Tq >= 0 */
     int64_t kv_len;       /**< Tk >= 0 */
-    int64_t head_size;    /**< HS >= 1 */
+    int64_t head_size;    /**< 1 <= HS <= 4096 */
     int causal;           /**< nonzero: query i sees keys j <= i + (Tk - Tq) (aligned to the end,
                                as in cached generation); requires Tq <= Tk */
     const uint8_t *key_padding_mask; /**< optional (B, Tk): nonzero marks a padding key that no
@@ -143,7 +147,9 @@ typedef struct attn_attention_desc {
  *  softmax, never materializing a (Tq, Tk) matrix unless `probs` is requested.
  *  `lse` (B, NH, Tq) optional: per-row log-sum-exp of the scaled scores, which
  *  attn_attention_backward needs (-INFINITY for a row with no visible key; its output row is 0).
- *  `probs` (B, NH, Tq, Tk) optional: the attention probabilities, for visualisation. */
+ *  `probs` (B, NH, Tq, Tk) optional: the attention probabilities, for visualisation.
+ *  Pointers may be NULL when their buffer is empty; outputs must not overlap inputs or each
+ *  other (ATTN_ERR_INVALID_ARGUMENT); a non-finite scale is ATTN_ERR_INVALID_ARGUMENT. */
 attn_status attn_attention_forward(const attn_attention_desc *desc,
                                    const float *q, const float *k, const float *v,
                                    float *out, float *lse, float *probs);
@@ -151,7 +157,8 @@ attn_status attn_attention_forward(const attn_attention_desc *desc,
 /** Fused attention backward (FlashAttention-2 style, recomputing score tiles from `lse`).
  *  Inputs: q, k, v, out and lse exactly as attn_attention_forward produced them, and dout
  *  (B, NH, Tq, HS). Outputs dq (B, NH, Tq, HS), dk and dv (B, NH, Tk, HS) are overwritten.
- *  Deterministic: bitwise identical for any thread count. */
+ *  Deterministic: bitwise identical for any thread count. Pointers may be NULL when their
+ *  buffer is empty; outputs must not overlap inputs or each other. */
 attn_status attn_attention_backward(const attn_attention_desc *desc,
                                     const float *q, const float *k, const float *v,
                                     const float *out, const float *dout, const float *lse,

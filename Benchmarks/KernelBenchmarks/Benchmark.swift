@@ -28,8 +28,17 @@ public struct BenchmarkCase {
     }
 }
 
+/// What a case computes, without timing it (`attn-bench --list-cases`).
+public struct BenchmarkDescriptor: Codable {
+    public let suite: String
+    public let name: String
+    public let kind: String
+    public let parameters: [String: Int]
+}
+
 /// The timing of one case.
 public struct BenchmarkResult: Codable {
+    public let suite: String
     public let name: String
     public let kind: String
     public let parameters: [String: Int]
@@ -41,7 +50,7 @@ public struct BenchmarkResult: Codable {
 
 /// Times `benchmark`: one warm-up call, then calls until at least `minimumRuns` runs and
 /// `minimumSeconds` have passed; reports the median (robust on a shared, noisy machine).
-public func measure(_ benchmark: BenchmarkCase, minimumRuns: Int = 5,
+public func measure(_ benchmark: BenchmarkCase, suite: String, minimumRuns: Int = 5,
                     minimumSeconds: Double = 0.25) -> BenchmarkResult {
     benchmark.run()
     var times: [Double] = []
@@ -56,7 +65,7 @@ public func measure(_ benchmark: BenchmarkCase, minimumRuns: Int = 5,
     times.sort()
     let median = times[times.count / 2]
     return BenchmarkResult(
-        name: benchmark.name, kind: benchmark.kind, parameters: benchmark.parameters,
+        suite: suite, name: benchmark.name, kind: benchmark.kind, parameters: benchmark.parameters,
         threads: Parallel.threadCount, medianSeconds: median,
         gflops: benchmark.flops > 0 ? benchmark.flops / median * 1e-9 : nil,
         gbPerSecond: benchmark.bytes > 0 ? benchmark.bytes / median * 1e-9 : nil)

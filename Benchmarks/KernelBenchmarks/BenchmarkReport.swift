@@ -16,7 +16,7 @@ public enum BenchmarkReport {
             + pad(String(format: "%.4f", result.medianSeconds * 1e3), 12) + rate
     }
 
-    public static func json(_ results: [BenchmarkResult]) -> String {
+    public static func json<T: Encodable>(_ results: [T]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase

@@ -6,18 +6,29 @@ import AttentionEngine
 /// - Parameters:
 ///   - suites: suite names (all when empty); an unknown name throws before anything runs.
 ///   - filter: keep only cases whose name contains this text.
+///   - exactName: keep only the case with exactly this name.
 ///   - quick: the small shapes only (a smoke run).
 ///   - json: print JSON (for Benchmarks/compare.py) instead of a table.
-public func runBenchmarks(suites: [String], filter: String?, quick: Bool, json: Bool,
+///   - listOnly: print the selected cases' descriptors as JSON instead of timing them.
+public func runBenchmarks(suites: [String], filter: String?, exactName: String? = nil, quick: Bool,
+                          json: Bool, listOnly: Bool = false,
                           print output: (String) -> Void = { print($0) }) throws {
     for name in suites where benchmarkSuites[name] == nil {
         throw AttentionError.invalid(
             "unknown benchmark suite '\(name)'; suites: \(benchmarkSuites.keys.sorted().joined(separator: ", "))")
     }
+    let cases = benchmarkCases(suites: suites, filter: filter, exactName: exactName, quick: quick)
+    if listOnly {
+        output(BenchmarkReport.json(cases.map {
+            BenchmarkDescriptor(suite: $0.suite, name: $0.benchmark.name, kind: $0.benchmark.kind,
+                                parameters: $0.benchmark.parameters)
+        }))
+        return
+    }
     var results: [BenchmarkResult] = []
     if !json { output(BenchmarkReport.header) }
-    for benchmark in benchmarkCases(suites: suites, filter: filter, quick: quick) {
-        let result = measure(benchmark)
+    for (suite, benchmark) in cases {
+        let result = measure(benchmark, suite: suite)
         results.append(result)
         if !json { output(BenchmarkReport.row(result)) }
     }

@@ -7,10 +7,12 @@ public let benchmarkSuites: [String: (_ quick: Bool) -> [BenchmarkCase]] = [
     "safetensors": safeTensorsBenchmarks,
 ]
 
-/// Cases of the named suites (all suites when `names` is empty), filtered by a substring of the
-/// case name.
-public func benchmarkCases(suites names: [String], filter: String?, quick: Bool) -> [BenchmarkCase] {
+/// Cases of the named suites (all suites when `names` is empty) with their suite's name,
+/// filtered by a substring of the case name, or by the exact name.
+public func benchmarkCases(suites names: [String], filter: String?, exactName: String? = nil,
+                           quick: Bool) -> [(suite: String, benchmark: BenchmarkCase)] {
     let selected = names.isEmpty ? benchmarkSuites.keys.sorted() : names
-    return selected.flatMap { benchmarkSuites[$0]?(quick) ?? [] }
-        .filter { filter == nil || $0.name.contains(filter!) }
+    return selected.flatMap { suite in (benchmarkSuites[suite]?(quick) ?? []).map { (suite, $0) } }
+        .filter { filter == nil || $0.benchmark.name.contains(filter!) }
+        .filter { exactName == nil || $0.benchmark.name == exactName! }
 }

@@ -4,7 +4,8 @@ import KernelBenchmarks
 
 // attn-bench: times the kernels and prints a table, or JSON with --json (what compare.py reads).
 //
-//   attn-bench [--json] [--quick] [--threads N] [--suite NAME]... [--filter TEXT] [--list]
+//   attn-bench [--json] [--quick] [--threads N] [--suite NAME]... [--filter TEXT] [--case NAME]
+//              [--list] [--list-cases]
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("attn-bench: \(message)\n".utf8))
@@ -16,6 +17,8 @@ var json = false
 var quick = false
 var suites: [String] = []
 var filter: String?
+var exactName: String?
+var listCases = false
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
@@ -29,15 +32,18 @@ while !arguments.isEmpty {
         Parallel.threadCount = value
     case "--suite" where !arguments.isEmpty: suites.append(arguments.removeFirst())
     case "--filter" where !arguments.isEmpty: filter = arguments.removeFirst()
+    case "--case" where !arguments.isEmpty: exactName = arguments.removeFirst()
+    case "--list-cases": listCases = true
     case "--list":
         print(benchmarkSuites.keys.sorted().joined(separator: "\n"))
         exit(0)
     default:
-        fail("usage: attn-bench [--json] [--quick] [--threads N] [--suite NAME]... [--filter TEXT] [--list]")
+        fail("usage: attn-bench [--json] [--quick] [--threads N] [--suite NAME]... [--filter TEXT] [--case NAME] [--list] [--list-cases]")
     }
 }
 do {
-    try runBenchmarks(suites: suites, filter: filter, quick: quick, json: json)
+    try runBenchmarks(suites: suites, filter: filter, exactName: exactName, quick: quick, json: json,
+                      listOnly: listCases)
 } catch {
     fail("\(error)")
 }

@@ -15,13 +15,21 @@ public func attn_attention_forward(_ desc: UnsafePointer<attn_attention_desc>?,
     guarded {
         let name = "attn_attention_forward"
         let (shape, mask) = try attentionShape(desc, name)
-        let queries = shape.queryCount > 0, keys = shape.keyCount > 0
-        try attentionForward(
-            out: required(out, "out", needed: queries, name),
+        let queries = shape.queryCount, keys = shape.keyCount
+        try requireDisjoint(name, outputs: [
+            BufferExtent("out", out, floats: queries),
+            BufferExtent("lse", lse, floats: shape.headCount * shape.queryLength),
+            BufferExtent("probs", probs, floats: probs == nil ? 0 : shape.probabilityCount),
+        ], inputs: [
+            BufferExtent("q", q, floats: queries), BufferExtent("k", k, floats: keys),
+            BufferExtent("v", v, floats: keys),
+        ])
+        attentionForward(
+            out: try required(out, "out", needed: queries > 0, name),
             lse: lse, probs: probs,
-            q: required(q, "q", needed: queries, name),
-            k: required(k, "k", needed: keys, name),
-            v: required(v, "v", needed: keys, name),
+            q: try required(q, "q", needed: queries > 0, name),
+            k: try required(k, "k", needed: keys > 0, name),
+            v: try required(v, "v", needed: keys > 0, name),
             keyPaddingMask: mask, shape: shape)
     }
 }
@@ -37,17 +45,26 @@ public func attn_attention_backward(_ desc: UnsafePointer<attn_attention_desc>?,
     guarded {
         let name = "attn_attention_backward"
         let (shape, mask) = try attentionShape(desc, name)
-        let queries = shape.queryCount > 0, keys = shape.keyCount > 0
-        try attentionBackward(
-            dq: required(dq, "dq", needed: queries, name),
-            dk: required(dk, "dk", needed: keys, name),
-            dv: required(dv, "dv", needed: keys, name),
-            dout: required(dout, "dout", needed: queries, name),
-            q: required(q, "q", needed: queries, name),
-            k: required(k, "k", needed: keys, name),
-            v: required(v, "v", needed: keys, name),
-            out: required(out, "out", needed: queries, name),
-            lse: required(lse, "lse", needed: queries, name),
+        let queries = shape.queryCount, keys = shape.keyCount
+        try requireDisjoint(name, outputs: [
+            BufferExtent("dq", dq, floats: queries), BufferExtent("dk", dk, floats: keys),
+            BufferExtent("dv", dv, floats: keys),
+        ], inputs: [
+            BufferExtent("q", q, floats: queries), BufferExtent("k", k, floats: keys),
+            BufferExtent("v", v, floats: keys), BufferExtent("out", out, floats: queries),
+            BufferExtent("dout", dout, floats: queries),
+            BufferExtent("lse", lse, floats: shape.headCount * shape.queryLength),
+        ])
+        attentionBackward(
+            dq: try required(dq, "dq", needed: queries > 0, name),
+            dk: try required(dk, "dk", needed: keys > 0, name),
+            dv: try required(dv, "dv", needed: keys > 0, name),
+            dout: try required(dout, "dout", needed: queries > 0, name),
+            q: try required(q, "q", needed: queries > 0, name),
+            k: try required(k, "k", needed: keys > 0, name),
+            v: try required(v, "v", needed: keys > 0, name),
+            out: try required(out, "out", needed: queries > 0, name),
+            lse: try required(lse, "lse", needed: queries > 0, name),
             keyPaddingMask: mask, shape: shape)
     }
 }
@@ -57,27 +74,29 @@ private func attentionShape(_ desc: UnsafePointer<attn_attention_desc>?,
                             _ function: String) throws -> (AttentionShape, UnsafePointer<UInt8>?) {
     guard let desc else { throw AttentionError(.nullPointer, "\(function): desc is NULL") }
     // Read struct_size alone first: a smaller (older or wrong) struct must not be read whole.
+    // A larger one (a newer header) is accepted as long as the fields this library does not know
+    // are all zero, i.e. unused.
     let structSize = UnsafeRawPointer(desc).load(as: Int.self)
-    guard structSize == MemoryLayout<attn_attention_desc>.size else {
+    let knownSize = MemoryLayout<attn_attention_desc>.size
+    guard structSize >= knownSize, structSize <= maximumStructSize else {
         throw AttentionError.invalid(
-            "\(function): desc->struct_size is \(structSize), expected sizeof(attn_attention_desc) = \(MemoryLayout<attn_attention_desc>.size)")
+            "\(function): desc->struct_size is \(structSize), expected at least sizeof(attn_attention_desc) = \(knownSize)")
+    }
+    let unknownFields = UnsafeRawBufferPointer(start: UnsafeRawPointer(desc) + knownSize,
+                                               count: structSize - knownSize)
+    guard unknownFields.allSatisfy({ $0 == 0 }) else {
+        throw AttentionError.invalid(
+            "\(function): desc sets fields beyond this library's attn_attention_desc (ABI \(ATTN_ABI_VERSION)); update libattention")
     }
     let d = desc.pointee
-    let dimensions = [("batch", d.batch), ("heads", d.heads), ("q_len", d.q_len),
-                      ("kv_len", d.kv_len), ("head_size", d.head_size)]
-    for (field, value) in dimensions where value < 0 || (field == "head_size" && value < 1) {
-        throw AttentionError.shape("\(function): desc->\(field) is \(value)")
-    }
-    guard d.scale.isFinite else {
-        throw AttentionError.invalid("\(function): desc->scale \(d.scale) is not finite")
-    }
     let shape = AttentionShape(batch: Int(d.batch), heads: Int(d.heads), queryLength: Int(d.q_len),
                                keyLength: Int(d.kv_len), headSize: Int(d.head_size),
                                causal: d.causal != 0, scale: d.scale == 0 ? nil : d.scale)
     do {
         try shape.validate()
     } catch let error as AttentionError {
-        throw AttentionError(error.kind, "\(function): \(error.message)")
+        let detail = error.message.hasPrefix("attention: ") ? String(error.message.dropFirst(11)) : error.message
+        throw AttentionError(error.kind, "\(function): \(detail)")
     }
     return (shape, d.key_padding_mask)
 }
@@ -97,6 +116,10 @@ private func required<Pointee>(_ pointer: UnsafeMutablePointer<Pointee>?, _ name
     UnsafeMutablePointer(mutating: try required(UnsafePointer(pointer), name, needed: needed,
                                                 function))
 }
+
+/// Largest struct_size accepted, so that a garbage size cannot make the check above read far
+/// past the caller's struct.
+private let maximumStructSize = 4096
 
 /// Stands in for NULL pointers of empty buffers (never dereferenced).
 private let emptyBufferPlaceholder = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)

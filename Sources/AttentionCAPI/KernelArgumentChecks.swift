@@ -36,3 +36,37 @@ func requireSameOrDisjoint(_ function: String, _ outName: String, _ out: UnsafeR
         throw AttentionError.invalid("\(function): \(outName) and \(inName) overlap without being equal")
     }
 }
+
+/// A caller's buffer as a byte range, for overlap checks.
+struct BufferExtent {
+    let name: String
+    let start: UnsafeRawPointer?
+    let bytes: Int
+
+    init(_ name: String, _ start: UnsafeRawPointer?, floats: Int) {
+        self.name = name
+        self.start = start
+        self.bytes = floats * MemoryLayout<Float>.stride
+    }
+
+    func overlaps(_ other: BufferExtent) -> Bool {
+        guard let a = start, let b = other.start, bytes > 0, other.bytes > 0 else { return false }
+        return a < b + other.bytes && b < a + bytes
+    }
+}
+
+/// Throws when an output buffer overlaps an input or another output: kernels that read inputs
+/// after writing outputs would silently compute garbage from an alias.
+func requireDisjoint(_ function: String, outputs: [BufferExtent], inputs: [BufferExtent]) throws {
+    for (index, output) in outputs.enumerated() {
+        for other in inputs + outputs[(index + 1)...] where output.overlaps(other) {
+            throw AttentionError.invalid("\(function): \(output.name) overlaps \(other.name); outputs must not alias other buffers")
+        }
+    }
+}
+
+/// Floats spanned by a row-major matrix of `rows` × `cols` with leading dimension `ld` (after
+/// its arguments were validated, so the product cannot overflow).
+func matrixSpan(rows: Int, cols: Int, ld: Int) -> Int {
+    rows > 0 && cols > 0 ? (rows - 1) * ld + cols : 0
+}

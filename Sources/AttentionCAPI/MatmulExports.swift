@@ -19,6 +19,15 @@ public func attn_matmul(_ trans_a: attn_transpose, _ trans_b: attn_transpose,
         try checkGemmArguments(transA: transA, transB: transB, m: m, n: n, k: k,
                                a: UnsafeRawPointer(a), lda: lda, b: UnsafeRawPointer(b), ldb: ldb,
                                c: UnsafeRawPointer(c), ldc: ldc)
+        try requireDisjoint("attn_matmul", outputs: [
+            BufferExtent("c", c, floats: matrixSpan(rows: m, cols: n, ld: ldc)),
+        ], inputs: [
+            BufferExtent("a", a, floats: transA ? matrixSpan(rows: k, cols: m, ld: lda)
+                                                : matrixSpan(rows: m, cols: k, ld: lda)),
+            BufferExtent("b", b, floats: transB ? matrixSpan(rows: n, cols: k, ld: ldb)
+                                                : matrixSpan(rows: k, cols: n, ld: ldb)),
+            BufferExtent("bias", bias, floats: n),
+        ])
         gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
              b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias)
     }
@@ -30,6 +39,6 @@ private func transposeFlag(_ value: attn_transpose, name: String) throws -> Bool
     case ATTN_NO_TRANS: return false
     case ATTN_TRANS: return true
     default:
-        throw AttentionError.invalid("attn_matmul: \(name) is \(value.rawValue); expected ATTN_NO_TRANS (0) or ATTN_TRANS (1)")
+        throw AttentionError.invalid("attn_matmul: \(name) is \(Int32(bitPattern: value.rawValue)); expected ATTN_NO_TRANS (0) or ATTN_TRANS (1)")
     }
 }

@@ -26,8 +26,9 @@ public func attentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutable
                               lse: UnsafePointer<Float>, keyPaddingMask: UnsafePointer<UInt8>?,
                               shape: AttentionShape) {
     let (Tq, Tk, HS) = (shape.queryLength, shape.keyLength, shape.headSize)
-    let headFlops = 10 * max(Tq, 1) * max(Tk, 1) * HS
-    Parallel.forEachChunk(shape.headCount, grain: max(1, 1 << 20 / headFlops)) { range in
+    let headFlops = 10 * Double(max(Tq, 1)) * Double(max(Tk, 1)) * Double(HS)
+    let grain = Parallel.grain(itemWork: headFlops, targetWork: Double(1 << 20))
+    Parallel.forEachChunk(shape.headCount, grain: grain) { range in
         let scratch = BackwardScratch(queryLength: Tq, headSize: HS)
         defer { scratch.deallocate() }
         for head in range {

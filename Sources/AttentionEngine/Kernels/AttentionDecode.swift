@@ -28,7 +28,8 @@ func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer
     let partials = UnsafeMutablePointer<Float>.allocate(capacity: items * partialStride)
     defer { partials.deallocate() }
     // A segment is ~4·keys·HS flops; a parallel region costs ~1 µs, so group small segments.
-    let grain = max(1, 1 << 16 / (4 * min(max(Tk, 1), decodeSegment) * HS))
+    let grain = Parallel.grain(itemWork: 4 * Double(min(max(Tk, 1), decodeSegment)) * Double(HS),
+                               targetWork: Double(1 << 16))
     Parallel.forEachChunk(items, grain: grain) { range in
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: decodeSegment)
         defer { scores.deallocate() }
@@ -141,29 +142,4 @@ private func decodeSegmentPartial(max rowMax: inout Float, sum rowSum: inout Flo
         output[column] = o
         column += 1
     }
-}
-
-/// Σ a[i]·b[i] for i < count, in SIMD16 lanes (four independent accumulators) then a scalar
-/// tail; the summation order depends only on `count`.
-@inline(__always)
-func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-    var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
-    var i = 0
-    while i + 64 <= count {
-        s0 = s0.addingProduct(load16(a + i), load16(b + i))
-        s1 = s1.addingProduct(load16(a + i + 16), load16(b + i + 16))
-        s2 = s2.addingProduct(load16(a + i + 32), load16(b + i + 32))
-        s3 = s3.addingProduct(load16(a + i + 48), load16(b + i + 48))
-        i += 64
-    }
-    while i + 16 <= count {
-        s0 = s0.addingProduct(load16(a + i), load16(b + i))
-        i += 16
-    }
-    var sum = sumOfLanes((s0 + s1) + (s2 + s3))
-    while i < count {
-        sum = sum.addingProduct(a[i], b[i])
-        i += 1
-    }
-    return sum
 }

@@ -41,6 +41,7 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutabl
                              probs: UnsafeMutablePointer<Float>?, q: UnsafePointer<Float>,
                              k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                              keyPaddingMask: UnsafePointer<UInt8>?, shape: AttentionShape) {
+    if shape.headCount == 0 || shape.queryLength == 0 { return }
     if shape.queryLength == 1 && probs == nil {
         attentionDecode(out: out, lse: lse, q: q, k: k, v: v, keyPaddingMask: keyPaddingMask,
                         shape: shape)
@@ -50,8 +51,8 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutabl
     let chunksPerHead = (Tq + forwardQueryChunk - 1) / forwardQueryChunk
     let items = shape.headCount * chunksPerHead
     // One item is ~4·256·Tk·HS flops; run small problems on one thread.
-    let itemFlops = 4 * forwardQueryChunk * max(Tk, 1) * HS
-    let grain = max(1, 1 << 20 / itemFlops)
+    let grain = Parallel.grain(itemWork: 4 * Double(forwardQueryChunk) * Double(max(Tk, 1)) * Double(HS),
+                               targetWork: Double(1 << 20))
     Parallel.forEachChunk(items, grain: grain) { range in
         let scratch = ForwardScratch(headSize: HS)
         defer { scratch.deallocate() }

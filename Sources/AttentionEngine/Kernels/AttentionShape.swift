@@ -13,11 +13,23 @@
 ///                                headSize: 64, causal: true)
 ///     try shape.validate()
 public struct AttentionShape: Sendable, Equatable {
-    public var batch, heads, queryLength, keyLength, headSize: Int
+    /// B: independent sequences.
+    public var batch: Int
+    /// NH: heads per sequence.
+    public var heads: Int
+    /// Tq: queries per head.
+    public var queryLength: Int
+    /// Tk: keys (and values) per head.
+    public var keyLength: Int
+    /// HS: size of one query, key or value vector (1 ... `maximumHeadSize`).
+    public var headSize: Int
+    /// Whether query i only sees keys j <= i + (Tk - Tq).
     public var causal: Bool
     /// Multiplies the scores Q·Kᵀ before the softmax; 1/sqrt(headSize) by default.
     public var scale: Float
 
+    /// A shape; `scale` defaults to 1/sqrt(headSize). Call `validate()` before using sizes that
+    /// came from outside.
     public init(batch: Int, heads: Int, queryLength: Int, keyLength: Int, headSize: Int,
                 causal: Bool, scale: Float? = nil) {
         self.batch = batch
@@ -29,7 +41,7 @@ public struct AttentionShape: Sendable, Equatable {
         self.scale = scale ?? (headSize > 0 ? 1 / Float(headSize).squareRoot() : 1)
     }
 
-    /// Checks what the kernels assume: sizes >= 0, headSize >= 1, every buffer's element count
+    /// Checks what the kernels assume: sizes >= 0, 1 <= headSize <= 4096, every buffer's element count
     /// (and byte count) representable, Tq <= Tk when causal, a finite scale.
     /// Throws `AttentionError` (`.shape` or `.invalid`) with a message naming the problem.
     public func validate() throws {
@@ -38,8 +50,9 @@ public struct AttentionShape: Sendable, Equatable {
         for (name, value) in sizes where value < 0 {
             throw AttentionError.shape("attention: \(name) \(value) is negative")
         }
-        if headSize < 1 {
-            throw AttentionError.shape("attention: headSize \(headSize) must be at least 1")
+        if headSize < 1 || headSize > AttentionShape.maximumHeadSize {
+            throw AttentionError.shape(
+                "attention: headSize \(headSize) must be from 1 to \(AttentionShape.maximumHeadSize)")
         }
         if causal && queryLength > keyLength {
             throw AttentionError.shape(
@@ -55,9 +68,11 @@ public struct AttentionShape: Sendable, Equatable {
             ("probabilities", [batch, heads, queryLength, keyLength, MemoryLayout<Float>.stride]),
         ]
         for (name, factors) in dimensions {
+            // Empty dimensions count as 1, so a zero cannot hide the overflow of the others
+            // (kernels derive loop bounds and grains from each dimension separately).
             var product = 1
             for factor in factors {
-                let (result, overflow) = product.multipliedReportingOverflow(by: factor)
+                let (result, overflow) = product.multipliedReportingOverflow(by: max(factor, 1))
                 if overflow {
                     throw AttentionError.shape("attention: the \(name) buffer size overflows")
                 }
@@ -65,6 +80,9 @@ public struct AttentionShape: Sendable, Equatable {
             }
         }
     }
+
+    /// Largest head size accepted: per-thread scratch of the forward grows with HS.
+    public static let maximumHeadSize = 4096
 
     /// Number of (batch, head) pairs, B·NH.
     @inlinable public var headCount: Int { batch * heads }

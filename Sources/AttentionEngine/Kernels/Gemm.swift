@@ -1,19 +1,19 @@
-/// General matrix multiply (SGEMM), row-major with BLAS semantics:
-///
-///     C (m, n) = alpha * op(A) (m, k) · op(B) (k, n) + beta * C (+ bias (n) on every row)
-///
-/// op(A) is A as stored (m, k) with lda >= k, or with `transA` A stored (k, m) with lda >= m;
-/// likewise op(B) is B stored (k, n) with ldb >= n, or with `transB` B stored (n, k) with
-/// ldb >= k. C is (m, n) with ldc >= n.
-///
-/// The fast path (Goto/BLIS): a packed B block (KC, NC) per thread team, packed A blocks
-/// (MC, KC) per thread, and a 6×(2 SIMD vectors) register tile (GemmMicroKernel.swift);
-/// a few rows (m <= 4), one column (n == 1) or a narrow X·Wᵀ (n <= 8) take matrix-vector paths
-/// without packing (Gemv.swift).
-///
-/// Determinism: the k-reduction of every element of C runs in KC blocks in increasing order,
-/// each block accumulated from zero in one register tile and then added to C, whatever the
-/// thread count; threads only split the rows (or column panels) of C.
+// General matrix multiply (SGEMM), row-major with BLAS semantics:
+//
+//     C (m, n) = alpha * op(A) (m, k) · op(B) (k, n) + beta * C (+ bias (n) on every row)
+//
+// op(A) is A as stored (m, k) with lda >= k, or with `transA` A stored (k, m) with lda >= m;
+// likewise op(B) is B stored (k, n) with ldb >= n, or with `transB` B stored (n, k) with
+// ldb >= k. C is (m, n) with ldc >= n.
+//
+// The fast path (Goto/BLIS): a packed B block (KC, NC) per thread team, packed A blocks
+// (MC, KC) per thread, and a 6×(2 SIMD vectors) register tile (GemmMicroKernel.swift);
+// a few rows (m <= 4), one column (n == 1) or a narrow X·Wᵀ (n <= 8) take matrix-vector paths
+// without packing (Gemv.swift).
+//
+// Determinism: the k-reduction of every element of C runs in KC blocks in increasing order,
+// each block accumulated from zero in one register tile and then added to C, whatever the
+// thread count; threads only split the rows (or column panels) of C.
 
 /// Cache blocking sized for Zen 4 (32 KiB L1d, 1 MiB L2 per core).
 enum GemmBlocking {

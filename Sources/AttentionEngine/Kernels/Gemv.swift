@@ -1,12 +1,12 @@
-/// Matrix-vector products: the GEMM paths without packing, for a few rows of C (m <= 4, e.g.
-/// generating one token through a Linear layer), a single column (n == 1), and a narrow
-/// Y = X·Wᵀ (n <= 8), where packing would cost more than the arithmetic.
-///
-///     y (n) = alpha * x (k) · M (k, n) + beta * y + bias
-///
-/// x is contiguous; y has stride `incy`; M's element (p, j) lies at matrix[p * ld + j]
-/// (`.alongN`: rows of M contiguous) or at matrix[j * ld + p] (`.alongK`: columns contiguous).
-/// Each element of y is one k-reduction in a fixed order, whatever the thread count.
+// Matrix-vector products: the GEMM paths without packing, for a few rows of C (m <= 4, e.g.
+// generating one token through a Linear layer), a single column (n == 1), and a narrow
+// Y = X·Wᵀ (n <= 8), where packing would cost more than the arithmetic.
+//
+//     y (n) = alpha * x (k) · M (k, n) + beta * y + bias
+//
+// x is contiguous; y has stride `incy`; M's element (p, j) lies at matrix[p * ld + j]
+// (`.alongN`: rows of M contiguous) or at matrix[j * ld + p] (`.alongK`: columns contiguous).
+// Each element of y is one k-reduction in a fixed order, whatever the thread count.
 
 /// Which dimension of M (k, n) is contiguous in memory.
 enum GemvLayout {
@@ -149,7 +149,7 @@ private func gemvDotRows(_ rows: Range<Int>, k: Int, x: UnsafePointer<Float>,
             a3 = a3.addingProduct(xv, UnsafeRawPointer(m3 + p).loadUnaligned(as: V.self))
             p += 16
         }
-        var s0 = a0.sum(), s1 = a1.sum(), s2 = a2.sum(), s3 = a3.sum()
+        var s0 = sumOfLanes(a0), s1 = sumOfLanes(a1), s2 = sumOfLanes(a2), s3 = sumOfLanes(a3)
         while p < k {
             s0 = s0.addingProduct(x[p], m0[p])
             s1 = s1.addingProduct(x[p], m1[p])

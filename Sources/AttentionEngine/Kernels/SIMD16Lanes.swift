@@ -54,3 +54,28 @@ func sumOfLanes(_ v: SIMD16<Float>) -> Float {
     let c = b.lowHalf + b.highHalf
     return c[0] + c[1]
 }
+
+/// Σ a[i]·b[i] for i < count, in SIMD16 lanes (four independent accumulators) then a scalar
+/// tail; the summation order depends only on `count`.
+@inline(__always)
+func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+    var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+    var i = 0
+    while i + 64 <= count {
+        s0 = s0.addingProduct(load16(a + i), load16(b + i))
+        s1 = s1.addingProduct(load16(a + i + 16), load16(b + i + 16))
+        s2 = s2.addingProduct(load16(a + i + 32), load16(b + i + 32))
+        s3 = s3.addingProduct(load16(a + i + 48), load16(b + i + 48))
+        i += 64
+    }
+    while i + 16 <= count {
+        s0 = s0.addingProduct(load16(a + i), load16(b + i))
+        i += 16
+    }
+    var sum = sumOfLanes((s0 + s1) + (s2 + s3))
+    while i < count {
+        sum = sum.addingProduct(a[i], b[i])
+        i += 1
+    }
+    return sum
+}

@@ -34,4 +34,13 @@ public enum Parallel {
             }
         }
     }
+
+    /// The grain (items per chunk) that gives each chunk about `targetWork` units when one item
+    /// costs `itemWork` units (e.g. flops). Computed in Double, so sizes near `Int.max` cannot
+    /// overflow; at least 1.
+    @inlinable
+    public static func grain(itemWork: Double, targetWork: Double) -> Int {
+        guard itemWork > 0 else { return Int.max }
+        return max(1, Int(min(targetWork / itemWork, 1e15)))
+    }
 }

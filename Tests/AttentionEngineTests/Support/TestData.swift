@@ -30,12 +30,6 @@ struct TestRandom {
     mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }
 
-/// Largest |a[i] - b[i]|.
-func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    precondition(a.count == b.count, "compared arrays differ in length")
-    return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
-}
-
 /// Asserts |actual - expected| <= absolute + relative * |expected| element-wise, reporting the
 /// first offending index.
 func assertClose(_ actual: [Float], _ expected: [Float], absolute: Float, relative: Float = 0,

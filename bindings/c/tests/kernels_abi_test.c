@@ -89,7 +89,9 @@ static void test_matmul(void) {
                 matmul_reference(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 2.0f, expected, ldc, bias);
                 CHECK_OK(attn_matmul((attn_transpose)ta, (attn_transpose)tb, m, n, k, 0.5f, a, lda,
                                      b, ldb, 2.0f, c, ldc, bias));
-                float tolerance = 1e-5f * (float)(k + 4);
+                /* float32 summation error of k products of magnitude < 1, plus rounding of
+                 * beta·C + bias (|.| < 4): about 2^-21·(k+1) + 2^-20·4 (GemmTests' bound). */
+                float tolerance = 4.8e-7f * (float)(k + 1) + 4e-6f;
                 CHECK(max_abs_difference(c, expected, (size_t)(m * ldc)) <= tolerance,
                       "matmul %lldx%lldx%lld ta=%d tb=%d off by %g", (long long)m, (long long)n,
                       (long long)k, ta, tb, max_abs_difference(c, expected, (size_t)(m * ldc)));
@@ -102,6 +104,19 @@ static void test_matmul(void) {
     CHECK_OK(attn_matmul(ATTN_NO_TRANS, ATTN_NO_TRANS, 2, 2, 2, 1, a, 2, b, 2, 0, c, 2, NULL));
     CHECK(c[0] == 1 && c[1] == 2 && c[2] == 3 && c[3] == 4, "beta 0: %g %g %g %g", c[0], c[1],
           c[2], c[3]);
+
+    /* k == 0: C = beta·C + bias, A and B unread (and may be NULL). */
+    float c0[4] = {1, 2, 3, 4}, bias2[2] = {10, 20};
+    CHECK_OK(attn_matmul(ATTN_NO_TRANS, ATTN_NO_TRANS, 2, 2, 0, 1, NULL, 1, NULL, 2, 0.5f, c0, 2, bias2));
+    CHECK(c0[0] == 10.5f && c0[1] == 21 && c0[2] == 11.5f && c0[3] == 22, "k=0: %g %g %g %g",
+          c0[0], c0[1], c0[2], c0[3]);
+
+    /* C must not alias A, B or bias. */
+    float square[4] = {1, 2, 3, 4};
+    CHECK_FAILS(attn_matmul(ATTN_NO_TRANS, ATTN_NO_TRANS, 2, 2, 2, 1, square, 2, b, 2, 0, square, 2, NULL),
+                ATTN_ERR_INVALID_ARGUMENT);
+    CHECK_FAILS(attn_matmul(ATTN_NO_TRANS, ATTN_NO_TRANS, 2, 2, 2, 1, a, 2, b, 2, 0, square, 2, square + 1),
+                ATTN_ERR_INVALID_ARGUMENT);
 
     /* Empty operands may be NULL. */
     CHECK_OK(attn_matmul(ATTN_NO_TRANS, ATTN_NO_TRANS, 0, 0, 0, 1, NULL, 1, NULL, 1, 0, NULL, 1, NULL));
@@ -240,35 +255,98 @@ static void attention_reference(const attn_attention_desc *d, const float *q, co
     free(p);
 }
 
+/* Gradients of attention in double: dV = Pᵀ dO, dS = P ⊙ (dO Vᵀ − rowsum(dO ⊙ O)),
+ * dQ = s·dS K, dK = s·dSᵀ Q, one (B, NH) slice at a time. */
+static void attention_backward_reference(const attn_attention_desc *d, const float *q,
+                                         const float *k, const float *v, const float *dout,
+                                         double *dq, double *dk, double *dv) {
+    int64_t HS = d->head_size, Tq = d->q_len, Tk = d->kv_len;
+    double scale = d->scale != 0 ? d->scale : 1 / sqrt((double)HS);
+    double *p = malloc((size_t)(Tk + 1) * sizeof(double)), *dp = malloc((size_t)(Tk + 1) * sizeof(double));
+    memset(dq, 0, (size_t)(d->batch * d->heads * Tq * HS) * sizeof(double));
+    memset(dk, 0, (size_t)(d->batch * d->heads * Tk * HS) * sizeof(double));
+    memset(dv, 0, (size_t)(d->batch * d->heads * Tk * HS) * sizeof(double));
+    for (int64_t bh = 0; bh < d->batch * d->heads; bh++) {
+        int64_t b = bh / d->heads;
+        const float *qh = q + bh * Tq * HS, *kh = k + bh * Tk * HS, *vh = v + bh * Tk * HS;
+        for (int64_t i = 0; i < Tq; i++) {
+            double max = -INFINITY, sum = 0, rowdot = 0;
+            for (int64_t j = 0; j < Tk; j++) {
+                int masked = (d->causal && j > i + (Tk - Tq))
+                          || (d->key_padding_mask && d->key_padding_mask[b * Tk + j]);
+                double s = 0;
+                for (int64_t h = 0; h < HS; h++) s += (double)qh[i * HS + h] * kh[j * HS + h];
+                p[j] = masked ? -INFINITY : s * scale;
+                max = fmax(max, p[j]);
+            }
+            if (max == -INFINITY) continue; /* no visible key: zero gradients */
+            for (int64_t j = 0; j < Tk; j++) { p[j] = exp(p[j] - max); sum += p[j]; }
+            for (int64_t j = 0; j < Tk; j++) {
+                p[j] /= sum;
+                dp[j] = 0;
+                for (int64_t h = 0; h < HS; h++) dp[j] += (double)dout[(bh * Tq + i) * HS + h] * vh[j * HS + h];
+                rowdot += p[j] * dp[j];
+            }
+            for (int64_t j = 0; j < Tk; j++) {
+                double ds = p[j] * (dp[j] - rowdot) * scale;
+                for (int64_t h = 0; h < HS; h++) {
+                    dv[(bh * Tk + j) * HS + h] += p[j] * dout[(bh * Tq + i) * HS + h];
+                    dq[(bh * Tq + i) * HS + h] += ds * kh[j * HS + h];
+                    dk[(bh * Tk + j) * HS + h] += ds * qh[i * HS + h];
+                }
+            }
+        }
+    }
+    free(p), free(dp);
+}
+
+static float max_abs_difference_double(const float *a, const double *b, size_t count) {
+    float worst = 0;
+    for (size_t i = 0; i < count; i++) {
+        float d = fabsf(a[i] - (float)b[i]);
+        if (!(d <= worst)) worst = d;
+    }
+    return worst;
+}
+
 static void test_attention(void) {
     uint8_t padding[2 * 40];
     for (int i = 0; i < 80; i++) padding[i] = (uint8_t)(i % 40 >= 33); /* last 7 keys padded */
-    const struct { int64_t tq, tk; int causal; int padded; } cases[] = {
-        {17, 17, 1, 0}, {5, 40, 1, 0}, {40, 40, 0, 1}, {9, 40, 0, 0}, {1, 40, 1, 1}};
+    const struct { int64_t tq, tk; int causal; int padded; float scale; } cases[] = {
+        {17, 17, 1, 0, 0.0f}, {5, 40, 1, 0, 0.3f}, {40, 40, 0, 1, 0.0f}, {9, 40, 0, 0, -0.2f},
+        {1, 40, 1, 1, 0.0f}, {1, 40, 0, 0, 0.5f}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         attn_attention_desc d = {sizeof d, 2, 3, cases[c].tq, cases[c].tk, 32, cases[c].causal,
-                                 cases[c].padded ? padding : NULL, 0.0f};
+                                 cases[c].padded ? padding : NULL, cases[c].scale};
         size_t nq = (size_t)(2 * 3 * d.q_len * 32), nk = (size_t)(2 * 3 * d.kv_len * 32);
         float *q = random_buffer(nq), *k = random_buffer(nk), *v = random_buffer(nk);
         float *out = malloc(nq * sizeof(float)), *expected = malloc(nq * sizeof(float));
         float *lse = malloc((size_t)(2 * 3 * d.q_len) * sizeof(float));
         attention_reference(&d, q, k, v, expected);
-        CHECK_OK(attn_attention_forward(&d, q, k, v, out, lse, NULL));
+        CHECK_OK(attn_attention_forward(&d, q, k, v, out, lse, NULL)); /* Tq = 1: decode path */
         CHECK(max_abs_difference(out, expected, nq) <= 2e-5f, "attention case %zu off by %g", c,
               max_abs_difference(out, expected, nq));
+        float *probs = malloc((size_t)(2 * 3 * d.q_len * d.kv_len) * sizeof(float));
+        float *tiled = malloc(nq * sizeof(float));
+        CHECK_OK(attn_attention_forward(&d, q, k, v, tiled, lse, probs)); /* always tiled */
+        CHECK(max_abs_difference(tiled, expected, nq) <= 2e-5f, "attention case %zu (probs) off by %g",
+              c, max_abs_difference(tiled, expected, nq));
+        free(probs), free(tiled);
 
         float *dout = random_buffer(nq), *dq = malloc(nq * sizeof(float));
         float *dk = malloc(nk * sizeof(float)), *dv = malloc(nk * sizeof(float));
         CHECK_OK(attn_attention_backward(&d, q, k, v, out, dout, lse, dq, dk, dv));
-        int finite = 1;
-        for (size_t i = 0; i < nq; i++) finite &= isfinite(dq[i]);
-        for (size_t i = 0; i < nk; i++) finite &= isfinite(dk[i]) && isfinite(dv[i]);
-        CHECK(finite, "attention backward case %zu gives finite gradients", c);
+        double *rq = malloc(nq * sizeof(double)), *rk = malloc(nk * sizeof(double)),
+               *rv = malloc(nk * sizeof(double));
+        attention_backward_reference(&d, q, k, v, dout, rq, rk, rv);
+        CHECK(max_abs_difference_double(dq, rq, nq) <= 1e-4f, "case %zu dq off by %g", c, max_abs_difference_double(dq, rq, nq));
+        CHECK(max_abs_difference_double(dk, rk, nk) <= 1e-4f, "case %zu dk off by %g", c, max_abs_difference_double(dk, rk, nk));
+        CHECK(max_abs_difference_double(dv, rv, nk) <= 1e-4f, "case %zu dv off by %g", c, max_abs_difference_double(dv, rv, nk));
         free(q), free(k), free(v), free(out), free(expected), free(lse), free(dout), free(dq),
-            free(dk), free(dv);
+            free(dk), free(dv), free(rq), free(rk), free(rv);
     }
 
-    float x[64] = {0}, o[64], l[2], g[64];
+    float x[64] = {0}, o[64], l[2], g[64], g2[64], g3[64];
     attn_attention_desc d = {sizeof d, 1, 1, 2, 2, 16, 1, NULL, 0.0f};
     CHECK_FAILS(attn_attention_forward(NULL, x, x, x, o, l, NULL), ATTN_ERR_NULL_POINTER);
     CHECK_FAILS(attn_attention_forward(&d, NULL, x, x, o, l, NULL), ATTN_ERR_NULL_POINTER);
@@ -286,8 +364,36 @@ static void test_attention(void) {
     CHECK_FAILS(attn_attention_forward(&bad, x, x, x, o, l, NULL), ATTN_ERR_SHAPE);
     bad = d, bad.scale = NAN;
     CHECK_FAILS(attn_attention_forward(&bad, x, x, x, o, l, NULL), ATTN_ERR_INVALID_ARGUMENT);
-    CHECK_FAILS(attn_attention_backward(&d, x, x, x, o, x, NULL, g, g, g), ATTN_ERR_NULL_POINTER);
-    CHECK_FAILS(attn_attention_backward(&d, x, x, x, o, x, l, g, NULL, g), ATTN_ERR_NULL_POINTER);
+    CHECK_FAILS(attn_attention_backward(&d, x, x, x, o, x, NULL, g, g2, g3), ATTN_ERR_NULL_POINTER);
+    CHECK_FAILS(attn_attention_backward(&d, x, x, x, o, x, l, g, NULL, g3), ATTN_ERR_NULL_POINTER);
+    CHECK_FAILS(attn_attention_backward(&d, x, x, x, o, x, l, g, g, g3), ATTN_ERR_INVALID_ARGUMENT); /* dq = dk */
+    CHECK_FAILS(attn_attention_backward(&d, x, x, x, o, o, l, o, g2, g3), ATTN_ERR_INVALID_ARGUMENT); /* dq = dout */
+    CHECK_FAILS(attn_attention_forward(&d, x, x, x, x, l, NULL), ATTN_ERR_INVALID_ARGUMENT);       /* out = q */
+
+    /* Empty shapes with huge other dimensions: rejected or trivially done, never a crash. */
+    bad = d, bad.batch = 0, bad.kv_len = 256, bad.q_len = 1, bad.head_size = 1LL << 54;
+    CHECK_FAILS(attn_attention_forward(&bad, NULL, NULL, NULL, NULL, NULL, NULL), ATTN_ERR_SHAPE);
+    bad = d, bad.batch = 0, bad.causal = 0, bad.q_len = 2, bad.kv_len = 1, bad.head_size = 1LL << 54;
+    CHECK_FAILS(attn_attention_forward(&bad, NULL, NULL, NULL, NULL, NULL, NULL), ATTN_ERR_SHAPE);
+    CHECK_FAILS(attn_attention_backward(&bad, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), ATTN_ERR_SHAPE);
+    bad = d, bad.batch = 0, bad.causal = 0, bad.q_len = INT64_MAX, bad.head_size = 1;
+    CHECK_FAILS(attn_attention_forward(&bad, NULL, NULL, NULL, NULL, NULL, NULL), ATTN_ERR_SHAPE);
+    bad = d, bad.batch = 0;
+    CHECK_OK(attn_attention_forward(&bad, NULL, NULL, NULL, NULL, NULL, NULL));
+    CHECK_OK(attn_attention_backward(&bad, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+    bad = d, bad.causal = 0, bad.q_len = 0, bad.kv_len = 1LL << 54, bad.head_size = 1;
+    CHECK_FAILS(attn_attention_forward(&bad, NULL, NULL, NULL, NULL, NULL, NULL), ATTN_ERR_NULL_POINTER);
+    bad = d, bad.head_size = 4097;
+    CHECK_FAILS(attn_attention_forward(&bad, x, x, x, o, l, NULL), ATTN_ERR_SHAPE);
+
+    /* struct_size: a newer, larger struct is fine while its extra fields are zero. */
+    struct { attn_attention_desc base; int64_t future_field; } newer = {d, 0};
+    newer.base.struct_size = sizeof newer;
+    CHECK_OK(attn_attention_forward(&newer.base, x, x, x, o, l, NULL));
+    newer.future_field = 1;
+    CHECK_FAILS(attn_attention_forward(&newer.base, x, x, x, o, l, NULL), ATTN_ERR_INVALID_ARGUMENT);
+    newer.future_field = 0, newer.base.struct_size = 1 << 20;
+    CHECK_FAILS(attn_attention_forward(&newer.base, x, x, x, o, l, NULL), ATTN_ERR_INVALID_ARGUMENT);
 }
 
 int main(void) {

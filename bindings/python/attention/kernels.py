@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _capi
 from ._status import check
-from .errors import ShapeError
+from .errors import InvalidArgumentError, ShapeError
 
 _FLOAT_SIZE = 4
 
@@ -69,6 +69,8 @@ def matmul(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None,
             and (m == 0 or n == 0 or (out.strides[1] == _FLOAT_SIZE
                                       and out.strides[0] % _FLOAT_SIZE == 0))):
         raise ShapeError(f"matmul: out must be a float32 ({m}, {n}) array with unit inner stride")
+    if not out.flags.writeable:
+        raise InvalidArgumentError("matmul: out is read-only")
     ldc = out.strides[0] // _FLOAT_SIZE if m > 0 and n > 0 else max(n, 1)
     if bias is not None:
         bias = _contiguous(bias, "bias")
@@ -105,6 +107,8 @@ def layernorm(x, weight=None, bias=None, *, eps=1e-5, return_stats=False):
         raise ShapeError("layernorm needs at least one axis")
     channels = x.shape[-1]
     rows = x.size // channels if channels else 0
+    if channels == 0 and x.size == 0 and x.shape[:-1] and np.prod(x.shape[:-1]) > 0:
+        raise ShapeError(f"layernorm needs at least one channel, got shape {x.shape}")
     weight = None if weight is None else _contiguous(weight, "weight")
     bias = None if bias is None else _contiguous(bias, "bias")
     for name, parameter in (("weight", weight), ("bias", bias)):

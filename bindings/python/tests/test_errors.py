@@ -60,6 +60,21 @@ def test_raw_capi_null_pointers_return_statuses():
     assert _capi.attn_attention_forward(None, None, None, None, None, None, None) == 1
 
 
+def test_read_only_and_aliased_outputs_are_rejected():
+    a = np.ones((4, 4), np.float32)
+    frozen = np.zeros((4, 4), np.float32)
+    frozen.flags.writeable = False
+    with pytest.raises(attention.InvalidArgumentError, match="read-only"):
+        attention.matmul(a, a, out=frozen)
+    with pytest.raises(attention.InvalidArgumentError, match="overlaps"):
+        attention.matmul(a, np.eye(4, dtype=np.float32), out=a)
+
+
+def test_layernorm_without_channels_is_a_shape_error():
+    with pytest.raises(attention.ShapeError):
+        attention.layernorm(np.zeros((3, 0), np.float32))
+
+
 def test_attention_argument_errors():
     q = np.ones((1, 1, 4, 8), np.float32)
     kv = np.ones((1, 1, 2, 8), np.float32)
