@@ -7,6 +7,6 @@ struct AttnCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attn",
         abstract: "Train, run and inspect small neural networks with libattention.",
-        subcommands: [BenchCommand.self]
+        subcommands: [TourCommand.self, BenchCommand.self]
     )
 }
