@@ -4,6 +4,8 @@ public let benchmarkSuites: [String: (_ quick: Bool) -> [BenchmarkCase]] = [
     "elementwise": elementwiseBenchmarks,
     "engine": engineBenchmarks,
     "gemm": gemmBenchmarks,
+    "lm-compare": languageModelComparison,
+    "models": modelBenchmarks,
     "safetensors": safeTensorsBenchmarks,
 ]
 

@@ -5,7 +5,8 @@ import AttentionEngine
 /// MSE) issued directly on preallocated buffers. The difference is what the engine adds:
 /// allocation, head permutes and slices, gradient accumulation, graph bookkeeping.
 ///
-/// Also reports the engine's memory high-water mark for one training step (MemoryStatistics).
+/// The engine case's name carries its memory high-water mark for one training step
+/// (MemoryStatistics: activations, gradients and scratch above the parameters and inputs).
 func engineBenchmarks(quick: Bool) -> [BenchmarkCase] {
     let (batch, time, channels, heads) = quick ? (2, 64, 128, 4) : (8, 256, 256, 8)
     let parameters = ["b": batch, "t": time, "c": channels, "nh": heads]
@@ -15,7 +16,7 @@ func engineBenchmarks(quick: Bool) -> [BenchmarkCase] {
     let n = Double(batch * time), c = Double(channels), t = Double(time)
     let flops = 3 * (2 * n * c * 12 * c + 2 * n * t * c)
     let engineStep = blockThroughEngine(batch, time, channels, heads)
-    // One step up front measures the memory high-water mark (parameters, activations, gradients).
+    // One step up front measures the memory high-water mark above what is already allocated.
     let before = MemoryStatistics.currentBytes
     MemoryStatistics.resetPeak()
     engineStep()

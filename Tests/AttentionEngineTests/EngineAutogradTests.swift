@@ -45,6 +45,20 @@ final class EngineAutogradTests: XCTestCase {
         _ = y
     }
 
+    /// A graph 200 000 ops deep (a long unrolled sequence) is freed without overflowing the
+    /// stack, whether it is dropped unused or after backward.
+    func testDeepGraphsAreReleasedIteratively() throws {
+        let x = Tensor([1, 2]).requiringGrad()
+        var y = x
+        for _ in 0..<200_000 { y = y + 1 }
+        y = Tensor(0)
+        var z = x
+        for _ in 0..<200_000 { z = 1 * z }
+        try z.sum().backward()
+        XCTAssertEqual(x.grad!.scalars, [1, 1])
+        _ = y
+    }
+
     func testBackwardNeedsAScalar() {
         assertThrowsAttentionError(["scalar", "[2]"]) {
             try (Tensor([1, 2]).requiringGrad() * 2).backward()

@@ -77,4 +77,23 @@ final class EngineTensorTests: XCTestCase {
         var again = Random(seed: 5)
         assertBitwiseEqual(try Tensor.normal([20_000], mean: 1, std: 2, using: &again).scalars, normal)
     }
+
+    /// Freed buffers of a page or more are kept by size and reused; the limit bounds the cache.
+    func testBufferCacheReusesAndRespectsItsLimit() throws {
+        let saved = MemoryStatistics.cacheLimitBytes
+        defer { MemoryStatistics.cacheLimitBytes = saved }
+        MemoryStatistics.releaseCachedMemory()
+        let bytes = 10_007 * MemoryLayout<Float>.stride
+        var a: Tensor? = try Tensor.ones([10_007])
+        a = nil
+        XCTAssertEqual(MemoryStatistics.cachedBytes, bytes)
+        let b = try Tensor.zeros([10_007])  // takes the cached buffer, and is still all zeros
+        XCTAssertEqual(MemoryStatistics.cachedBytes, 0)
+        XCTAssertEqual(b.scalars, [Float](repeating: 0, count: 10_007))
+        MemoryStatistics.cacheLimitBytes = bytes - 1
+        a = try Tensor.ones([10_007])
+        a = nil
+        XCTAssertEqual(MemoryStatistics.cachedBytes, 0)
+        _ = a
+    }
 }

@@ -41,6 +41,18 @@ final class EngineTransformerBlockTests: XCTestCase {
         XCTAssertEqual(decoder.parameterCount, 3 * 16 + 8 * 24 + 24 + 8 * 8 + 8 + 8 * 8 + 8 + 16 * 8 + 16 + 8 * 8 + 8 + 32 * 8 + 32 + 8 * 32 + 8)
     }
 
+    func testModuleListNamesByIndexAndPropagatesTraining() throws {
+        var rng = Random(seed: 1)
+        let list = ModuleList(try (0..<2).map { _ in try TransformerBlock(channels: 4, heads: 2, causal: true, rng: &rng) })
+        let names = list.namedParameters.map(\.name)
+        XCTAssertEqual(names.first, "0.ln_1.weight")
+        XCTAssertEqual(names.last, "1.mlp.c_proj.bias")
+        XCTAssertEqual(list.parameterCount, 2 * list[0].parameterCount)
+        let dropouts = ModuleList([try Dropout(probability: 0.5, seed: 1), try Dropout(probability: 0.5, seed: 2)])
+        dropouts.setTraining(false)
+        XCTAssertFalse(dropouts[0].isTraining || dropouts[1].isTraining)
+    }
+
     func testBadInput() {
         var rng = Random(seed: 1)
         assertThrowsAttentionError(["MultiHeadAttention", "channels: 6", "heads: 4"]) {

@@ -41,7 +41,24 @@ final class AutogradNode {
         backwardFunction = backward
     }
 
-    deinit { freeGrad() }
+    /// Releases the graph below this node iteratively: a long unrolled graph that is dropped
+    /// without `backward()` would otherwise free node after node in nested deinits and overflow
+    /// the stack. Dropping the closure first leaves `inputs` as the only references this node
+    /// holds; every input that nothing else references is emptied the same way before it goes.
+    deinit {
+        freeGrad()
+        guard !inputs.isEmpty else { return }
+        backwardFunction = nil
+        var pending = inputs
+        inputs = []
+        while var node = pending.popLast() {
+            if isKnownUniquelyReferenced(&node) {
+                node.backwardFunction = nil
+                pending.append(contentsOf: node.inputs)
+                node.inputs = []
+            }
+        }
+    }
 
     /// Adds a gradient written by an overwriting kernel (`dinp = …`): the first contribution is
     /// written straight into the gradient buffer, later ones go through a scratch buffer and add.
@@ -89,23 +106,23 @@ final class AutogradNode {
     private static func withScratch(count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
         let bytes = count * MemoryLayout<Float>.stride
         MemoryStatistics.allocated(bytes)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        let scratch = BufferPool.allocate(count)
         body(scratch)
-        scratch.deallocate()
+        BufferPool.release(scratch, count: count)
         MemoryStatistics.freed(bytes)
     }
 
     /// Forgets the gradient (the next backward starts from zero).
     func freeGrad() {
         guard let grad else { return }
-        grad.deallocate()
+        BufferPool.release(grad, count: count)
         MemoryStatistics.freed(count * MemoryLayout<Float>.stride)
         self.grad = nil
     }
 
     private func allocateGrad() -> UnsafeMutablePointer<Float> {
         MemoryStatistics.allocated(count * MemoryLayout<Float>.stride)
-        return .allocate(capacity: max(count, 1))
+        return BufferPool.allocate(count)
     }
 
     /// Runs the op's backward if a gradient arrived, then frees what the graph held.

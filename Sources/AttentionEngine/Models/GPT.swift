@@ -124,7 +124,7 @@ public final class GPT: LanguageModel {
         try checkTokens(tokens, batch: batch, time: time, model: "GPT")
         var x = try embed(tokens, batch: batch, time: time, start: 0)
         x = try transformer.drop(x)
-        for block in transformer.h.elements { x = try block(x) }
+        for block in transformer.h.modules { x = try block(x) }
         return try head(x)
     }
 
@@ -150,7 +150,7 @@ public final class GPT: LanguageModel {
         try checkTokens(tokens, batch: 1, time: tokens.count, model: "GPT")
         var x = try embed(tokens, batch: 1, time: tokens.count, start: start)
         var weights: [Tensor] = []
-        for (layer, block) in transformer.h.elements.enumerated() {
+        for (layer, block) in transformer.h.modules.enumerated() {
             let result = try block.step(x, cache: cache, layer: layer, memory: nil, returnWeights: returnWeights)
             x = result.output
             if let w = result.selfWeights { weights.append(w) }

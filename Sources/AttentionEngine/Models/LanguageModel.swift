@@ -83,13 +83,3 @@ final class WindowDecodingContext: DecodingContext {
         return Array(logits.scalars[(window.count - 1) * vocab..<window.count * vocab])
     }
 }
-
-/// Numbered sub-modules ("0", "1", …), like torch.nn.ModuleList: gives GPT's blocks their
-/// checkpoint names `transformer.h.{i}`.
-public final class ModuleList<Element: Module>: Module {
-    public let elements: [Element]
-    public init(_ elements: [Element]) { self.elements = elements }
-    public var children: [(name: String, module: any Module)] {
-        elements.enumerated().map { (String($0.offset), $0.element) }
-    }
-}

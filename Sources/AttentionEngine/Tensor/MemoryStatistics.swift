@@ -15,6 +15,18 @@ public enum MemoryStatistics {
     /// Starts a new high-water mark at the current level.
     public static func resetPeak() { peak.store(currentBytes, ordering: .relaxed) }
 
+    /// Bytes of freed buffers the engine keeps for reuse (not part of `currentBytes`).
+    public static var cachedBytes: Int { BufferPool.cachedBytes }
+
+    /// The most the engine keeps for reuse (512 MiB by default); setting it frees the cache.
+    public static var cacheLimitBytes: Int {
+        get { BufferPool.limitBytes }
+        set { BufferPool.limitBytes = newValue }
+    }
+
+    /// Gives every cached buffer back to the system.
+    public static func releaseCachedMemory() { BufferPool.releaseCached() }
+
     static func allocated(_ bytes: Int) {
         let now = live.add(bytes, ordering: .relaxed).newValue
         _ = peak.max(now, ordering: .relaxed)

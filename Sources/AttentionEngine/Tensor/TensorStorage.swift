@@ -1,4 +1,5 @@
-/// The heap buffer behind a `Tensor`: `count` contiguous Float values, 64-byte aligned.
+/// The heap buffer behind a `Tensor`: `count` contiguous Float values, 64-byte aligned, from
+/// the `BufferPool`.
 ///
 /// Tensors share a storage until one of them is mutated (copy-on-write), which gives `Tensor`
 /// value semantics without copying on every assignment.
@@ -11,9 +12,7 @@ final class TensorStorage {
     @usableFromInline
     init(uninitializedCount count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride,
-                                                   alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer = BufferPool.allocate(count)
         MemoryStatistics.allocated(count * MemoryLayout<Float>.stride)
     }
 
@@ -33,7 +32,7 @@ final class TensorStorage {
     }
 
     deinit {
-        UnsafeMutableRawPointer(pointer).deallocate()
+        BufferPool.release(pointer, count: count)
         MemoryStatistics.freed(count * MemoryLayout<Float>.stride)
     }
 }

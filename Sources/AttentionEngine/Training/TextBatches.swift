@@ -1,8 +1,12 @@
 /// Next-token training batches from one long token sequence (a corpus): random windows of
 /// T + 1 tokens, inputs = the first T, targets = the last T (nanoGPT's `get_batch`).
 ///
-/// The sequence is split once: the first (1 − validationFraction) of the tokens train, the rest
-/// validate, so no validation window overlaps a training one.
+/// The split is interleaved so that validation samples every part of a corpus made of different
+/// texts (the default corpus is Dao De Jing, then the Analects, then Tang poems: a plain "last
+/// 10 %" split would validate on poems only). The sequence is cut into S equal segments and the
+/// last `validationFraction` of each segment validates, with S = min(20, validation tokens /
+/// (T + 1)) ≥ 1, so every validation piece holds at least one window. Windows never cross a piece
+/// boundary, so no validation window overlaps a training one.
 ///
 ///     let tokenizer = try CharTokenizer(corpus: DefaultData.corpus)
 ///     let data = try TextBatches(text: DefaultData.corpus, tokenizer: tokenizer, contextLength: 64)
@@ -12,8 +16,10 @@ public struct TextBatches: Sendable {
     public enum Split: String, Sendable { case train, validation }
 
     public let contextLength: Int
-    public let trainTokens: [Int32]
-    public let validationTokens: [Int32]
+    public let tokens: [Int32]
+    /// The pieces of `tokens` of each split, in order.
+    public let trainRanges: [Range<Int>]
+    public let validationRanges: [Range<Int>]
 
     /// Throws for an empty sequence, contextLength < 1, a fraction outside [0, 1), or a split
     /// shorter than contextLength + 1 tokens (an empty validation split is allowed with fraction 0).
@@ -26,14 +32,22 @@ public struct TextBatches: Sendable {
             throw AttentionError.invalid("text batches: validation fraction \(validationFraction) must be in [0, 1)")
         }
         let validationCount = Int((Double(tokens.count) * validationFraction).rounded())
-        let trainCount = tokens.count - validationCount
-        guard trainCount > contextLength, validationCount == 0 || validationCount > contextLength else {
+        let segments = max(1, min(20, validationCount / (contextLength + 1)))
+        var train: [Range<Int>] = [], validation: [Range<Int>] = []
+        for s in 0..<segments {
+            let start = tokens.count * s / segments, end = tokens.count * (s + 1) / segments
+            let cut = end - (validationCount * (s + 1) / segments - validationCount * s / segments)
+            if cut - start > contextLength { train.append(start..<cut) }
+            if end - cut > contextLength { validation.append(cut..<end) }
+        }
+        guard !train.isEmpty, validationCount == 0 || !validation.isEmpty else {
             throw AttentionError.invalid(
-                "text batches: the corpus of \(tokens.count) tokens is too short for context length \(contextLength): the training split has \(trainCount) and the validation split \(validationCount) tokens, each needs at least \(contextLength + 1)")
+                "text batches: the corpus of \(tokens.count) tokens is too short for context length \(contextLength): the training split has \(tokens.count - validationCount) and the validation split \(validationCount) tokens, each needs at least \(contextLength + 1)")
         }
         self.contextLength = contextLength
-        trainTokens = Array(tokens[..<trainCount])
-        validationTokens = Array(tokens[trainCount...])
+        self.tokens = tokens
+        trainRanges = train
+        validationRanges = validation
     }
 
     /// Encodes `text` with `tokenizer` (characters outside its vocabulary become UNK).
@@ -42,20 +56,28 @@ public struct TextBatches: Sendable {
                       validationFraction: validationFraction)
     }
 
-    /// `size` windows at positions drawn from `rng` (one `nextInt` per row, in order).
-    /// Throws for size < 1 or an empty split.
+    /// Whether the split has at least one window.
+    public func hasWindows(_ split: Split) -> Bool { !(split == .train ? trainRanges : validationRanges).isEmpty }
+
+    /// `size` windows drawn uniformly among all windows of the split (one `nextInt` per row, in
+    /// order). Throws for size < 1 or an empty split.
     public func batch(_ split: Split, size: Int, using rng: inout Random) throws -> TokenBatch {
-        let tokens = split == .train ? trainTokens : validationTokens
+        let ranges = split == .train ? trainRanges : validationRanges
         guard size >= 1 else { throw AttentionError.invalid("text batches: batch size \(size) must be >= 1") }
-        guard tokens.count > contextLength else {
-            throw AttentionError.invalid("text batches: the \(split.rawValue) split is empty")
-        }
+        guard !ranges.isEmpty else { throw AttentionError.invalid("text batches: the \(split.rawValue) split is empty") }
         let T = contextLength
+        let windowCounts = ranges.map { $0.count - T }  // starts per piece
+        let totalWindows = windowCounts.reduce(0, +)
         var inputs: [Int32] = [], targets: [Int32] = []
         inputs.reserveCapacity(size * T)
         targets.reserveCapacity(size * T)
         for _ in 0..<size {
-            let start = rng.nextInt(below: tokens.count - T)
+            var window = rng.nextInt(below: totalWindows), piece = 0
+            while window >= windowCounts[piece] {
+                window -= windowCounts[piece]
+                piece += 1
+            }
+            let start = ranges[piece].lowerBound + window
             inputs += tokens[start..<start + T]
             targets += tokens[start + 1...start + T]
         }

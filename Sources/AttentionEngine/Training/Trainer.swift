@@ -118,8 +118,21 @@ public final class Trainer {
             return (try model.loss(tokens: batch.inputs, targets: batch.targets, batch: batch.batch, time: batch.time),
                     batch.inputs.count)
         }, validationLoss: { rng in
-            let batch = try data.batch(data.validationTokens.isEmpty ? .train : .validation, size: size, using: &rng)
+            let batch = try data.batch(data.hasWindows(.validation) ? .validation : .train, size: size, using: &rng)
             return try model.loss(tokens: batch.inputs, targets: batch.targets, batch: batch.batch, time: batch.time).item
+        })
+    }
+
+    /// Seq2seq training on question–answer pairs; validation on `validation` (the training pairs
+    /// when nil). Tokens per second count the non-PAD targets.
+    public convenience init(model: Seq2Seq, data: PairBatches, validation: PairBatches? = nil,
+                            config: TrainingConfig) throws {
+        let size = config.batchSize
+        try self.init(module: model, config: config, trainingLoss: { rng in
+            let batch = try data.batch(size: size, using: &rng)
+            return (try model.loss(batch), batch.targets.filter { $0 != CharTokenizer.pad }.count)
+        }, validationLoss: { rng in
+            try model.loss((validation ?? data).batch(size: size, using: &rng)).item
         })
     }
 

@@ -1,4 +1,4 @@
-/// L1 loss: mean |pred − label| over all elements.
+/// L1 loss kernels: mean |pred − label| and its gradient. pred, label, dpred (count).
 
 /// Returns Σ|pred[i] − label[i]| / count, summed in a fixed order. pred, label (count).
 public func l1LossForward(pred: UnsafePointer<Float>, label: UnsafePointer<Float>, count: Int) -> Float {
@@ -25,26 +25,4 @@ public func l1LossBackward(dpred: UnsafeMutablePointer<Float>, pred: UnsafePoint
 /// Reference for `l1LossForward`, in Double.
 public func l1LossForwardNaive(pred: UnsafePointer<Float>, label: UnsafePointer<Float>, count: Int) -> Double {
     (0..<count).reduce(0.0) { $0 + abs(Double(pred[$1]) - Double(label[$1])) } / Double(count)
-}
-
-extension Tensor {
-    /// L1 loss, mean |self − label|, as a scalar; `label` must have the same shape. Gradients
-    /// flow to both operands.
-    public func l1Loss(_ label: Tensor) throws -> Tensor {
-        guard shape == label.shape else {
-            throw AttentionError.shape("L1 loss: prediction \(shape) and label \(label.shape) differ")
-        }
-        let pred = self, count = self.count
-        let out = Tensor(l1LossForward(pred: pred.storage.pointer, label: label.storage.pointer, count: count))
-        return Tensor.record(out, inputs: [pred, label]) { dout in
-            pred.node?.receive {
-                l1LossBackward(dpred: $0, pred: pred.storage.pointer, label: label.storage.pointer,
-                               count: count, scale: dout[0])
-            }
-            label.node?.receive {
-                l1LossBackward(dpred: $0, pred: pred.storage.pointer, label: label.storage.pointer,
-                               count: count, scale: -dout[0])
-            }
-        }
-    }
 }

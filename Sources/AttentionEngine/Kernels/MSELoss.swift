@@ -1,4 +1,4 @@
-/// Mean squared error: mean (pred − label)² over all elements.
+/// Mean-squared-error kernels: mean (pred − label)² and its gradient. pred, label, dpred (count).
 
 /// Returns Σ(pred[i] − label[i])² / count, summed in a fixed order. pred, label (count).
 public func mseLossForward(pred: UnsafePointer<Float>, label: UnsafePointer<Float>, count: Int) -> Float {
@@ -25,26 +25,4 @@ public func mseLossForwardNaive(pred: UnsafePointer<Float>, label: UnsafePointer
         let d = Double(pred[$1]) - Double(label[$1])
         return $0 + d * d
     } / Double(count)
-}
-
-extension Tensor {
-    /// Mean squared error, mean (self − label)², as a scalar; `label` must have the same shape.
-    /// Gradients flow to both operands.
-    public func mseLoss(_ label: Tensor) throws -> Tensor {
-        guard shape == label.shape else {
-            throw AttentionError.shape("MSE loss: prediction \(shape) and label \(label.shape) differ")
-        }
-        let pred = self, count = self.count
-        let out = Tensor(mseLossForward(pred: pred.storage.pointer, label: label.storage.pointer, count: count))
-        return Tensor.record(out, inputs: [pred, label]) { dout in
-            pred.node?.receive {
-                mseLossBackward(dpred: $0, pred: pred.storage.pointer, label: label.storage.pointer,
-                                count: count, scale: dout[0])
-            }
-            label.node?.receive {
-                mseLossBackward(dpred: $0, pred: pred.storage.pointer, label: label.storage.pointer,
-                                count: count, scale: -dout[0])
-            }
-        }
-    }
 }
