@@ -11,7 +11,7 @@ struct TourCommand: ParsableCommand {
         abstract: "Walk through neurons, backpropagation, seq2seq and attention on built-in data.")
 
     @Flag(help: "A short run (a few seconds per step), as CI runs it.") var quick = false
-    @Option(help: "Seconds of training for each language model (default 25, 3 with --quick).")
+    @Option(help: "Seconds of training for the dialogue and the GPT (default 25, 3 with --quick).")
     var seconds: Double?
     @Option(help: "Seed for initialisation, batches and sampling.") var seed: UInt64 = 1
 
@@ -27,7 +27,9 @@ struct TourCommand: ParsableCommand {
             print(Terminal.paint("libattention tour", (90, 160, 255), bold: true)
                 + " — built-in data, \(Parallel.threadCount) threads\n")
             try TourNeuron.run(steps: quick ? 300 : 1500, seed: seed)
+            try TourDialogue.run(seconds: budget, seed: seed)
             try TourNextCharacter.run(seconds: budget, seed: seed)
+            try TourComparison.run(secondsEach: quick ? budget / 2 : 20, seed: seed)
         }
     }
 }
@@ -117,5 +119,84 @@ enum TourNextCharacter {
             context.append(character)
         }
         print()
+    }
+}
+
+/// Step 2: a seq2seq transformer learns the dialogue pairs until it answers 你吃了吗？
+enum TourDialogue {
+    static let question = "你吃了吗？"
+
+    static func run(seconds: Double, seed: UInt64) throws {
+        tourHeading(2, "Dialogue pairs: an encoder–decoder learns to answer “\(question)”")
+        let pairs = DefaultData.dialoguePairs
+        let tokenizer = try CharTokenizer(corpus: pairs.map { $0.question + $0.answer }.joined())
+        let expected = pairs.first { $0.question == question }?.answer ?? ""
+        let config = Seq2SeqConfig(nEncoderLayer: 2, nDecoderLayer: 2, nHead: 4, nEmbd: 64, maxSourceLength: 40,
+                                   maxTargetLength: 40, vocabSize: tokenizer.vocabularySize)
+        let model = try Seq2Seq(config: config, seed: seed)
+        let data = try PairBatches(pairs: pairs, tokenizer: tokenizer, maxSourceLength: 40, maxTargetLength: 40)
+        print("   \(pairs.count) question–answer pairs such as “\(pairs[1].question)” → “\(pairs[1].answer)”; "
+            + "the decoder reads the question through cross-attention.")
+        let trainer = try Trainer(model: model, data: data, config: TrainingConfig(
+            steps: 100_000, batchSize: 16, learningRate: 3e-3, warmupSteps: 20, weightDecay: 0, seed: seed))
+        let started = Date()
+        var answer = ""
+        try trainer.run { progress in
+            let elapsed = Date().timeIntervalSince(started)
+            if progress.step % 25 == 0 || elapsed >= seconds {
+                answer = (try? reply(model, tokenizer)) ?? ""
+                print(String(format: "   step %4d   loss %.3f   ", progress.step, progress.loss)
+                    + "\(question) → \(answer.isEmpty ? "(nothing yet)" : answer)")
+            }
+            return elapsed < seconds && answer != expected
+        }
+        print(answer == expected
+            ? "   It answers “\(answer)”, as in the training pairs.\n"
+            : "   Not there yet after \(Int(seconds)) s: “\(answer)” (expected “\(expected)”; try --seconds 30).\n")
+    }
+
+    static func reply(_ model: Seq2Seq, _ tokenizer: CharTokenizer) throws -> String {
+        let result = try model.answer(question: tokenizer.encode(question),
+                                      options: GenerationOptions(maxNewTokens: 20))
+        return try tokenizer.decode(result.tokens)
+    }
+}
+
+/// Step 4: RNN (GRU), CNN (causal dilated convolutions) and attention (GPT) language models, each
+/// trained for the same wall-clock time on the same corpus and batches.
+enum TourComparison {
+    static func run(secondsEach: Double, seed: UInt64) throws {
+        tourHeading(4, "RNN vs CNN vs attention: same corpus, same batches, \(Int(secondsEach.rounded())) s each")
+        let corpus = DefaultData.corpus
+        let tokenizer = try CharTokenizer(corpus: corpus)
+        let vocabulary = tokenizer.vocabularySize, block = 32
+        let data = try TextBatches(text: corpus, tokenizer: tokenizer, contextLength: block)
+        let contenders: [(String, any LanguageModel)] = [
+            ("GRU (RNN)", try RecurrentLM(config: RecurrentLMConfig(
+                cell: .gru, nLayer: 1, nEmbd: 96, hiddenSize: 192, blockSize: block, vocabSize: vocabulary), seed: seed)),
+            ("causal CNN", try ConvolutionalLM(config: ConvolutionalLMConfig(
+                nLayer: 4, nEmbd: 96, kernelSize: 3, blockSize: block, vocabSize: vocabulary), seed: seed)),
+            ("GPT (attention)", try GPT(config: GPTConfig(
+                nLayer: 2, nHead: 4, nEmbd: 96, blockSize: block, vocabSize: vocabulary), seed: seed)),
+        ]
+        print("   " + Terminal.pad("model", to: 18) + Terminal.pad("parameters", to: 12) + Terminal.pad("steps", to: 8)
+            + Terminal.pad("tokens/s", to: 10) + "validation loss")
+        for (name, model) in contenders {
+            let trainer = try Trainer(model: model, data: data, config: TrainingConfig(
+                steps: 100_000, batchSize: 16, learningRate: 3e-3, warmupSteps: 20, seed: seed))
+            let started = Date()
+            var tokens = 0, steps = 0
+            try trainer.run { progress in
+                steps = progress.step
+                tokens += 16 * block
+                return Date().timeIntervalSince(started) < secondsEach
+            }
+            let rate = Double(tokens) / Date().timeIntervalSince(started)
+            print("   " + Terminal.pad(name, to: 18) + Terminal.pad("\(model.parameterCount)", to: 12)
+                + Terminal.pad("\(steps)", to: 8) + Terminal.pad(String(format: "%.0f", rate), to: 10)
+                + String(format: "%.3f", try trainer.evaluate()))
+        }
+        print("   Lower is better; a uniform guess over \(vocabulary) characters scores "
+            + String(format: "%.3f", Foundation.log(Double(vocabulary))) + ".\n")
     }
 }

@@ -31,15 +31,23 @@ def test_help_lists_the_subcommands():
         assert name in result.stdout
 
 
-def test_quick_tour_fits_the_neuron_and_generates_with_attention():
+def test_quick_tour_runs_all_four_steps():
     result = attn("tour", "--quick", "--seconds", "2", env={"NO_COLOR": "1"})
     assert result.returncode == 0, result.stderr
     learned = re.search(r"Learned a = (-?[\d.]+), b = (-?[\d.]+)", result.stdout)
     assert learned, result.stdout
     assert abs(float(learned.group(1)) - 2) < 1e-2 and abs(float(learned.group(2)) + 1) < 1e-2
-    assert "validation loss" in result.stdout
-    generated = [line for line in result.stdout.splitlines() if " → " in line]
-    assert len(generated) == 16, result.stdout
+    sections = re.split(r"^(\d)\. ", result.stdout, flags=re.M)
+    text = {int(sections[i]): sections[i + 1] for i in range(1, len(sections) - 1, 2)}
+    assert sorted(text) == [1, 2, 3, 4], result.stdout
+    assert "你吃了吗？ → " in text[2]
+    assert "validation loss" in text[3]
+    generated = [line for line in text[3].splitlines() if " → " in line]
+    assert len(generated) == 16, text[3]
+    table = [line for line in text[4].splitlines() if re.match(r"\s+(GRU|causal CNN|GPT)", line)]
+    assert len(table) == 3, text[4]
+    for line in table:
+        assert 0 < float(line.split()[-1]) < 8, line  # validation loss, below ln(vocab) ≈ 7.2 + noise
     assert ESCAPE not in result.stdout, "NO_COLOR must turn colours off"
 
 
