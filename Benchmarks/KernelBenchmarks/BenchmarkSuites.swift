@@ -1,6 +1,7 @@
 /// Every benchmark group, by name. A kernel family adds its group here.
 public let benchmarkSuites: [String: (_ quick: Bool) -> [BenchmarkCase]] = [
     "attention": attentionBenchmarks,
+    "checkpoint": checkpointBenchmarks,
     "elementwise": elementwiseBenchmarks,
     "engine": engineBenchmarks,
     "gemm": gemmBenchmarks,

@@ -6,7 +6,8 @@
 public final class Dropout: Module {
     public let probability: Float
     public private(set) var isTraining = true
-    private var rng: Random
+    /// Internal (not private) so that checkpoints can save and restore the mask stream.
+    var rng: Random
 
     /// Throws unless 0 ≤ probability < 1.
     public init(probability: Float, seed: UInt64) throws {

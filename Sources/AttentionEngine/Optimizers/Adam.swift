@@ -10,8 +10,9 @@ public final class Adam: Optimizer {
     public let beta1, beta2, eps, weightDecay: Float
     public let decoupledWeightDecay: Bool
     /// Number of steps taken so far.
-    public private(set) var stepCount = 0
-    private var moments: [(m: TensorStorage, v: TensorStorage)?]
+    public internal(set) var stepCount = 0
+    /// Per parameter (nil until its first gradient); internal so that checkpoints can save them.
+    var moments: [(m: TensorStorage, v: TensorStorage)?]
 
     /// Throws for a negative learning rate or weight decay, betas outside [0, 1), or eps ≤ 0.
     public init(_ parameters: [Parameter], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,

@@ -17,8 +17,9 @@ import Darwin
 ///   √(−2 ln u1)·cos(2π u2) and √(−2 ln u1)·sin(2π u2) (computed in Double); the second value is
 ///   kept for the next call.
 public struct Random: RandomNumberGenerator {
-    private var s0, s1, s2, s3: UInt64
-    private var spareNormal: Float?
+    // Internal (not private) so that checkpoints can save and restore the state.
+    var s0, s1, s2, s3: UInt64
+    var spareNormal: Float?
 
     /// A generator whose whole sequence is determined by `seed`.
     public init(seed: UInt64) {

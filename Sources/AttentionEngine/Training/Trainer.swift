@@ -76,13 +76,16 @@ public struct TrainingProgress: Sendable {
 ///     let history = try trainer.run { print($0.step, $0.loss, $0.validationLoss ?? .nan); return true }
 public final class Trainer {
     public let config: TrainingConfig
-    private let module: any Module
+    let module: any Module
     private let trainingLoss: (_ rng: inout Random) throws -> (loss: Tensor, tokens: Int)
     private let validationLoss: (_ rng: inout Random) throws -> Float
-    private let schedule: WarmupCosineLearningRate
-    private let optimizers: [Adam]
+    let schedule: WarmupCosineLearningRate
+    let optimizers: [Adam]
     /// Steps completed so far.
-    public private(set) var step = 0
+    public internal(set) var step = 0
+    /// Draws the training batches; kept across `run` calls (and saved in checkpoints) so that a
+    /// run split in parts draws the same batches as one uninterrupted run.
+    var rng: Random
 
     /// A trainer for any module: `trainingLoss` builds a batch from the generator and returns its
     /// loss and token count; `validationLoss` returns the loss of one validation batch.
@@ -94,6 +97,7 @@ public final class Trainer {
         self.module = module
         self.trainingLoss = trainingLoss
         self.validationLoss = validationLoss
+        rng = Random(seed: config.seed)
         schedule = try WarmupCosineLearningRate(peak: config.learningRate, minimum: config.minLearningRate,
                                                 warmupSteps: min(config.warmupSteps, config.steps),
                                                 totalSteps: config.steps)
@@ -154,7 +158,6 @@ public final class Trainer {
     /// step when the loss is not finite (parameters keep the values of the previous step).
     @discardableResult
     public func run(progress: ((TrainingProgress) -> Bool)? = nil) throws -> [TrainingProgress] {
-        var rng = Random(seed: config.seed &+ UInt64(step))
         var history: [TrainingProgress] = []
         module.setTraining(true)
         while step < config.steps {
