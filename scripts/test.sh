@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of libattention: the Swift suites (engine kernels, ...), then the C and Python
-# tests when they exist. This is the test command the README names and .ci/run calls.
+# Runs every test of libattention: the Swift suites (kernels, engine, models), the C-level tests,
+# the Python bindings' tests and the end-to-end runs of the `attn` command. This is the test
+# command the README names and .ci/run calls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,9 +14,5 @@ swift test -c release --skip-build 2>&1 | tee "$log"
 # the whole XCTest run.
 grep -q "Test Suite 'All tests' passed" "$log"
 
-if [ -x bindings/c/run-tests.sh ]; then
-    bindings/c/run-tests.sh
-fi
-if [ -d bindings/python/tests ]; then
-    python3 -m pytest -q bindings/python/tests
-fi
+bindings/c/run-tests.sh
+python3 -m pytest -q bindings/python/tests Tests/cli

@@ -6,7 +6,7 @@ import AttentionEngine
 struct AttnCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attn",
-        abstract: "Train, run and inspect small neural networks with libattention.",
-        subcommands: [BenchCommand.self]
+        abstract: "Train, run and inspect small neural networks with libattention (try: attn tour).",
+        subcommands: [TourCommand.self, TrainCommand.self, GenerateCommand.self, ChatCommand.self, AttendCommand.self, BenchCommand.self]
     )
 }

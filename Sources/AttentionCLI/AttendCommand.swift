@@ -1,0 +1,102 @@
+import ArgumentParser
+import AttentionEngine
+import Foundation
+
+/// `attn attend`: generation shown the way an illustrated explainer shows self-attention — one
+/// line per new character, coloured by what the model attended to — and an optional heatmap of
+/// every layer and head.
+struct AttendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attend", abstract: "Show which earlier characters a GPT attends to while it generates.")
+
+    @Option(help: "GPT checkpoint written by attn train.") var model: String
+    @Option(help: "Text to continue.") var prompt: String
+    @Option(help: "Characters to generate.") var tokens = 12
+    @Option(help: "Layer to show (0-based; default: the last).") var layer: Int?
+    @Option(help: "Head to show (0-based; default: the mean over heads).") var head: Int?
+    @Flag(help: "Average over heads (the default unless --head is given).") var mean = false
+    @Option(help: "Write a heatmap of every layer × head as an HTML page.") var html: String?
+    @Option(help: "Write the same heatmap as an SVG image.") var svg: String?
+    @OptionGroup var sampling: SamplingArguments
+
+    func validate() throws {
+        if mean && head != nil { throw ValidationError("give --head or --mean, not both") }
+        if !(0...1000).contains(tokens) { throw ValidationError("--tokens must be from 0 to 1000") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            for path in [html, svg].compactMap({ $0 }) { try InputFiles.checkWritable(path) }
+            let (languageModel, tokenizer) = try loadLanguageModel(model)
+            guard let gpt = languageModel as? GPT else {
+                throw AttentionError.invalid("\(model) holds a \(type(of: languageModel)) model, which has no attention; use a gpt checkpoint")
+            }
+            let layer = self.layer ?? gpt.config.nLayer - 1
+            guard (0..<gpt.config.nLayer).contains(layer) else {
+                throw AttentionError.invalid("--layer \(layer) is outside 0..<\(gpt.config.nLayer)")
+            }
+            if let head, !(0..<gpt.config.nHead).contains(head) {
+                throw AttentionError.invalid("--head \(head) is outside 0..<\(gpt.config.nHead)")
+            }
+            let ids = try encodePrompt(prompt, tokenizer)
+            guard ids.count + tokens <= gpt.config.blockSize else {
+                throw AttentionError.invalid("prompt and --tokens together exceed the model's block size \(gpt.config.blockSize)")
+            }
+            let result = try generate(model: gpt, prompt: ids, options: GenerationOptions(
+                maxNewTokens: tokens, sampling: sampling.options, recordAttention: true))
+            print("layer \(layer), " + (head.map { "head \($0)" } ?? "mean over \(gpt.config.nHead) heads")
+                + (Terminal.colour ? "; red: new character, blue: attended (darker = stronger), gray: least" : ""))
+            var context = prompt.unicodeScalars.map { String($0) }
+            for (token, maps) in zip(result.tokens, result.attention) {
+                let character = try tokenizer.decode([token], showSpecial: true)
+                let weights = AttentionColouring.weights(maps, layer: layer, head: head)
+                print(AttentionColouring.line(context: Array(context.suffix(weights.count)), weights: weights,
+                                              generated: character))
+                context.append(character)
+            }
+            if html != nil || svg != nil {
+                let all = ids + result.tokens.filter { $0 != CharTokenizer.eos }
+                let maps = try gpt.inspectAttention(prompt: Array(all.prefix(gpt.config.blockSize)))
+                let labels = try all.map { try tokenizer.decode([$0], showSpecial: true) }
+                let image = AttentionHeatmap.svg(maps: maps, labels: labels)
+                if let svg { try LossPlot.write(image, to: svg) }
+                if let html {
+                    try LossPlot.write("""
+                        <!doctype html><meta charset="utf-8"><title>attention: \(LossPlot.escape(prompt))</title>
+                        <body style="font-family:sans-serif"><h2>Self-attention of every layer and head</h2>
+                        <p>Row: the query character; column: the character it attends to; darker = stronger.</p>
+                        \(image)</body>
+                        """, to: html)
+                }
+            }
+        }
+    }
+}
+
+/// A grid of attention matrices, layers down and heads across, as one SVG.
+enum AttentionHeatmap {
+    static func svg(maps: [AttentionMap], labels: [String]) -> String {
+        let n = maps.first?.queryLength ?? 0, heads = maps.first?.heads ?? 0
+        let cell = 14, margin = 30, panel = n * cell + margin + 10
+        let width = heads * panel + margin, height = maps.count * panel + margin
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" font-size=\"10\" font-family=\"sans-serif\">\n"
+        for (l, map) in maps.enumerated() {
+            for h in 0..<heads {
+                let x0 = margin + h * panel, y0 = margin + l * panel
+                svg += "<text x=\"\(x0)\" y=\"\(y0 - 18)\">layer \(l) head \(h)</text>\n"
+                for (i, row) in map.rows(head: h).enumerated() {
+                    for (j, weight) in row.enumerated() where j <= i {
+                        svg += "<rect x=\"\(x0 + j * cell)\" y=\"\(y0 + i * cell)\" width=\"\(cell)\" height=\"\(cell)\" "
+                            + String(format: "fill=\"#1f4fb4\" fill-opacity=\"%.3f\"/>\n", weight)
+                    }
+                }
+                for (i, label) in labels.prefix(n).enumerated() {
+                    let text = LossPlot.escape(label)
+                    svg += "<text x=\"\(x0 - 12)\" y=\"\(y0 + i * cell + 11)\">\(text)</text>"
+                    svg += "<text x=\"\(x0 + i * cell + 2)\" y=\"\(y0 - 4)\">\(text)</text>\n"
+                }
+            }
+        }
+        return svg + "</svg>\n"
+    }
+}

@@ -1,0 +1,55 @@
+import AttentionEngine
+import Foundation
+
+/// Reading user files and checking output paths before any work starts, so that mistakes give a
+/// one-line error instead of a crash or a lost training run.
+enum InputFiles {
+    /// The UTF-8 text of `path`; invalid UTF-8 is an error naming the byte offset.
+    static func text(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AttentionError(.io, "cannot read '\(path)'")
+        }
+        do {
+            return try UTF8Validation.decode(Array(data))
+        } catch let error as AttentionError {
+            throw AttentionError(error.kind, "\(path): \(error.message)")
+        }
+    }
+
+    /// Dialogue pairs from a TSV file, or JSONL when the name ends in `.jsonl`.
+    static func pairs(_ path: String) throws -> [DialoguePair] {
+        let text = try text(path)
+        do {
+            return path.hasSuffix(".jsonl") ? try DialoguePair.parseJSONL(text) : try DialoguePair.parseTSV(text)
+        } catch let error as AttentionError {
+            throw AttentionError(error.kind, "\(path): \(error.message)")
+        }
+    }
+
+    /// Throws unless `path`'s directory exists and can take a new file (the atomic writer puts a
+    /// temporary file there before renaming it over `path`).
+    static func checkWritable(_ path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let folder = directory.isEmpty ? "." : directory
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw AttentionError(.io, "cannot write '\(path)': the folder '\(folder)' does not exist")
+        }
+        guard access(folder, W_OK) == 0 else {
+            throw AttentionError(.io, "cannot write '\(path)': the folder '\(folder)' is not writable")
+        }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw AttentionError(.io, "cannot write '\(path)': it is a folder")
+        }
+    }
+
+    /// A checkpoint, with its path in any error.
+    static func checkpoint(_ path: String) throws -> ModelCheckpoint {
+        do {
+            return try ModelCheckpoint.load(path: path)
+        } catch let error as AttentionError {
+            throw AttentionError(error.kind, error.message.contains(path) ? error.message : "\(path): \(error.message)")
+        }
+    }
+}

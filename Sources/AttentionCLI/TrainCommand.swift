@@ -1,0 +1,211 @@
+import ArgumentParser
+import AttentionEngine
+import Foundation
+
+/// Set by the SIGINT handler; the training loop checks it after every step.
+nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
+
+/// `attn train`: trains a model on the embedded corpus (or a file), with a progress bar,
+/// periodic and Ctrl-C checkpoints, validation, and an optional loss-curve SVG.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a GPT, seq2seq, RNN or CNN model (default: a GPT on the built-in corpus).",
+        discussion: """
+            Ctrl-C stops after the current step, saves the checkpoint and exits with status 130. \
+            --resume continues a saved run to the bit-identical result of an uninterrupted one \
+            (same options).
+            """)
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case gpt, seq2seq, rnn, cnn }
+
+    @Option(help: "Model kind: gpt, seq2seq, rnn (GRU) or cnn.") var model: Kind = .gpt
+    @Option(help: "UTF-8 text to learn (default: the built-in classical Chinese corpus).") var corpus: String?
+    @Option(help: "Question–answer pairs for seq2seq, TSV or .jsonl (default: the built-in pairs).")
+    var pairs: String?
+    @Option(help: "Training steps (default 1000).") var steps: Int?
+    @Option(help: "Stop after this many seconds instead of a step count.") var time: Double?
+    @Option(help: "Checkpoint file to write (default: <model>.safetensors).") var out: String?
+    @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
+    @Option(help: "Write the loss curve as an SVG file.") var plot: String?
+    @Option(help: "Save a checkpoint every N steps.") var checkpointEvery: Int = 200
+    @Option(help: "Sequences per batch.") var batchSize: Int = 16
+    @Option(help: "Peak learning rate.") var learningRate: Float = 3e-3
+    @Option(help: "Seed of initialisation and batches.") var seed: UInt64 = 1
+    @Flag(help: "Plain log lines instead of a progress bar.") var log = false
+    @Flag(help: "One JSON object per log line (and a final summary).") var json = false
+
+    func validate() throws {
+        if corpus != nil && pairs != nil { throw ValidationError("give --corpus or --pairs, not both") }
+        if pairs != nil && model != .seq2seq { throw ValidationError("--pairs trains a seq2seq model: add --model seq2seq") }
+        if corpus != nil && model == .seq2seq { throw ValidationError("a seq2seq model learns from --pairs, not --corpus") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+        if let time, !(time > 0) { throw ValidationError("--time must be positive") }
+        if steps != nil && time != nil { throw ValidationError("give --steps or --time, not both") }
+        if checkpointEvery < 1 || batchSize < 1 { throw ValidationError("--checkpoint-every and --batch-size must be at least 1") }
+        if !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be positive") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let output = out ?? "\(model.rawValue).safetensors"
+            try InputFiles.checkWritable(output)
+            if let plot { try InputFiles.checkWritable(plot) }
+            let run = try TrainingRun(options: self)
+            signal(SIGINT) { _ in interruptRequested = 1 }
+            defer { signal(SIGINT, SIG_DFL) }
+            let finished = try run.train(output: output)
+            if !finished { throw ExitCode(130) }
+        }
+    }
+}
+
+/// One training run of `attn train`: the model, its data and trainer, and the reporting.
+final class TrainingRun {
+    let options: TrainCommand
+    let model: any Module
+    let tokenizer: CharTokenizer
+    let trainer: Trainer
+    let totalSteps: Int
+    let tokensPerStep: Int
+    var trainingCurve: [(step: Int, loss: Float)] = []
+    var validationCurve: [(step: Int, loss: Float)] = []
+
+    init(options: TrainCommand) throws {
+        self.options = options
+        let resumed = try options.resume.map(InputFiles.checkpoint)
+        // A resumed run keeps its learning-rate schedule, hence its step count.
+        let schedule = resumed?.training?.schedule
+        if let schedule, let steps = options.steps, steps != schedule.totalSteps {
+            throw AttentionError.invalid("--resume continues a run of \(schedule.totalSteps) steps; omit --steps or give --steps \(schedule.totalSteps)")
+        }
+        totalSteps = schedule?.totalSteps ?? options.steps ?? (options.time != nil ? 1_000_000 : 1000)
+        let config = TrainingConfig(steps: totalSteps, batchSize: options.batchSize,
+                                    learningRate: schedule?.peak ?? options.learningRate,
+                                    minLearningRate: schedule?.minimum,
+                                    warmupSteps: schedule?.warmupSteps ?? min(100, totalSteps / 10),
+                                    weightDecay: options.model == .seq2seq ? 0 : 0.1,
+                                    evaluationInterval: max(1, min(totalSteps, 1000) / 10), seed: options.seed)
+        if options.model == .seq2seq {
+            let pairs = try options.pairs.map(InputFiles.pairs) ?? DefaultData.dialoguePairs
+            let tokenizer = try resumed?.tokenizer
+                ?? CharTokenizer(corpus: pairs.map { $0.question + $0.answer }.joined())
+            let longest = pairs.map { max($0.question.unicodeScalars.count, $0.answer.unicodeScalars.count) }.max() ?? 1
+            let model = try resumed?.model as? Seq2Seq ?? Seq2Seq(config: Seq2SeqConfig(
+                nEncoderLayer: 2, nDecoderLayer: 2, nHead: 4, nEmbd: 64, maxSourceLength: longest + 2,
+                maxTargetLength: longest + 2, vocabSize: tokenizer.vocabularySize), seed: options.seed)
+            let data = try PairBatches(pairs: pairs, tokenizer: tokenizer, maxSourceLength: model.config.maxSourceLength,
+                                       maxTargetLength: model.config.maxTargetLength)
+            trainer = try Trainer(model: model, data: data, config: config)
+            (self.model, self.tokenizer) = (model, tokenizer)
+            tokensPerStep = options.batchSize * (longest + 2)
+        } else {
+            let text = try options.corpus.map(InputFiles.text) ?? DefaultData.corpus
+            let tokenizer = try resumed?.tokenizer ?? CharTokenizer(corpus: text)
+            let unknown = tokenizer.unknownScalars(in: text)
+            if !unknown.isEmpty {
+                throw AttentionError.invalid("the corpus has \(unknown.count) characters the resumed model does not know, e.g. '\(unknown[0])'")
+            }
+            let model = try resumed?.languageModel ?? Self.languageModel(options.model, vocabulary: tokenizer.vocabularySize,
+                                                                         seed: options.seed)
+            let data = try TextBatches(text: text, tokenizer: tokenizer, contextLength: model.contextLength)
+            trainer = try Trainer(model: model, data: data, config: config)
+            (self.model, self.tokenizer) = (model, tokenizer)
+            tokensPerStep = options.batchSize * model.contextLength
+        }
+        if let resumed {
+            guard let state = resumed.training else {
+                throw AttentionError.invalid("\(options.resume!): the checkpoint holds no training state to resume")
+            }
+            try trainer.restore(state)
+        }
+    }
+
+    /// A GPT sized to learn something visible in a few minutes on two cores, or the RNN / CNN
+    /// language models of comparable size.
+    static func languageModel(_ kind: TrainCommand.Kind, vocabulary: Int, seed: UInt64) throws -> any LanguageModel {
+        switch kind {
+        case .gpt:
+            return try GPT(config: GPTConfig(nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, vocabSize: vocabulary), seed: seed)
+        case .rnn:
+            return try RecurrentLM(config: RecurrentLMConfig(cell: .gru, nLayer: 1, nEmbd: 128, hiddenSize: 256,
+                                                             blockSize: 64, vocabSize: vocabulary), seed: seed)
+        case .cnn:
+            return try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: 5, nEmbd: 128, kernelSize: 3, blockSize: 64,
+                                                                     vocabSize: vocabulary), seed: seed)
+        case .seq2seq:
+            throw AttentionError.invalid("seq2seq is not a next-character language model")
+        }
+    }
+
+    /// Trains until the step count, the time limit or Ctrl-C; saves checkpoints on the way and at
+    /// the end. Returns false when interrupted.
+    func train(output: String) throws -> Bool {
+        let started = Date()
+        let progressBar = Terminal.interactive && !options.log && !options.json
+        print("training \(options.model.rawValue) (\(model.parameterCount) parameters, vocabulary \(tokenizer.vocabularySize)) "
+            + "from step \(trainer.step)" + (options.time.map { " for \(Int($0)) s" } ?? " to step \(totalSteps)")
+            + "; checkpoint: \(output)")
+        var lastLine = Date.distantPast
+        var saveError: Error?
+        try trainer.run { progress in
+            self.trainingCurve.append((progress.step, progress.loss))
+            if let validation = progress.validationLoss { self.validationCurve.append((progress.step, validation)) }
+            let elapsed = Date().timeIntervalSince(started)
+            if progressBar {
+                print("\r" + self.bar(progress, elapsed: elapsed), terminator: "")
+                fflush(stdout)
+            } else if progress.validationLoss != nil || Date().timeIntervalSince(lastLine) >= 5 {
+                lastLine = Date()
+                print(self.logLine(progress, elapsed: elapsed))
+            }
+            if progress.step % self.options.checkpointEvery == 0 {
+                do { try self.save(output) } catch { saveError = error; return false }
+            }
+            return interruptRequested == 0 && elapsed < (self.options.time ?? .infinity)
+        }
+        if progressBar { print() }
+        if let saveError { throw saveError }
+        try save(output)
+        if let plot = options.plot {
+            try LossPlot.write(LossPlot.svg(training: trainingCurve, validation: validationCurve,
+                                            title: "attn train --model \(options.model.rawValue)"), to: plot)
+        }
+        let validation = try trainer.evaluate()
+        if options.json {
+            print(#"{"event":"done","step":\#(trainer.step),"validation_loss":\#(validation),"checkpoint":"\#(output)"}"#)
+        } else {
+            print(String(format: "%@ at step %d; validation loss %.4f; saved %@",
+                         interruptRequested != 0 ? "interrupted" : "done", trainer.step, validation, output))
+        }
+        return interruptRequested == 0
+    }
+
+    func save(_ output: String) throws {
+        try ModelCheckpoint(model: model, tokenizer: tokenizer, training: trainer.trainingState()).write(to: output)
+    }
+
+    func logLine(_ progress: TrainingProgress, elapsed: Double) -> String {
+        if options.json {
+            let validation = progress.validationLoss.map { ",\"validation_loss\":\($0)" } ?? ""
+            return #"{"event":"step","step":\#(progress.step),"loss":\#(progress.loss)\#(validation),"#
+                + #""tokens_per_second":\#(Int(progress.tokensPerSecond)),"learning_rate":\#(progress.learningRate),"seconds":\#(elapsed)}"#
+        }
+        return String(format: "step %6d  loss %.4f  %@%7.0f tokens/s  lr %.2e  %6.1f s", progress.step, progress.loss,
+                      progress.validationLoss.map { String(format: "val %.4f  ", $0) } ?? "",
+                      progress.tokensPerSecond, progress.learningRate, elapsed)
+    }
+
+    func bar(_ progress: TrainingProgress, elapsed: Double) -> String {
+        let fraction: Double
+        if let time = options.time { fraction = min(1, elapsed / time) } else { fraction = Double(progress.step) / Double(totalSteps) }
+        let width = 24, filled = Int(fraction * Double(width))
+        let remaining = fraction > 0 ? elapsed / fraction - elapsed : 0
+        let validation = validationCurve.last.map { String(format: "  val %.3f", $0.loss) } ?? ""
+        return "step \(progress.step)" + (options.time == nil ? "/\(totalSteps)" : "")
+            + " ▕" + String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled) + "▏"
+            + String(format: " loss %.3f%@  %.0f tok/s  ETA %dm%02ds ", progress.loss, validation,
+                     Double(tokensPerStep) / max(elapsed / Double(max(progress.step, 1)), 1e-9),
+                     Int(remaining) / 60, Int(remaining) % 60)
+    }
+}
