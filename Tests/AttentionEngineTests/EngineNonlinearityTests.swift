@@ -32,4 +32,13 @@ final class EngineNonlinearityTests: XCTestCase {
             try checkGradients(inputs: [x]) { activation($0[0]) }
         }
     }
+
+    /// The exact GELU of the transformer MLP: values against erf in Double, gradients by finite
+    /// differences.
+    func testExactGELU() throws {
+        let x = Tensor([-4, -2.7, -0.5, 0, 0.3, 1, 3])
+        let expected = x.scalars.map { Float(0.5 * Double($0) * (1 + erf(Double($0) / 2.squareRoot()))) }
+        assertClose(x.geluExact().scalars, expected, absolute: 1e-6, relative: 1e-5)
+        try checkGradients(inputs: [randomTensor([3, 17], seed: 2, -3, 3)]) { $0[0].geluExact() }
+    }
 }

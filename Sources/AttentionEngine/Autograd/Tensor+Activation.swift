@@ -35,6 +35,16 @@ extension Tensor {
         }
     }
 
+    /// GELU, exact (PyTorch's `nn.GELU()`, which nanoGPT's MLP uses): ½x(1 + erf(x/√2)),
+    /// elementwise.
+    public func geluExact() -> Tensor {
+        let input = self
+        let out = mapped { geluErfForward(out: $0, inp: $1, count: $2) }
+        return Tensor.record(out, inputs: [input]) { dout in
+            input.node?.receive { geluErfBackward(dinp: $0, dout: dout, inp: input.storage.pointer, count: input.count) }
+        }
+    }
+
     /// GELU, tanh approximation (GPT-2's): ½x(1 + tanh(√(2/π)(x + 0.044715x³))), elementwise.
     public func gelu() -> Tensor {
         let input = self

@@ -1,4 +1,5 @@
-/// The MLP of a transformer block: C → 4C, GELU, 4C → C (nanoGPT's `c_fc`, `c_proj`).
+/// The MLP of a transformer block: C → 4C, GELU, 4C → C (nanoGPT's `c_fc`, `c_proj`). The GELU
+/// is the exact erf form, as nanoGPT's `nn.GELU()`, so weights trained there give its logits.
 public final class MLP: Module {
     private let expand: Linear
     private let project: Linear
@@ -10,7 +11,7 @@ public final class MLP: Module {
     }
 
     /// x (…, C) → (…, C).
-    public func callAsFunction(_ x: Tensor) throws -> Tensor { try project(expand(x).gelu()) }
+    public func callAsFunction(_ x: Tensor) throws -> Tensor { try project(expand(x).geluExact()) }
 }
 
 /// A pre-LN transformer block with residual connections.
