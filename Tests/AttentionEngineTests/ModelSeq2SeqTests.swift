@@ -73,6 +73,18 @@ final class ModelSeq2SeqTests: XCTestCase {
                 }
             }
         }
+        // During cached generation each step has one query; it sees what the teacher-forced
+        // inspection's last row sees (within 1e-5).
+        let context = try model.makeDecodingContext(question: question, cached: true)
+        context.recordsAttention = true
+        _ = try context.append([CharTokenizer.bos] + answer.dropLast())
+        _ = try context.append([answer.last!])
+        let step = context.lastAttention
+        XCTAssertEqual(step.map(\.kind), [.selfAttention, .selfAttention, .crossAttention, .crossAttention])
+        for (map, reference) in zip(step, maps.dropFirst(2)) {
+            XCTAssertEqual(map.weights.shape, [4, 1, reference.keyLength])
+            for head in 0..<4 { assertClose(map.rows(head: head)[0], reference.rows(head: head)[3], absolute: 1e-5) }
+        }
     }
 
     func testPairBatchErrorsAndConfigValidation() throws {

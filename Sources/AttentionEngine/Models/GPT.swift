@@ -189,10 +189,10 @@ final class GPTDecodingContext: DecodingContext {
             cache = KVCache(layers: model.config.nLayer)
             feed = Array((tokens + newTokens).suffix(min(blockSize, max(blockSize / 2, newTokens.count))))
         }
-        tokens += newTokens
         let (logits, weights) = try Autograd.withNoGrad {
             try model.decode(feed, cache: cache, returnWeights: recordsAttention)
         }
+        tokens += newTokens
         lastAttention = try weights.enumerated().map {
             try AttentionMap(kind: .selfAttention, layer: $0.offset, batchWeights: $0.element)
         }

@@ -76,9 +76,9 @@ final class WindowDecodingContext: DecodingContext {
 
     func append(_ newTokens: [Int32]) throws -> [Float] {
         guard !newTokens.isEmpty else { throw AttentionError.invalid("decoding: append needs at least one token") }
-        tokens += newTokens
-        let window = Array(tokens.suffix(model.contextLength))
+        let window = Array((tokens + newTokens).suffix(model.contextLength))
         let logits = try Autograd.withNoGrad { try model.logits(tokens: window, batch: 1, time: window.count) }
+        tokens += newTokens
         let vocab = model.vocabularySize
         return Array(logits.scalars[(window.count - 1) * vocab..<window.count * vocab])
     }
