@@ -393,15 +393,6 @@ final class ModelCheckpointTests: XCTestCase {
     /// fragment.
     private func assertLoadFails(_ bytes: [UInt8], _ kind: AttentionError.Kind, _ fragments: String...,
                                  file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try ModelCheckpoint.load(bytes: bytes), file: file, line: line) { error in
-            guard let error = error as? AttentionError else {
-                return XCTFail("not an AttentionError: \(error)", file: file, line: line)
-            }
-            XCTAssertEqual(error.kind, kind, error.message, file: file, line: line)
-            for fragment in fragments {
-                XCTAssertTrue(error.message.contains(fragment), "'\(error.message)' lacks '\(fragment)'",
-                              file: file, line: line)
-            }
-        }
+        assertAttentionError(try ModelCheckpoint.load(bytes: bytes), kind, fragments, file: file, line: line)
     }
 }

@@ -22,7 +22,14 @@ func float32Bytes(_ values: [Float]) -> [UInt8] {
 /// string of `fragments`.
 func assertReadFails(_ bytes: [UInt8], _ kind: AttentionError.Kind = .format, _ fragments: String...,
                      file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertThrowsError(try SafeTensorsFile.read(bytes: bytes), file: file, line: line) { error in
+    assertAttentionError(try SafeTensorsFile.read(bytes: bytes), kind, fragments, file: file, line: line)
+}
+
+/// Asserts that `expression` throws `AttentionError(kind, …)` whose message contains every
+/// string of `fragments`.
+func assertAttentionError<T>(_ expression: @autoclosure () throws -> T, _ kind: AttentionError.Kind,
+                             _ fragments: [String], file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertThrowsError(try expression(), file: file, line: line) { error in
         guard let error = error as? AttentionError else {
             return XCTFail("not an AttentionError: \(error)", file: file, line: line)
         }
