@@ -54,3 +54,15 @@ def torch_attention(q, k, v, causal):
         mask = torch.from_numpy(causal_mask(Tq, Tk))
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
     return F.scaled_dot_product_attention(q, k, v)  # one query sees the whole cache
+
+
+def torch_forward_call(params):
+    """The timed call of PyTorch's SDPA forward, without autograd."""
+    import torch
+    q, k, v = torch_inputs(params)
+    causal = bool(params["causal"])
+
+    def call():
+        with torch.no_grad():
+            return torch_attention(q, k, v, causal)
+    return call

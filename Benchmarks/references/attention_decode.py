@@ -4,7 +4,7 @@ numpy: the naive per-head loop a simple generation loop would run (scores, softm
 sum, head by head). torch: scaled_dot_product_attention on the whole batch."""
 import numpy as np
 
-from references.attention_common import numpy_inputs, shape, torch_attention, torch_inputs
+from references.attention_common import numpy_inputs, shape, torch_forward_call
 
 
 def build(params, backend):
@@ -23,11 +23,5 @@ def build(params, backend):
             return out
         return call
     if backend == "torch":
-        import torch
-        q, k, v = torch_inputs(params)
-
-        def call():
-            with torch.no_grad():
-                return torch_attention(q, k, v, causal)
-        return call
+        return torch_forward_call(params)
     return None

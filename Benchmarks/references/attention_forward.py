@@ -1,6 +1,6 @@
 """attention_forward: PyTorch scaled_dot_product_attention, numpy naive softmax(QKᵀ)V."""
 from references.attention_common import (NUMPY_SCORE_LIMIT, numpy_attention, numpy_inputs,
-                                          shape, torch_attention, torch_inputs)
+                                          shape, torch_forward_call)
 
 
 def build(params, backend):
@@ -11,11 +11,5 @@ def build(params, backend):
         q, k, v = numpy_inputs(params)
         return lambda: numpy_attention(q, k, v, causal)
     if backend == "torch":
-        import torch
-        q, k, v = torch_inputs(params)
-
-        def call():
-            with torch.no_grad():
-                return torch_attention(q, k, v, causal)
-        return call
+        return torch_forward_call(params)
     return None
