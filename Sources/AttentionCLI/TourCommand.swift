@@ -29,7 +29,7 @@ struct TourCommand: ParsableCommand {
             try TourNeuron.run(steps: quick ? 300 : 1500, seed: seed)
             try TourDialogue.run(seconds: budget, seed: seed)
             try TourNextCharacter.run(seconds: budget, seed: seed)
-            try TourComparison.run(secondsEach: quick ? budget / 2 : 20, seed: seed)
+            try TourComparison.run(secondsEach: quick ? budget / 2 : 10, seed: seed)
         }
     }
 }
@@ -91,20 +91,25 @@ enum TourNextCharacter {
             + "\(model.parameterCount) parameters) reads \(corpus.utf8.count / 1024) KB of classical Chinese "
             + "(\(tokenizer.vocabularySize) distinct characters) for \(Int(seconds)) s.")
         let trainer = try Trainer(model: model, data: data, config: TrainingConfig(
-            steps: 100_000, batchSize: 16, learningRate: 3e-3, warmupSteps: 20, seed: seed))
+            steps: 100_000, batchSize: 16, learningRate: 3e-3, warmupSteps: 20, evaluationInterval: 50,
+            seed: seed))
         let started = Date()
         var last = Date()
+        var best = BestValidation()
         try trainer.run { progress in
             let elapsed = Date().timeIntervalSince(started)
+            best.record(progress)
             if Date().timeIntervalSince(last) >= max(1, seconds / 6) || progress.step == 1 {
                 last = Date()
-                print(String(format: "   step %5d   loss %.3f   %6.0f tokens/s   %4.1f s",
-                             progress.step, progress.loss, progress.tokensPerSecond, elapsed))
+                print(String(format: "   step %5d   loss %.3f   %@%6.0f tokens/s   %4.1f s", progress.step,
+                             progress.loss, best.latest.map { String(format: "val %.3f   ", $0) } ?? "",
+                             progress.tokensPerSecond, elapsed))
             }
             return elapsed < seconds
         }
-        print(String(format: "   validation loss %.3f (a uniform guess is %.3f)", try trainer.evaluate(),
-                     Foundation.log(Double(tokenizer.vocabularySize))))
+        print(String(format: "   best validation loss %.3f at step %d (a uniform guess is %.3f); "
+            + "after that the model memorises the 29 KB corpus faster than it generalises.",
+                     best.loss, best.step, Foundation.log(Double(tokenizer.vocabularySize))))
 
         print("   Generating from “\(prompt)”. Red: the new character; blue: the characters the last"
             + " layer attends to when it picks it (darker = stronger); gray: the least attended.")
@@ -180,23 +185,44 @@ enum TourComparison {
                 nLayer: 2, nHead: 4, nEmbd: 96, blockSize: block, vocabSize: vocabulary), seed: seed)),
         ]
         print("   " + Terminal.pad("model", to: 18) + Terminal.pad("parameters", to: 12) + Terminal.pad("steps", to: 8)
-            + Terminal.pad("tokens/s", to: 10) + "validation loss")
+            + Terminal.pad("tokens/s", to: 10) + "best validation loss")
         for (name, model) in contenders {
             let trainer = try Trainer(model: model, data: data, config: TrainingConfig(
-                steps: 100_000, batchSize: 16, learningRate: 3e-3, warmupSteps: 20, seed: seed))
+                steps: 100_000, batchSize: 16, learningRate: 3e-3, warmupSteps: 20, evaluationInterval: 25,
+                seed: seed))
             let started = Date()
             var tokens = 0, steps = 0
+            var best = BestValidation()
             try trainer.run { progress in
                 steps = progress.step
                 tokens += 16 * block
+                best.record(progress)
                 return Date().timeIntervalSince(started) < secondsEach
             }
             let rate = Double(tokens) / Date().timeIntervalSince(started)
+            if best.step == 0 { best.record(step: steps, loss: try trainer.evaluate()) }
             print("   " + Terminal.pad(name, to: 18) + Terminal.pad("\(model.parameterCount)", to: 12)
                 + Terminal.pad("\(steps)", to: 8) + Terminal.pad(String(format: "%.0f", rate), to: 10)
-                + String(format: "%.3f", try trainer.evaluate()))
+                + String(format: "%.3f (step %d)", best.loss, best.step))
         }
-        print("   Lower is better; a uniform guess over \(vocabulary) characters scores "
-            + String(format: "%.3f", Foundation.log(Double(vocabulary))) + ".\n")
+        print("   Lower is better (measured every 25 steps, the best kept: early stopping); a uniform guess over "
+            + "\(vocabulary) characters scores " + String(format: "%.3f", Foundation.log(Double(vocabulary))) + ".\n")
+    }
+}
+
+/// The lowest validation loss seen during a run (early stopping on a corpus small enough to be
+/// memorised), and the latest one.
+struct BestValidation {
+    private(set) var loss = Float.infinity
+    private(set) var step = 0
+    private(set) var latest: Float?
+
+    mutating func record(_ progress: TrainingProgress) {
+        if let validation = progress.validationLoss { record(step: progress.step, loss: validation) }
+    }
+
+    mutating func record(step: Int, loss: Float) {
+        latest = loss
+        if loss < self.loss { (self.loss, self.step) = (loss, step) }
     }
 }
