@@ -23,7 +23,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "UTF-8 text to learn (default: the built-in classical Chinese corpus).") var corpus: String?
     @Option(help: "Question–answer pairs for seq2seq, TSV or .jsonl (default: the built-in pairs).")
     var pairs: String?
-    @Option(help: "Training steps (default 1000).") var steps: Int?
+    @Option(help: "Training steps (default 500).") var steps: Int?
     @Option(help: "Stop after this many seconds instead of a step count.") var time: Double?
     @Option(help: "Checkpoint file to write (default: <model>.safetensors).") var out: String?
     @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
@@ -79,13 +79,13 @@ final class TrainingRun {
         if let schedule, let steps = options.steps, steps != schedule.totalSteps {
             throw AttentionError.invalid("--resume continues a run of \(schedule.totalSteps) steps; omit --steps or give --steps \(schedule.totalSteps)")
         }
-        totalSteps = schedule?.totalSteps ?? options.steps ?? (options.time != nil ? 1_000_000 : 1000)
+        totalSteps = schedule?.totalSteps ?? options.steps ?? (options.time != nil ? 1_000_000 : 500)
         let config = TrainingConfig(steps: totalSteps, batchSize: options.batchSize,
                                     learningRate: schedule?.peak ?? options.learningRate,
                                     minLearningRate: schedule?.minimum,
                                     warmupSteps: schedule?.warmupSteps ?? min(100, totalSteps / 10),
                                     weightDecay: options.model == .seq2seq ? 0 : 0.1,
-                                    evaluationInterval: max(1, min(totalSteps, 1000) / 10), seed: options.seed)
+                                    evaluationInterval: max(1, min(totalSteps, 500) / 10), seed: options.seed)
         if options.model == .seq2seq {
             let pairs = try options.pairs.map(InputFiles.pairs) ?? DefaultData.dialoguePairs
             let tokenizer = try resumed?.tokenizer
@@ -126,7 +126,9 @@ final class TrainingRun {
     static func languageModel(_ kind: TrainCommand.Kind, vocabulary: Int, seed: UInt64) throws -> any LanguageModel {
         switch kind {
         case .gpt:
-            return try GPT(config: GPTConfig(nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, vocabSize: vocabulary), seed: seed)
+            // Dropout because the built-in corpus is small enough to be memorised in a few hundred steps.
+            return try GPT(config: GPTConfig(nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, vocabSize: vocabulary,
+                                             dropout: 0.2), seed: seed)
         case .rnn:
             return try RecurrentLM(config: RecurrentLMConfig(cell: .gru, nLayer: 1, nEmbd: 128, hiddenSize: 256,
                                                              blockSize: 64, vocabSize: vocabulary), seed: seed)
