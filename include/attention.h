@@ -7,17 +7,26 @@
  * Overview
  * --------
  *  - Every fallible call returns an `attn_status` (ATTN_OK == 0) and writes results through
- *    out-parameters. On failure `attn_last_error()` returns a message for the calling thread.
- *  - Nothing passed in from outside can crash the host: NULL pointers, negative or overflowing
- *    sizes and inconsistent shapes are reported as statuses, never as traps.
+ *    out-parameters. On failure `attn_last_error()` returns a message for the calling thread, and
+ *    handle out-parameters are set to NULL.
+ *  - Nothing passed in from outside can crash the host: NULL pointers and handles, negative or
+ *    overflowing sizes, inconsistent shapes, out-of-range token ids, invalid UTF-8 and corrupt
+ *    files are reported as statuses, never as traps.
+ *  - Objects are opaque handles: `attn_X_init` / `attn_model_load` create one, `attn_X_free`
+ *    destroys it (NULL is a no-op). Results a function returns by pointer (generated text,
+ *    attention maps) are owned by the handle and valid until the next call on it.
+ *  - Config structs start with `struct_size = sizeof(struct)`, so they can grow without breaking
+ *    old callers; `attn_X_config_default` fills in the defaults.
  *  - Tensors are FP32, row-major, contiguous unless a leading dimension says otherwise. Shapes are
- *    given in comments with letters: B batch, T time, C channels, NH heads, HS head size.
+ *    given in comments with letters: B batch, T time, C channels, NH heads, HS head size,
+ *    V vocabulary. Token ids are int32; text is UTF-8 with an explicit byte length.
  *  - Threads: computations run on an OpenMP pool whose size `attn_set_num_threads` controls
  *    (default: OMP_NUM_THREADS, else the number of cores). Results are bitwise identical for any
- *    thread count. The kernel functions are reentrant: any number of host threads may call them
- *    at once on distinct output buffers.
+ *    thread count. Kernels and tokenizers are reentrant. A model may be shared by any number of
+ *    threads for inference, each with its own attn_context_t; a context or trainer belongs to one
+ *    thread at a time, and a model being trained must not be used by other threads.
  *
- * Worked example: C = A·B for A (2, 3) and B (3, 2)
+ * Worked example 1: C = A·B for A (2, 3) and B (3, 2)
  *
  *     #include <attention.h>
  *     float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 1, 1}, c[4];
@@ -26,7 +35,43 @@
  *     if (s != ATTN_OK) fprintf(stderr, "%s: %s\n", attn_status_string(s), attn_last_error());
  *     // c == {4, 5, 10, 11}
  *
- * Build: cc -Iinclude app.c -L.build/release -lattention
+ * Worked example 2: train a small GPT on the built-in corpus, save it, and continue a prompt
+ * (error checks shortened to CHECK(call): if (call != ATTN_OK) { report; goto cleanup; })
+ *
+ *     const char *corpus; size_t corpus_length;
+ *     attn_tokenizer_t *tokenizer = NULL; attn_model_t *model = NULL;
+ *     attn_trainer_t *trainer = NULL; attn_context_t *context = NULL;
+ *     int32_t *ids = NULL; int64_t count;
+ *     CHECK(attn_default_corpus(&corpus, &corpus_length));
+ *     CHECK(attn_tokenizer_init(corpus, corpus_length, &tokenizer));
+ *     CHECK(attn_tokenizer_encode(tokenizer, corpus, corpus_length, NULL, 0, &count));
+ *     ids = malloc(count * sizeof *ids);
+ *     CHECK(attn_tokenizer_encode(tokenizer, corpus, corpus_length, ids, count, &count));
+ *
+ *     attn_model_config config = {sizeof config};
+ *     CHECK(attn_model_config_default(ATTN_MODEL_GPT, &config));
+ *     CHECK(attn_model_init(&config, tokenizer, &model));       // vocab size from the tokenizer
+ *
+ *     attn_train_config training = {sizeof training};
+ *     CHECK(attn_train_config_default(&training));
+ *     training.steps = 100;
+ *     CHECK(attn_trainer_init(model, &training, &trainer));
+ *     CHECK(attn_trainer_run_tokens(trainer, ids, count));      // or attn_trainer_step per batch
+ *     CHECK(attn_model_save(model, "gpt.safetensors"));
+ *
+ *     attn_generate_config sampling = {sizeof sampling};
+ *     CHECK(attn_generate_config_default(&sampling));
+ *     const char *text;
+ *     CHECK(attn_context_init(model, &context));
+ *     CHECK(attn_context_generate(context, "道可道", strlen("道可道"), &sampling, &text, NULL));
+ *     printf("道可道%s\n", text);                                // text lives in the context
+ *   cleanup:
+ *     attn_context_free(context); attn_trainer_free(trainer);
+ *     attn_model_free(model); attn_tokenizer_free(tokenizer); free(ids);
+ *
+ * bindings/c/examples has this program in full and one that prints attention weights.
+ *
+ * Build: cc -Iinclude app.c -L.build/release -lattention   (or: pkg-config --cflags --libs attention)
  */
 #ifndef ATTENTION_H
 #define ATTENTION_H
@@ -40,7 +85,7 @@ extern "C" {
 
 /** Version of the binary interface described by this header. A host compares it with
  *  `attn_abi_version()` at load time; they differ only when a prototype or struct changed. */
-#define ATTN_ABI_VERSION 1
+#define ATTN_ABI_VERSION 2
 
 /* ------------------------------------------------------------------------------------------ */
 /* Status, errors, version, threads                                                          */
@@ -163,6 +208,349 @@ attn_status attn_attention_backward(const attn_attention_desc *desc,
                                     const float *q, const float *k, const float *v,
                                     const float *out, const float *dout, const float *lse,
                                     float *dq, float *dk, float *dv);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Built-in data                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+/** The embedded classical Chinese corpus (Dao De Jing, Analects 1-2, Tang poems; ~30 KB of
+ *  UTF-8). `*text` points to static, NUL-terminated storage that lives as long as the library;
+ *  `*length` is its size in bytes without the NUL. */
+attn_status attn_default_corpus(const char **text, size_t *length);
+
+/** The embedded dialogue pairs as UTF-8 TSV ("question<TAB>answer" per line, e.g.
+ *  "你吃了吗？\t吃了。"), static storage as for attn_default_corpus. */
+attn_status attn_default_dialogue(const char **tsv, size_t *length);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tokenizer                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/** A character-level vocabulary: ids 0-3 are the special tokens below, then one id per distinct
+ *  Unicode scalar of the corpus it was built from, in code-point order. Immutable after
+ *  creation: any number of threads may use one tokenizer at once. */
+typedef struct attn_tokenizer attn_tokenizer_t;
+
+#define ATTN_TOKEN_PAD 0 /**< padding; ignored by the seq2seq loss */
+#define ATTN_TOKEN_BOS 1 /**< beginning of an answer (seq2seq) */
+#define ATTN_TOKEN_EOS 2 /**< end of an answer; generation stops here */
+#define ATTN_TOKEN_UNK 3 /**< a character outside the vocabulary */
+
+/** Builds a tokenizer from the distinct characters of `corpus` (`length` bytes of UTF-8, no NUL
+ *  needed). ATTN_ERR_UTF8 (with the byte offset) for invalid UTF-8, ATTN_ERR_INVALID_ARGUMENT for
+ *  an empty corpus. On success `*out` owns a new tokenizer (free with attn_tokenizer_free);
+ *  on failure `*out` is set to NULL. */
+attn_status attn_tokenizer_init(const char *corpus, size_t length, attn_tokenizer_t **out);
+
+/** Destroys a tokenizer. NULL is a no-op. */
+void attn_tokenizer_free(attn_tokenizer_t *tokenizer);
+
+/** Number of ids V, the special tokens included. */
+attn_status attn_tokenizer_vocab_size(const attn_tokenizer_t *tokenizer, int64_t *vocab_size);
+
+/** Encodes `length` bytes of UTF-8 into one id per Unicode scalar; characters outside the
+ *  vocabulary become ATTN_TOKEN_UNK. `*count` receives the number of ids. With ids == NULL and
+ *  capacity == 0 it only counts. When capacity < *count, returns ATTN_ERR_SHAPE (with *count
+ *  set) and leaves `ids` unwritten. ATTN_ERR_UTF8 names the offset of the first bad byte. */
+attn_status attn_tokenizer_encode(const attn_tokenizer_t *tokenizer, const char *text, size_t length,
+                                  int32_t *ids, int64_t capacity, int64_t *count);
+
+/** Decodes `count` ids to NUL-terminated UTF-8 in `text` (`capacity` bytes, the NUL included);
+ *  special tokens produce no text. `*length` receives the byte length without the NUL. With
+ *  text == NULL and capacity == 0 it only measures; when capacity <= *length, returns
+ *  ATTN_ERR_SHAPE (with *length set) and leaves `text` unwritten. An id outside 0..V-1 is
+ *  ATTN_ERR_INVALID_ARGUMENT. */
+attn_status attn_tokenizer_decode(const attn_tokenizer_t *tokenizer, const int32_t *ids, int64_t count,
+                                  char *text, size_t capacity, size_t *length);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Models                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+/** A neural network with its weights, configuration and (optionally) its tokenizer.
+ *  Thread-safety: a model is read-only for inference, so any number of threads may run
+ *  attn_model_forward or their own attn_context_t on one model at once. Training
+ *  (attn_trainer_*) writes the weights: while a trainer steps, no other thread may use its
+ *  model. */
+typedef struct attn_model attn_model_t;
+
+/** The model families. */
+typedef enum attn_model_kind {
+    ATTN_MODEL_GPT = 1,     /**< decoder-only transformer language model (nanoGPT layout) */
+    ATTN_MODEL_SEQ2SEQ = 2, /**< encoder-decoder transformer that answers questions */
+    ATTN_MODEL_RNN = 3,     /**< recurrent language model (GRU or LSTM cells) */
+    ATTN_MODEL_CNN = 4      /**< causal dilated convolutional language model */
+} attn_model_kind;
+
+/** The recurrent cell of an ATTN_MODEL_RNN. */
+typedef enum attn_rnn_cell {
+    ATTN_CELL_GRU = 0,
+    ATTN_CELL_LSTM = 1
+} attn_rnn_cell;
+
+/** The architecture of a model. Fields a kind does not use are ignored by attn_model_init and
+ *  set to 0 by attn_model_get_config. Start from attn_model_config_default. */
+typedef struct attn_model_config {
+    size_t struct_size;        /**< sizeof(attn_model_config); see attn_attention_desc */
+    attn_model_kind kind;
+    int64_t vocab_size;        /**< V; 0 = the vocabulary size of the tokenizer given to init */
+    int64_t n_layer;           /**< gpt, rnn, cnn: layers; seq2seq: encoder layers */
+    int64_t n_decoder_layer;   /**< seq2seq: decoder layers */
+    int64_t n_head;            /**< gpt, seq2seq: attention heads (divides n_embd) */
+    int64_t n_embd;            /**< all: embedding width C */
+    int64_t block_size;        /**< gpt, rnn, cnn: longest sequence one forward pass takes */
+    int64_t max_source_length; /**< seq2seq: longest question, in tokens */
+    int64_t max_target_length; /**< seq2seq: longest answer, in tokens, EOS included */
+    int64_t hidden_size;       /**< rnn: hidden state width */
+    attn_rnn_cell cell;        /**< rnn: GRU or LSTM */
+    int64_t kernel_size;       /**< cnn: convolution width (>= 2); dilations 1, 2, 4, ... */
+    float dropout;             /**< gpt, seq2seq: dropout probability in training, [0, 1) */
+    uint64_t seed;             /**< init: seed of the initial weights (same seed, same weights) */
+} attn_model_config;
+
+/** Fills `config` (whose struct_size the caller sets first) with a small model of `kind` that
+ *  trains in seconds on the built-in data: gpt 4 layers, 4 heads, C 128, block 64; seq2seq 2+2
+ *  layers, 4 heads, C 128, 32/32 tokens; rnn GRU 2 layers, C 128, hidden 256, block 64; cnn 6
+ *  layers, C 128, kernel 3, block 64. vocab_size 0 (take the tokenizer's), seed 0. */
+attn_status attn_model_config_default(attn_model_kind kind, attn_model_config *config);
+
+/** Creates a model with freshly initialized weights. `tokenizer` is optional: when given it is
+ *  copied into the model (so generation can take text and save writes the vocabulary) and
+ *  vocab_size must be 0 or equal to its size. ATTN_ERR_INVALID_ARGUMENT names the first bad
+ *  field. On failure `*out` is NULL. */
+attn_status attn_model_init(const attn_model_config *config, const attn_tokenizer_t *tokenizer,
+                            attn_model_t **out);
+
+/** Loads a checkpoint written by attn_model_save, attn_trainer_save or `attn train`
+ *  (safetensors with libattention metadata; nanoGPT names). ATTN_ERR_IO if the file cannot be
+ *  read, ATTN_ERR_FORMAT (naming the problem) if it is truncated or corrupt. */
+attn_status attn_model_load(const char *path, attn_model_t **out);
+
+/** Loads a checkpoint from `size` bytes at `data` (copied; the caller keeps the buffer). */
+attn_status attn_model_load_memory(const void *data, size_t size, attn_model_t **out);
+
+/** Writes the model (weights, config, tokenizer if any) to `path` atomically: the file is either
+ *  the complete new checkpoint or, on any failure, left as it was. */
+attn_status attn_model_save(const attn_model_t *model, const char *path);
+
+/** Serializes the model into `buffer` (`capacity` bytes). `*size` receives the checkpoint size;
+ *  with buffer == NULL and capacity == 0 it only measures; when capacity < *size, returns
+ *  ATTN_ERR_SHAPE and leaves `buffer` unwritten. The bytes are what attn_model_save writes. */
+attn_status attn_model_save_memory(const attn_model_t *model, void *buffer, size_t capacity, size_t *size);
+
+/** Destroys a model handle. NULL is a no-op. Contexts and trainers made from the model keep
+ *  what they need alive, so the model may be freed before them. */
+void attn_model_free(attn_model_t *model);
+
+/** Number of trainable scalars (tied weights counted once). */
+attn_status attn_model_parameter_count(const attn_model_t *model, int64_t *count);
+
+/** Copies the model's architecture into `config` (whose struct_size the caller sets). */
+attn_status attn_model_get_config(const attn_model_t *model, attn_model_config *config);
+
+/** A new handle to a copy of the model's tokenizer (free it with attn_tokenizer_free).
+ *  ATTN_ERR_INVALID_ARGUMENT when the model has none. */
+attn_status attn_model_get_tokenizer(const attn_model_t *model, attn_tokenizer_t **out);
+
+/** Next-token logits of a language model (gpt, rnn, cnn), dropout off, no gradients:
+ *  tokens (batch, time) -> logits (batch, time, V), `logits_count` = the buffer's capacity in
+ *  floats (at least batch * time * V). 1 <= time <= block_size; ids in 0..V-1. Thread-safe. */
+attn_status attn_model_forward(const attn_model_t *model, const int32_t *tokens, int64_t batch, int64_t time,
+                               float *logits, int64_t logits_count);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Training                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Owns the optimizer state (AdamW moments, step, random streams) of one training run over one
+ *  model. A trainer belongs to one thread at a time, and while it steps no other thread may use
+ *  its model. */
+typedef struct attn_trainer attn_trainer_t;
+
+/** How a model is trained: AdamW with linear warm-up and cosine decay from learning_rate to
+ *  min_learning_rate over `steps`, global gradient clipping. Start from attn_train_config_default. */
+typedef struct attn_train_config {
+    size_t struct_size;        /**< sizeof(attn_train_config); see attn_attention_desc */
+    int64_t steps;             /**< length of the schedule and of attn_trainer_run_* (>= 1) */
+    int64_t batch_size;        /**< rows per batch drawn by attn_trainer_run_* (>= 1) */
+    float learning_rate;       /**< peak learning rate (> 0) */
+    float min_learning_rate;   /**< rate at the end of the cosine decay (0 <= min <= peak) */
+    int64_t warmup_steps;      /**< linear warm-up steps (>= 0) */
+    float weight_decay;        /**< AdamW decay of matrices (biases and norms are not decayed) */
+    float beta1;               /**< AdamW first-moment decay, [0, 1) */
+    float beta2;               /**< AdamW second-moment decay, [0, 1) */
+    float grad_clip;           /**< global gradient-norm limit; 0 = no clipping */
+    int64_t eval_interval;     /**< attn_trainer_run_*: validation loss every n steps (0 = never) */
+    int64_t eval_batches;      /**< batches averaged for one validation loss (>= 1) */
+    float validation_fraction; /**< attn_trainer_run_tokens: share of tokens held out, [0, 0.5] */
+    uint64_t seed;             /**< seed of the batches drawn by attn_trainer_run_* */
+    int resume;                /**< nonzero: continue the run saved by attn_trainer_save in the
+                                    model's checkpoint (same schedule required): the next step is
+                                    bitwise the one the saved run would have taken */
+} attn_train_config;
+
+/** Defaults: 500 steps, batch 16, lr 1e-3 -> 1e-4, warm-up 20, decay 0.1, betas 0.9/0.99,
+ *  clip 1, evaluation every 50 steps over 4 batches, validation 0.1, seed 0, no resume. */
+attn_status attn_train_config_default(attn_train_config *config);
+
+/** What a trainer reports after every step. */
+typedef struct attn_progress {
+    size_t struct_size;        /**< sizeof(attn_progress) as known to the library */
+    int64_t step;              /**< steps completed, 1-based */
+    float loss;                /**< training loss of this step */
+    float validation_loss;     /**< NaN unless this step was an evaluation step of a run */
+    float learning_rate;       /**< rate this step used */
+    double tokens_per_second;  /**< training (non-padding) target tokens per second */
+} attn_progress;
+
+/** Called after each step on the trainer's thread; returning nonzero stops attn_trainer_run_*
+ *  after this step (ATTN_OK). The pointer is valid during the call only. */
+typedef int (*attn_progress_fn)(const attn_progress *progress, void *user_data);
+
+/** Creates a trainer for `model` (which it keeps alive). Validates `config`. With
+ *  config->resume, restores the state saved with the model (ATTN_ERR_INVALID_ARGUMENT if it has
+ *  none, ATTN_ERR_FORMAT if it does not fit the model or schedule). */
+attn_status attn_trainer_init(attn_model_t *model, const attn_train_config *config, attn_trainer_t **out);
+
+/** Destroys a trainer (the model keeps its trained weights). NULL is a no-op. */
+void attn_trainer_free(attn_trainer_t *trainer);
+
+/** One optimizer step of a language model (gpt, rnn, cnn) on a batch: inputs and targets are
+ *  (batch, time) token ids, targets[b][t] the id that follows inputs[b][t]; 1 <= time <=
+ *  block_size. `*loss` receives the mean cross-entropy before the update (may be NULL). Uses
+ *  the schedule's learning rate for the trainer's step unless attn_trainer_set_learning_rate
+ *  fixed one. A NaN or infinite loss is ATTN_ERR_INVALID_ARGUMENT and leaves the weights as
+ *  they were. Calls the progress callback. */
+attn_status attn_trainer_step(attn_trainer_t *trainer, const int32_t *inputs, const int32_t *targets,
+                              int64_t batch, int64_t time, float *loss);
+
+/** One optimizer step of a seq2seq model on question-answer pairs: questions (batch,
+ *  question_len) and answers (batch, answer_len), each row ATTN_TOKEN_PAD-padded at its end and
+ *  holding at least one non-PAD token; the trainer adds BOS and EOS itself (answer tokens + 1 <=
+ *  max_target_length). `*loss` (may be NULL) is the mean cross-entropy of the answer tokens. */
+attn_status attn_trainer_step_seq2seq(attn_trainer_t *trainer, const int32_t *questions, int64_t question_len,
+                                      const int32_t *answers, int64_t answer_len, int64_t batch, float *loss);
+
+/** The loss of a language-model batch (as attn_trainer_step) without training: dropout off,
+ *  no gradients, weights unchanged. */
+attn_status attn_trainer_evaluate(attn_trainer_t *trainer, const int32_t *inputs, const int32_t *targets,
+                                  int64_t batch, int64_t time, float *loss);
+
+/** The loss of a seq2seq batch (as attn_trainer_step_seq2seq) without training. */
+attn_status attn_trainer_evaluate_seq2seq(attn_trainer_t *trainer, const int32_t *questions, int64_t question_len,
+                                          const int32_t *answers, int64_t answer_len, int64_t batch, float *loss);
+
+/** Fixes the learning rate of the following steps (finite, >= 0), replacing the schedule. */
+attn_status attn_trainer_set_learning_rate(attn_trainer_t *trainer, float learning_rate);
+
+/** Sets (or with NULL clears) the function called after every step. */
+attn_status attn_trainer_set_progress_callback(attn_trainer_t *trainer, attn_progress_fn callback,
+                                               void *user_data);
+
+/** Steps completed so far (restored ones included). */
+attn_status attn_trainer_get_step(const attn_trainer_t *trainer, int64_t *step);
+
+/** Trains a language model on a token stream until the trainer has done config->steps steps:
+ *  each step draws batch_size random windows of block_size + 1 tokens (fewer if the stream is
+ *  short) from the first (1 - validation_fraction) of `tokens`; every eval_interval steps the
+ *  progress reports the mean loss of eval_batches windows from the rest. */
+attn_status attn_trainer_run_tokens(attn_trainer_t *trainer, const int32_t *tokens, int64_t count);
+
+/** Trains a seq2seq model on question-answer pairs given as UTF-8 TSV (see
+ *  attn_default_dialogue) until config->steps steps; batches of batch_size random pairs. The
+ *  model needs a tokenizer; a malformed line is ATTN_ERR_FORMAT naming it. */
+attn_status attn_trainer_run_pairs(attn_trainer_t *trainer, const char *tsv, size_t length);
+
+/** Writes the model together with the run's state (step, AdamW moments, random streams,
+ *  schedule) to `path`, atomically, so a later attn_model_load + attn_trainer_init with
+ *  resume = 1 and the same config continues the run exactly. */
+attn_status attn_trainer_save(const attn_trainer_t *trainer, const char *path);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Inference: generation, answers, attention weights                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+/** The per-thread side of inference over one model: decoding state (KV cache) and the buffers
+ *  results are returned in. A context belongs to one thread at a time; give each thread its
+ *  own context and they may share the model. The context keeps its model alive. */
+typedef struct attn_context attn_context_t;
+
+/** Called with each new token as it is produced: its id and its UTF-8 text (`length` bytes, not
+ *  NUL-terminated; empty for special tokens or when the model has no tokenizer). Returning
+ *  nonzero stops the generation after this token (ATTN_OK). */
+typedef int (*attn_token_fn)(int32_t token, const char *text, size_t length, void *user_data);
+
+/** How tokens are chosen. Start from attn_generate_config_default. */
+typedef struct attn_generate_config {
+    size_t struct_size;       /**< sizeof(attn_generate_config); see attn_attention_desc */
+    int64_t max_new_tokens;   /**< at most this many new tokens (>= 0) */
+    float temperature;        /**< 0 = greedy (argmax); else softmax(logits / temperature) */
+    int64_t top_k;            /**< sample among the k most likely tokens; 0 = all */
+    float top_p;              /**< nucleus: smallest set with probability >= p, (0, 1]; 0 = off */
+    uint64_t seed;            /**< same seed, same model, same prompt: same text */
+    int stop_at_eos;          /**< nonzero: stop after ATTN_TOKEN_EOS (which is not returned) */
+    int no_cache;             /**< nonzero: recompute every step without the KV cache (reference) */
+    attn_token_fn on_token;   /**< optional streaming callback */
+    void *user_data;          /**< passed to on_token */
+} attn_generate_config;
+
+/** Defaults: 200 new tokens, temperature 0.8, top_k 0, top_p 0.95, seed 0, stop at EOS, cached,
+ *  no callback. */
+attn_status attn_generate_config_default(attn_generate_config *config);
+
+/** Creates a context for `model`. */
+attn_status attn_context_init(const attn_model_t *model, attn_context_t **out);
+
+/** Destroys a context and the results it holds. NULL is a no-op. */
+void attn_context_free(attn_context_t *context);
+
+/** Continues `prompt` (`length` bytes of UTF-8, at least one character, all of them in the
+ *  model's vocabulary) with a language model (gpt, rnn, cnn) that has a tokenizer. `*text`
+ *  receives the generated continuation (without the prompt), NUL-terminated, `*text_length`
+ *  (may be NULL) its byte length; both stay valid until the next call on this context or its
+ *  free. A prompt longer than block_size keeps its last block_size tokens in view. */
+attn_status attn_context_generate(attn_context_t *context, const char *prompt, size_t length,
+                                  const attn_generate_config *config, const char **text, size_t *text_length);
+
+/** As attn_context_generate on token ids (no tokenizer needed): `*tokens` receives the
+ *  `*token_count` generated ids (EOS excluded), owned by the context as above. */
+attn_status attn_context_generate_tokens(attn_context_t *context, const int32_t *prompt, int64_t prompt_count,
+                                         const attn_generate_config *config, const int32_t **tokens,
+                                         int64_t *token_count);
+
+/** A seq2seq model's answer to `question` (UTF-8, 1..max_source_length characters from its
+ *  vocabulary): decodes from BOS until EOS or max_new_tokens (at most max_target_length).
+ *  Results as attn_context_generate. */
+attn_status attn_context_answer(attn_context_t *context, const char *question, size_t length,
+                                const attn_generate_config *config, const char **text, size_t *text_length);
+
+/** Which attention a map shows. */
+typedef enum attn_attention_kind {
+    ATTN_ATTENTION_SELF = 0,    /**< causal self-attention (gpt; seq2seq decoder) */
+    ATTN_ATTENTION_ENCODER = 1, /**< bidirectional self-attention of a seq2seq encoder */
+    ATTN_ATTENTION_CROSS = 2    /**< seq2seq decoder queries over the question's tokens */
+} attn_attention_kind;
+
+/** The attention probabilities of one layer, every head: weights (heads, query_len, key_len),
+ *  row i of head h sums to 1 over the keys query i sees (0 for causally hidden keys). */
+typedef struct attn_attention_map {
+    attn_attention_kind kind;
+    int64_t layer;        /**< 0-based layer within its kind */
+    int64_t heads;        /**< NH */
+    int64_t query_len;    /**< Tq: one row per query token */
+    int64_t key_len;      /**< Tk: one column per key token */
+    const float *weights; /**< (NH, Tq, Tk), owned by the context */
+} attn_attention_map;
+
+/** What every layer and head attends to when the model reads `text` (UTF-8, in the vocabulary):
+ *  for gpt, one ATTN_ATTENTION_SELF map per layer over the text's tokens (1..block_size); for
+ *  seq2seq, `text` is the question and `answer` (may be NULL: the model's greedy answer) the
+ *  answer read after BOS: encoder maps (Ts, Ts), decoder self maps and cross maps (Ta + 1 rows:
+ *  BOS then the answer). `*maps` receives `*map_count` maps owned by the context (valid until
+ *  the next call on it). rnn and cnn models have no attention: ATTN_ERR_INVALID_ARGUMENT. */
+attn_status attn_context_attention(attn_context_t *context, const char *text, size_t length,
+                                   const char *answer, size_t answer_length,
+                                   const attn_attention_map **maps, int64_t *map_count);
 
 #ifdef __cplusplus
 }
