@@ -1,22 +1,92 @@
 #!/usr/bin/env bash
-# Builds the C-level tests with plain cc against the release libattention.so and runs them.
-# The header must compile cleanly as C99 and as C++ with -Wall -Wextra -Werror.
+# The C side of libattention, as a C host sees it, against the release libattention.so:
+#  1. attention.h compiles cleanly as C99 and as C++11 with -Wall -Wextra -Werror -pedantic;
+#  2. every tests/*_test.c, built with plain cc, runs and ends with "N passed, 0 failed";
+#  3. attention.pc is written and both examples build through pkg-config (and with plain flags);
+#  4. the examples run: train_and_generate trains, saves, loads and streams text; dump_attention
+#     prints tables whose rows sum to 1, and fails cleanly on a missing checkpoint;
+#  5. valgrind runs the whole flow (create, train, save, load, generate) and finds no definite
+#     leak. Valgrind cannot decode AVX-512, so this uses a build for an AVX2 CPU
+#     (ATTN_TARGET_CPU=haswell, DWARF 4 for valgrind's reader) in .build-valgrind.
+# Expects `swift build -c release` to have built .build/release/libattention.so.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 lib="$root/.build/release"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
+strict=(-std=c99 -Wall -Wextra -Werror)
+part_start=$SECONDS
+part() { echo "== $1 (previous part: $((SECONDS - part_start)) s)"; part_start=$SECONDS; }
+fail() { echo "run-tests.sh: $*" >&2; exit 1; }
 
+part "header as C99 and C++11"
 printf '#include <attention.h>\nint main(void) { return attn_abi_version() == ATTN_ABI_VERSION ? 0 : 1; }\n' > "$out/header.c"
 cp "$out/header.c" "$out/header.cpp"
-cc -std=c99 -Wall -Wextra -Werror -pedantic -I"$root/include" -c "$out/header.c" -o "$out/header_c.o"
+cc "${strict[@]}" -pedantic -I"$root/include" -c "$out/header.c" -o "$out/header_c.o"
 c++ -std=c++11 -Wall -Wextra -Werror -pedantic -I"$root/include" -c "$out/header.cpp" -o "$out/header_cpp.o"
 
 for test in "$here"/tests/*_test.c; do
     name="$(basename "$test" .c)"
-    cc -std=c99 -O1 -Wall -Wextra -Werror -I"$root/include" "$test" -o "$out/$name" \
+    cc "${strict[@]}" -O1 -I"$root/include" "$test" -o "$out/$name" \
         -L"$lib" -lattention -Wl,-rpath,"$lib" -lm -lpthread
-    echo "== $name"
+    part "$name"
     "$out/$name"
 done
+
+part "examples: pkg-config and plain builds"
+pcdir="$("$here/write-pc.sh" "$lib" "$out/pkgconfig")"
+read -r -a flags <<< "$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs attention)"
+for example in train_and_generate dump_attention; do
+    cc "${strict[@]}" -pedantic "$here/examples/$example.c" "${flags[@]}" -o "$out/$example"
+    cc "${strict[@]}" -I"$root/include" "$here/examples/$example.c" -L"$lib" -lattention \
+        -Wl,-rpath,"$lib" -o "$out/$example-plain"
+done
+
+part "train_and_generate (30 steps)"
+"$out/train_and_generate" 30 "$out/gpt.safetensors" 40 > "$out/train.txt" ||
+    fail "train_and_generate failed: $(cat "$out/train.txt")"
+cat "$out/train.txt"
+# 30 progress lines, the loss falls, the checkpoint exists, the text continues the prompt.
+[ "$(grep -c '^step ' "$out/train.txt")" = 30 ] || fail "expected 30 progress lines"
+awk '/^step /{ if (!first) first = $4; last = $4 } END { exit !(last < first - 0.5) }' "$out/train.txt" ||
+    fail "the training loss did not fall"
+[ -s "$out/gpt.safetensors" ] || fail "no checkpoint written"
+last_line="$(tail -n 1 "$out/train.txt")"
+[[ "$last_line" == 道可道?* ]] || fail "the last line does not continue the prompt: $last_line"
+
+part "dump_attention"
+"$out/dump_attention" "$out/gpt.safetensors" "道可道非常道" > "$out/maps.txt" ||
+    fail "dump_attention failed: $(cat "$out/maps.txt")"
+head -n 9 "$out/maps.txt"
+# 2 layers x 4 heads, each a 6x6 table (6 numbers a row) whose rows sum to 1.
+[ "$(grep -c '^layer ' "$out/maps.txt")" = 8 ] || fail "expected 8 tables"
+awk 'NF == 7 && $2 ~ /^[0-9.]+$/ { rows++; s = 0; for (i = 2; i <= NF; i++) s += $i;
+         if (s < 0.97 || s > 1.03) bad++ }
+     END { printf "%d rows checked, %d do not sum to 1\n", rows, bad; exit !(rows == 48 && bad == 0) }' \
+    "$out/maps.txt" || fail "attention rows do not sum to 1"
+"$out/dump_attention-plain" - "天下" 3 > "$out/tiny.txt" || fail "dump_attention without a checkpoint failed"
+grep -q '^layer 1 head 1' "$out/tiny.txt" || fail "dump_attention: the trained tiny GPT printed no maps"
+if "$out/dump_attention" "$out/missing.safetensors" 2> "$out/error.txt"; then
+    fail "dump_attention succeeded on a missing checkpoint"
+fi
+grep -q "attn_model_load" "$out/error.txt" || fail "no message for a missing checkpoint: $(cat "$out/error.txt")"
+cat "$out/error.txt"
+
+part "valgrind build (AVX2, DWARF 4)"
+(cd "$root" && ATTN_TARGET_CPU=haswell swift build -c release --product attention \
+    --scratch-path .build-valgrind -Xswiftc -dwarf-version=4 -Xcc -gdwarf-4 2>&1 | tail -n 1)
+vglib="$root/.build-valgrind/release"
+vgpc="$("$here/write-pc.sh" "$vglib" "$out/pkgconfig-valgrind")"
+read -r -a vgflags <<< "$(PKG_CONFIG_PATH="$vgpc" pkg-config --cflags --libs attention)"
+cc "${strict[@]}" -g "$here/examples/train_and_generate.c" "${vgflags[@]}" -o "$out/train_and_generate-vg"
+
+part "valgrind: train 2 steps, save, load, generate"
+if ! OMP_NUM_THREADS=1 SWIFT_BACKTRACE=enable=no valgrind --leak-check=full --errors-for-leak-kinds=definite \
+    --error-exitcode=1 --log-file="$out/valgrind.txt" \
+    "$out/train_and_generate-vg" 2 "$out/vg.safetensors" 8 > "$out/vg-stdout.txt"; then
+    cat "$out/vg-stdout.txt" "$out/valgrind.txt"
+    fail "valgrind found errors or definite leaks"
+fi
+grep -E "definitely lost|ERROR SUMMARY|All heap blocks were freed" "$out/valgrind.txt" | sed 's/^==[0-9]*== //'
+part "done"

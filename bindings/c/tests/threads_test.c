@@ -1,0 +1,163 @@
+/* One model shared by several threads, as the header promises: each thread with its own
+ * attn_context_t samples text (fixed, different seeds), reads attention maps and runs
+ * attn_model_forward on the shared model, and everything it gets is byte-identical to the same
+ * calls made one after another on a single thread. */
+#define _POSIX_C_SOURCE 200809L
+#include <attention.h>
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "check.h"
+
+enum { THREADS = 4, ROUNDS = 3, NEW_TOKENS = 24, FORWARD_T = 8 };
+
+static const char *prompts[THREADS] = {"道可道", "学而时习之", "天下皆知美之为美", "床前明月光"};
+
+/* What one thread computes: the texts of its rounds, the attention maps of its prompt, and the
+ * logits of one batch. */
+typedef struct {
+    int index;
+    attn_model_t *model;
+    attn_tokenizer_t *tokenizer;
+    int64_t vocab_size;
+    char *texts[ROUNDS];
+    float *maps;         /* every map's weights, one after another */
+    int64_t map_floats;
+    float *logits;       /* (1, FORWARD_T, V) */
+    attn_status failure; /* the first failing status, ATTN_OK if none */
+    char message[256];
+} work;
+
+static void record_failure(work *w, attn_status status, const char *what) {
+    if (status == ATTN_OK || w->failure != ATTN_OK) return;
+    w->failure = status;
+    snprintf(w->message, sizeof w->message, "thread %d: %s: %s", w->index, what, attn_last_error());
+}
+
+static void *run(void *argument) {
+    work *w = argument;
+    attn_context_t *context = NULL;
+    attn_status status = attn_context_init(w->model, &context);
+    record_failure(w, status, "attn_context_init");
+    if (status != ATTN_OK) return NULL;
+
+    /* Sampling: another seed for every thread and round. */
+    attn_generate_config config = {.struct_size = sizeof config};
+    record_failure(w, attn_generate_config_default(&config), "attn_generate_config_default");
+    config.max_new_tokens = NEW_TOKENS, config.stop_at_eos = 0, config.temperature = 1.0f;
+    for (int round = 0; round < ROUNDS; round++) {
+        config.seed = (uint64_t)(1000 * w->index + round);
+        const char *text = NULL;
+        size_t length = 0;
+        status = attn_context_generate(context, prompts[w->index], strlen(prompts[w->index]), &config, &text,
+                                       &length);
+        record_failure(w, status, "attn_context_generate");
+        w->texts[round] = malloc(length + 1);
+        memcpy(w->texts[round], status == ATTN_OK ? text : "", status == ATTN_OK ? length + 1 : 1);
+    }
+
+    /* Attention maps of the prompt, copied out of the context. */
+    const attn_attention_map *maps = NULL;
+    int64_t map_count = 0;
+    status = attn_context_attention(context, prompts[w->index], strlen(prompts[w->index]), NULL, 0, &maps,
+                                    &map_count);
+    record_failure(w, status, "attn_context_attention");
+    w->map_floats = 0;
+    for (int64_t m = 0; status == ATTN_OK && m < map_count; m++)
+        w->map_floats += maps[m].heads * maps[m].query_len * maps[m].key_len;
+    w->maps = malloc((size_t)(w->map_floats + 1) * sizeof(float));
+    for (int64_t m = 0, at = 0; status == ATTN_OK && m < map_count; m++) {
+        int64_t n = maps[m].heads * maps[m].query_len * maps[m].key_len;
+        memcpy(w->maps + at, maps[m].weights, (size_t)n * sizeof(float));
+        at += n;
+    }
+    attn_context_free(context);
+
+    /* The shared tokenizer and a forward pass on the shared model. */
+    int32_t ids[FORWARD_T];
+    int64_t count = 0;
+    status = attn_tokenizer_encode(w->tokenizer, "天地不仁以万物为", strlen("天地不仁以万物为"), ids, FORWARD_T,
+                                   &count);
+    record_failure(w, status, "attn_tokenizer_encode");
+    ids[w->index] = (int32_t)(4 + w->index); /* another batch per thread */
+    w->logits = malloc((size_t)(FORWARD_T * w->vocab_size) * sizeof(float));
+    record_failure(w, attn_model_forward(w->model, ids, 1, FORWARD_T, w->logits, FORWARD_T * w->vocab_size),
+                   "attn_model_forward");
+    return NULL;
+}
+
+static void release(work *w) {
+    for (int round = 0; round < ROUNDS; round++) free(w->texts[round]);
+    free(w->maps), free(w->logits);
+}
+
+int main(void) {
+    const char *corpus;
+    size_t corpus_length;
+    attn_tokenizer_t *tokenizer = NULL;
+    attn_model_t *model = NULL;
+    attn_trainer_t *trainer = NULL;
+    CHECK_OK(attn_default_corpus(&corpus, &corpus_length));
+    CHECK_OK(attn_tokenizer_init(corpus, corpus_length, &tokenizer));
+    int64_t vocab_size = 0;
+    CHECK_OK(attn_tokenizer_vocab_size(tokenizer, &vocab_size));
+
+    /* A small GPT trained a few steps, so that sampling has something to choose between. */
+    attn_model_config config = {.struct_size = sizeof config};
+    CHECK_OK(attn_model_config_default(ATTN_MODEL_GPT, &config));
+    config.n_layer = 2, config.n_head = 2, config.n_embd = 32, config.block_size = 32;
+    CHECK_OK(attn_model_init(&config, tokenizer, &model));
+    int64_t count = 0;
+    CHECK_OK(attn_tokenizer_encode(tokenizer, corpus, corpus_length, NULL, 0, &count));
+    int32_t *ids = malloc((size_t)count * sizeof *ids);
+    CHECK_OK(attn_tokenizer_encode(tokenizer, corpus, corpus_length, ids, count, &count));
+    attn_train_config training = {.struct_size = sizeof training};
+    CHECK_OK(attn_train_config_default(&training));
+    training.steps = 10, training.batch_size = 4, training.eval_interval = 0;
+    CHECK_OK(attn_trainer_init(model, &training, &trainer));
+    CHECK_OK(attn_trainer_run_tokens(trainer, ids, count));
+    attn_trainer_free(trainer);
+    free(ids);
+    if (checks_failed) return check_summary();
+
+    /* Serially, on this thread. */
+    work serial[THREADS], parallel[THREADS];
+    memset(serial, 0, sizeof serial), memset(parallel, 0, sizeof parallel);
+    for (int t = 0; t < THREADS; t++) {
+        serial[t] = (work){.index = t, .model = model, .tokenizer = tokenizer, .vocab_size = vocab_size};
+        run(&serial[t]);
+        CHECK(serial[t].failure == ATTN_OK, "%s", serial[t].message);
+    }
+    /* Rounds differ from each other (the seeds matter). */
+    CHECK(strcmp(serial[0].texts[0], serial[0].texts[1]) != 0, "two seeds gave the same text \"%s\"",
+          serial[0].texts[0]);
+
+    /* The same calls on THREADS threads at once, twice over. */
+    for (int repeat = 0; repeat < 2; repeat++) {
+        pthread_t threads[THREADS];
+        for (int t = 0; t < THREADS; t++) {
+            parallel[t] = (work){.index = t, .model = model, .tokenizer = tokenizer, .vocab_size = vocab_size};
+            CHECK(pthread_create(&threads[t], NULL, run, &parallel[t]) == 0, "pthread_create %d", t);
+        }
+        for (int t = 0; t < THREADS; t++) pthread_join(threads[t], NULL);
+        for (int t = 0; t < THREADS; t++) {
+            work *p = &parallel[t], *s = &serial[t];
+            CHECK(p->failure == ATTN_OK, "%s", p->message);
+            for (int round = 0; round < ROUNDS; round++)
+                CHECK(strcmp(p->texts[round], s->texts[round]) == 0, "thread %d round %d: \"%s\" vs serial \"%s\"",
+                      t, round, p->texts[round], s->texts[round]);
+            CHECK(p->map_floats == s->map_floats && p->map_floats > 0 &&
+                      memcmp(p->maps, s->maps, (size_t)p->map_floats * sizeof(float)) == 0,
+                  "thread %d: attention maps differ from the serial ones", t);
+            CHECK(memcmp(p->logits, s->logits, (size_t)(FORWARD_T * vocab_size) * sizeof(float)) == 0,
+                  "thread %d: logits differ from the serial ones", t);
+            release(p);
+        }
+    }
+    for (int t = 0; t < THREADS; t++) release(&serial[t]);
+    attn_model_free(model);
+    attn_tokenizer_free(tokenizer);
+    return check_summary();
+}
