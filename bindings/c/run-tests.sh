@@ -16,8 +16,7 @@ lib="$root/.build/release"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 strict=(-std=c99 -Wall -Wextra -Werror)
-part_start=$SECONDS
-part() { echo "== $1 (previous part: $((SECONDS - part_start)) s)"; part_start=$SECONDS; }
+part() { echo "== $1 (at ${SECONDS} s)"; }
 fail() { echo "run-tests.sh: $*" >&2; exit 1; }
 
 part "header as C99 and C++11"
@@ -26,12 +25,14 @@ cp "$out/header.c" "$out/header.cpp"
 cc "${strict[@]}" -pedantic -I"$root/include" -c "$out/header.c" -o "$out/header_c.o"
 c++ -std=c++11 -Wall -Wextra -Werror -pedantic -I"$root/include" -c "$out/header.cpp" -o "$out/header_cpp.o"
 
+# A failing test does not stop the others; the script fails at the end.
+failed_tests=()
 for test in "$here"/tests/*_test.c; do
     name="$(basename "$test" .c)"
     cc "${strict[@]}" -O1 -I"$root/include" "$test" -o "$out/$name" \
         -L"$lib" -lattention -Wl,-rpath,"$lib" -lm -lpthread
     part "$name"
-    "$out/$name"
+    "$out/$name" || failed_tests+=("$name")
 done
 
 part "examples: pkg-config and plain builds"
@@ -90,3 +91,4 @@ if ! OMP_NUM_THREADS=1 SWIFT_BACKTRACE=enable=no valgrind --leak-check=full --er
 fi
 grep -E "definitely lost|ERROR SUMMARY|All heap blocks were freed" "$out/valgrind.txt" | sed 's/^==[0-9]*== //'
 part "done"
+[ ${#failed_tests[@]} = 0 ] || fail "failed: ${failed_tests[*]}"

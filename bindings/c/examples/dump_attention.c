@@ -76,7 +76,7 @@ static void print_label(const labels *l, int i, int width) {
 static void print_head(const float *weights, const labels *rows, const labels *columns, int64_t query_len,
                        int64_t key_len) {
     printf("%*s", CELL, "");
-    for (int64_t j = 0; j < key_len; j++) print_label(columns, (int)j, CELL);
+    for (int64_t j = 0; j < key_len; j++) putchar(' '), print_label(columns, (int)j, CELL - 1);
     printf("\n");
     for (int64_t i = 0; i < query_len; i++) {
         print_label(rows, (int)i, CELL);
