@@ -928,6 +928,80 @@ static void test_corrupt_checkpoints(void) {
     attn_tokenizer_free(tokenizer);
 }
 
+/* A copy of the checkpoint with the first `from` in its header replaced by `to` (same length,
+ * so the header length stays right); NULL if the header does not hold `from`. */
+static unsigned char *edit_header(const unsigned char *checkpoint, size_t size, size_t header_end, const char *from,
+                                  const char *to) {
+    size_t n = strlen(from);
+    if (strlen(to) != n) return NULL;
+    for (size_t at = 8; at + n <= header_end; at++)
+        if (memcmp(checkpoint + at, from, n) == 0) {
+            unsigned char *copy = malloc(size);
+            memcpy(copy, checkpoint, size);
+            memcpy(copy + at, to, n);
+            return copy;
+        }
+    return NULL;
+}
+
+/* Well-formed safetensors whose libattention content contradicts itself: the config against the
+ * tensors, the vocabulary against vocab_size, unknown kinds and versions. */
+static void test_inconsistent_checkpoints(void) {
+    attn_tokenizer_t *tokenizer = corpus_tokenizer();
+    int64_t V = vocab_size_of(tokenizer);
+    attn_model_t *model = tiny_model(ATTN_MODEL_GPT, tokenizer), *out;
+    size_t size = 0;
+    EXPECT_OK(attn_model_save_memory(model, NULL, 0, &size));
+    unsigned char *good = malloc(size);
+    EXPECT_OK(attn_model_save_memory(model, good, size, &size));
+    uint64_t header_length = 0;
+    for (int i = 7; i >= 0; i--) header_length = header_length << 8 | good[i];
+    size_t header_end = (size_t)header_length + 8;
+    char vocab_from[64], vocab_to[64], vocab_negative[64];
+    snprintf(vocab_from, sizeof vocab_from, "\\\"vocab_size\\\":%lld", (long long)V);
+    snprintf(vocab_to, sizeof vocab_to, "\\\"vocab_size\\\":%lld", (long long)V + 1);
+    snprintf(vocab_negative, sizeof vocab_negative, "\\\"vocab_size\\\":-%lld", (long long)V / 10);
+
+    const struct { const char *from, *to; } edits[] = {
+        {"\\\"n_embd\\\":16", "\\\"n_embd\\\":17"},       /* tensor shapes disagree */
+        {"\\\"n_embd\\\":16", "\\\"n_embd\\\":-6"},
+        {"\\\"n_head\\\":2", "\\\"n_head\\\":3"},         /* does not divide n_embd */
+        {"\\\"n_head\\\":2", "\\\"n_head\\\":0"},
+        {"\\\"n_layer\\\":2", "\\\"n_layer\\\":3"},       /* layer 2 missing */
+        {"\\\"n_layer\\\":2", "\\\"n_layer\\\":1"},       /* layer 1 left over */
+        {"\\\"n_layer\\\":2", "\\\"n_layer\\\":0"},
+        {"\\\"block_size\\\":16", "\\\"block_size\\\":17"}, /* wpe shape disagrees */
+        {"\\\"block_size\\\":16", "\\\"block_size\\\":-1"},
+        {vocab_from, vocab_to},                                 /* the vocabulary has V ids */
+        {vocab_from, vocab_negative},
+        {"\"model\":\"gpt\"", "\"model\":\"rnn\""},
+        {"\"model\":\"gpt\"", "\"model\":\"xyz\""},
+        {"\"format_version\":\"1\"", "\"format_version\":\"9\""},
+        {"libattention-checkpoint", "libattention-checkpoinX"},
+        {"\"config\":\"{", "\"config\":\"["},
+        {"transformer.h.1.ln_2.weight", "transformer.h.1.ln_3.weight"}, /* unknown and missing */
+        {"\"dtype\":\"F32\"", "\"dtype\":\"I32\""},
+        {"\"dtype\":\"F32\"", "\"dtype\":\"F16\""},                   /* half the bytes */
+        {"\"data_offsets\":[0,", "\"data_offsets\":[4,"},                  /* a gap, an overlap */
+        {"、。", "、、"},                                                  /* a character twice */
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        unsigned char *edited = edit_header(good, size, header_end, edits[i].from, edits[i].to);
+        CHECK(edited != NULL, "the checkpoint's header has no %s", edits[i].from);
+        if (!edited) continue;
+        out = (void *)&sentinel;
+        attn_status status = attn_model_load_memory(edited, size, &out);
+        CHECK(status == ATTN_ERR_FORMAT && out == NULL && attn_last_error()[0] != '\0',
+              "%s -> %s: status %d (%s)", edits[i].from, edits[i].to, (int)status, attn_last_error());
+        if (status == ATTN_OK) attn_model_free(out);
+        check_message_cleared(edits[i].to);
+        free(edited);
+    }
+    free(good);
+    attn_model_free(model);
+    attn_tokenizer_free(tokenizer);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Training                                                                                 */
 /* ---------------------------------------------------------------------------------------- */
@@ -964,6 +1038,17 @@ static int record_progress(const attn_progress *p, void *user_data) {
     if (!isnan(p->validation_loss)) log->evaluations += isfinite(p->validation_loss) && p->validation_loss > 0;
     log->last_step = p->step;
     return log->stop_at != 0 && p->step >= log->stop_at;
+}
+
+/* Sums the steps attn_trainer_get_step reports from inside the progress callback. */
+static attn_trainer_t *reentrant_trainer;
+static int64_t reentrant_steps;
+static int query_during_progress(const attn_progress *progress, void *user_data) {
+    int64_t step = -1;
+    (void)user_data;
+    if (attn_trainer_get_step(reentrant_trainer, &step) == ATTN_OK && step == progress->step)
+        reentrant_steps += step;
+    return 0;
 }
 
 static void test_trainer_errors(void) {
@@ -1222,8 +1307,38 @@ static void test_trainer_results(void) {
     free(after);
     after = fixed_logits(gpt, V, &n);
     CHECK(memcmp(before, after, (size_t)n * sizeof(float)) == 0, "lr 0 changed the weights");
+    /* A learning rate so large that the weights overflow: the step after it has a non-finite
+     * loss, fails, and leaves the weights as they were. */
+    EXPECT_OK(attn_trainer_set_learning_rate(trainer, 1e30f));
+    attn_status blown = ATTN_OK;
+    for (int i = 0; i < 5 && blown == ATTN_OK; i++) {
+        free(before);
+        before = fixed_logits(gpt, V, &n);
+        blown = attn_trainer_step(trainer, inputs, targets, 2, 16, &loss);
+    }
+    CHECK(blown == ATTN_ERR_INVALID_ARGUMENT && attn_last_error()[0] != '\0',
+          "a step on overflowed weights returned %d (%s), loss %g", (int)blown, attn_last_error(), loss);
+    free(after);
+    after = malloc((size_t)n * sizeof(float));
+    CHECK_OK(attn_model_forward(gpt, inputs, 2, 5, after, n));
+    int same = 1;
+    for (int64_t i = 0; i < n; i++) same &= before[i] == after[i] || (before[i] != before[i] && after[i] != after[i]);
+    CHECK(same, "the failed step changed the weights");
     attn_trainer_free(trainer);
     free(before), free(after);
+
+    /* A progress callback may call the library, the trainer's own queries included. */
+    attn_model_t *other = NULL;
+    CHECK_OK(attn_model_init(&model_config, tokenizer, &other));
+    EXPECT_OK(attn_trainer_init(other, &config, &trainer));
+    reentrant_trainer = trainer;
+    reentrant_steps = 0;
+    EXPECT_OK(attn_trainer_set_progress_callback(trainer, query_during_progress, NULL));
+    EXPECT_OK(attn_trainer_step(trainer, inputs, targets, 2, 16, &loss));
+    EXPECT_OK(attn_trainer_step(trainer, inputs, targets, 2, 16, &loss));
+    CHECK(reentrant_steps == 3 /* 1 + 2 */, "get_step inside the callback saw %lld", (long long)reentrant_steps);
+    attn_trainer_free(trainer);
+    attn_model_free(other);
 
     /* run_tokens stopped by the callback, saved, and resumed: bitwise the uninterrupted run. */
     int32_t *stream;
@@ -1556,6 +1671,26 @@ static void test_context_results(void) {
         streaming.user_data = &three;
         EXPECT_OK(attn_context_generate(context, prompt, prompt_length, &streaming, &text, &length));
         CHECK(three.tokens == 3 && length == three.length, "model %d: stopped after %d tokens", m, three.tokens);
+        /* top_k 1, or a nucleus of almost nothing, is the greedy choice at any temperature. */
+        attn_generate_config top1 = config, nucleus = config;
+        top1.top_k = 1, top1.temperature = 1.5f;
+        nucleus.top_p = 1e-6f, nucleus.temperature = 1.5f;
+        EXPECT_OK(attn_context_generate(context, prompt, prompt_length, &greedy, &text, &length));
+        EXPECT_OK(attn_context_generate(other, prompt, prompt_length, &top1, &text2, &length2));
+        CHECK(length2 == length && memcmp(text, text2, length) == 0, "model %d: top_k 1 is not greedy", m);
+        EXPECT_OK(attn_context_generate(other, prompt, prompt_length, &nucleus, &text2, &length2));
+        CHECK(length2 == length && memcmp(text, text2, length) == 0, "model %d: top_p 1e-6 is not greedy", m);
+        /* No bound but the callback: nothing may be sized by max_new_tokens up front. The header
+         * sets no upper limit; the library refuses more than 2^24 (accepted either way). */
+        stream_log unbounded = {{0}, 0, 0, 5};
+        attn_generate_config endless = streaming;
+        endless.max_new_tokens = 1 << 24, endless.user_data = &unbounded;
+        EXPECT_OK(attn_context_generate(context, prompt, prompt_length, &endless, &text, &length));
+        CHECK(unbounded.tokens == 5, "model %d: 2^24 new tokens stopped after %d", m, unbounded.tokens);
+        unbounded.tokens = 0, unbounded.length = 0, endless.max_new_tokens = INT64_MAX;
+        attn_status huge = attn_context_generate(context, prompt, prompt_length, &endless, &text, &length);
+        CHECK(huge == ATTN_OK ? unbounded.tokens == 5 : huge == ATTN_ERR_INVALID_ARGUMENT && attn_last_error()[0],
+              "model %d: INT64_MAX new tokens: %d (%s)", m, (int)huge, attn_last_error());
         /* No new tokens. */
         attn_generate_config none = config;
         none.max_new_tokens = 0;
@@ -1604,6 +1739,13 @@ static void test_context_results(void) {
     answering.max_new_tokens = 5;
     EXPECT_OK(attn_context_answer(context, question, strlen(question), &answering, &answer, &answer_length));
     CHECK(answer != NULL && strlen(answer) == answer_length, "answer of %zu bytes", answer_length);
+    /* Streamed, with no bound but max_target_length. */
+    stream_log answered = {{0}, 0, 0, 0};
+    answering.max_new_tokens = 1 << 24, answering.on_token = record_token, answering.user_data = &answered;
+    EXPECT_OK(attn_context_answer(context, question, strlen(question), &answering, &answer, &answer_length));
+    CHECK(answered.tokens >= 1 && answered.tokens <= 16 && answered.length == answer_length &&
+              memcmp(answered.text, answer, answer_length) == 0,
+          "streamed answer: %d tokens, \"%s\" vs \"%s\"", answered.tokens, answered.text, answer);
     const char *given = "吃了。";
     EXPECT_OK(attn_context_attention(context, question, strlen(question), given, strlen(given), &maps, &map_count));
     CHECK(map_count == 3 && maps != NULL, "seq2seq: %lld maps", (long long)map_count);
@@ -1682,6 +1824,7 @@ int main(void) {
     run_section("forward", test_forward);
     run_section("save_load", test_save_load);
     run_section("corrupt_checkpoints", test_corrupt_checkpoints);
+    run_section("inconsistent_checkpoints", test_inconsistent_checkpoints);
     run_section("trainer_errors", test_trainer_errors);
     run_section("trainer_results", test_trainer_results);
     run_section("context_errors", test_context_errors);
