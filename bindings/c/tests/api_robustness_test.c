@@ -1605,6 +1605,69 @@ static void test_context_errors(void) {
     attn_tokenizer_free(tokenizer);
 }
 
+/* A handle of another type (a cast mistake in the host) is refused, not dereferenced as the
+ * wrong object; freeing it through the wrong free function is ignored. */
+static void test_wrong_handles(void) {
+    attn_tokenizer_t *tokenizer = corpus_tokenizer();
+    attn_model_t *model = tiny_model(ATTN_MODEL_GPT, tokenizer);
+    attn_model_config model_config = tiny_config(ATTN_MODEL_GPT);
+    attn_train_config training = tiny_training();
+    attn_trainer_t *trainer = NULL;
+    attn_context_t *context = NULL;
+    CHECK_OK(attn_trainer_init(model, &training, &trainer));
+    CHECK_OK(attn_context_init(model, &context));
+    uint64_t zeros[4] = {0, 0, 0, 0}; /* no handle at all */
+
+    void *not_tokenizers[] = {model, trainer, context, zeros};
+    void *not_models[] = {tokenizer, trainer, context, zeros};
+    void *not_trainers[] = {tokenizer, model, context, zeros};
+    void *not_contexts[] = {tokenizer, model, trainer, zeros};
+    int64_t count, step;
+    int32_t ids[4] = {4, 5, 6, 7};
+    float logits[4 * 2000], loss;
+    char text[16];
+    size_t length;
+    const char *result;
+    attn_generate_config config = {.struct_size = sizeof config};
+    CHECK_OK(attn_generate_config_default(&config));
+    config.max_new_tokens = 2;
+    for (int i = 0; i < 4; i++) {
+        attn_tokenizer_t *t = not_tokenizers[i];
+        attn_model_t *m = not_models[i];
+        attn_trainer_t *tr = not_trainers[i];
+        attn_context_t *c = not_contexts[i];
+        attn_tokenizer_t *new_tokenizer;
+        attn_model_t *new_model;
+        attn_trainer_t *new_trainer;
+        attn_context_t *new_context;
+        EXPECT_FAIL(attn_tokenizer_vocab_size(t, &count), ATTN_ERR_INVALID_ARGUMENT);
+        EXPECT_FAIL(attn_tokenizer_encode(t, "ab", 2, ids, 4, &count), ATTN_ERR_INVALID_ARGUMENT);
+        EXPECT_FAIL(attn_tokenizer_decode(t, ids, 2, text, sizeof text, &length), ATTN_ERR_INVALID_ARGUMENT);
+        EXPECT_FAIL(attn_model_parameter_count(m, &count), ATTN_ERR_INVALID_ARGUMENT);
+        EXPECT_FAIL(attn_model_forward(m, ids, 1, 4, logits, 4 * 2000), ATTN_ERR_INVALID_ARGUMENT);
+        EXPECT_FAIL(attn_model_save(m, scratch_path("wrong.safetensors")), ATTN_ERR_INVALID_ARGUMENT);
+        EXPECT_FAIL_HANDLE(attn_model_get_tokenizer(m, &new_tokenizer), ATTN_ERR_INVALID_ARGUMENT, new_tokenizer);
+        EXPECT_FAIL_HANDLE(attn_model_init(&model_config, t, &new_model), ATTN_ERR_INVALID_ARGUMENT, new_model);
+        EXPECT_FAIL_HANDLE(attn_trainer_init(m, &training, &new_trainer), ATTN_ERR_INVALID_ARGUMENT, new_trainer);
+        EXPECT_FAIL_HANDLE(attn_context_init(m, &new_context), ATTN_ERR_INVALID_ARGUMENT, new_context);
+        EXPECT_FAIL(attn_trainer_step(tr, ids, ids, 1, 3, &loss), ATTN_ERR_INVALID_ARGUMENT);
+        EXPECT_FAIL(attn_trainer_get_step(tr, &step), ATTN_ERR_INVALID_ARGUMENT);
+        EXPECT_FAIL(attn_trainer_save(tr, scratch_path("wrong.safetensors")), ATTN_ERR_INVALID_ARGUMENT);
+        EXPECT_FAIL(attn_context_generate(c, "道", strlen("道"), &config, &result, &length), ATTN_ERR_INVALID_ARGUMENT);
+        /* Freed through the wrong function: ignored. */
+        attn_tokenizer_free(t), attn_model_free(m), attn_trainer_free(tr), attn_context_free(c);
+    }
+    /* Every real handle survived all that. */
+    EXPECT_OK(attn_tokenizer_vocab_size(tokenizer, &count));
+    EXPECT_OK(attn_model_parameter_count(model, &count));
+    EXPECT_OK(attn_trainer_get_step(trainer, &step));
+    EXPECT_OK(attn_context_generate(context, "道", strlen("道"), &config, &result, &length));
+    attn_context_free(context);
+    attn_trainer_free(trainer);
+    attn_model_free(model);
+    attn_tokenizer_free(tokenizer);
+}
+
 /* Every row of every map sums to 1 over the keys it sees; hidden keys are exactly 0. */
 static int check_map(const attn_attention_map *map, attn_attention_kind kind, int64_t layer, int64_t heads,
                      int64_t rows, int64_t columns, int causal) {
@@ -1829,6 +1892,7 @@ int main(void) {
     run_section("trainer_results", test_trainer_results);
     run_section("context_errors", test_context_errors);
     run_section("context_results", test_context_results);
+    run_section("wrong_handles", test_wrong_handles);
     char command[600];
     snprintf(command, sizeof command, "rm -rf '%s'", scratch);
     if (system(command) != 0) fprintf(stderr, "could not remove %s\n", scratch);

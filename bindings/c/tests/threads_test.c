@@ -11,7 +11,7 @@
 
 #include "check.h"
 
-enum { THREADS = 4, ROUNDS = 3, NEW_TOKENS = 24, FORWARD_T = 8 };
+enum { THREADS = 4, ROUNDS = 4, NEW_TOKENS = 48, FORWARD_T = 8 };
 
 static const char *prompts[THREADS] = {"道可道", "学而时习之", "天下皆知美之为美", "床前明月光"};
 
@@ -19,7 +19,8 @@ static const char *prompts[THREADS] = {"道可道", "学而时习之", "天下�
  * logits of one batch. */
 typedef struct {
     int index;
-    attn_model_t *model;
+    attn_context_t *given_context; /* NULL: the thread makes (and frees) its own */
+    attn_model_t *model;           /* NULL: the model handle is gone, only the context is left */
     attn_tokenizer_t *tokenizer;
     int64_t vocab_size;
     char *texts[ROUNDS];
@@ -38,10 +39,13 @@ static void record_failure(work *w, attn_status status, const char *what) {
 
 static void *run(void *argument) {
     work *w = argument;
-    attn_context_t *context = NULL;
-    attn_status status = attn_context_init(w->model, &context);
-    record_failure(w, status, "attn_context_init");
-    if (status != ATTN_OK) return NULL;
+    attn_context_t *context = w->given_context;
+    attn_status status = ATTN_OK;
+    if (!context) {
+        status = attn_context_init(w->model, &context);
+        record_failure(w, status, "attn_context_init");
+        if (status != ATTN_OK) return NULL;
+    }
 
     /* Sampling: another seed for every thread and round. */
     attn_generate_config config = {.struct_size = sizeof config};
@@ -73,7 +77,8 @@ static void *run(void *argument) {
         memcpy(w->maps + at, maps[m].weights, (size_t)n * sizeof(float));
         at += n;
     }
-    attn_context_free(context);
+    if (!w->given_context) attn_context_free(context);
+    if (!w->model) return NULL;
 
     /* The shared tokenizer and a forward pass on the shared model. */
     int32_t ids[FORWARD_T];
@@ -85,6 +90,25 @@ static void *run(void *argument) {
     w->logits = malloc((size_t)(FORWARD_T * w->vocab_size) * sizeof(float));
     record_failure(w, attn_model_forward(w->model, ids, 1, FORWARD_T, w->logits, FORWARD_T * w->vocab_size),
                    "attn_model_forward");
+
+    /* The last error is the calling thread's own: this thread's failure names its own id,
+     * whatever the other threads' calls did meanwhile. */
+    char text[8], expected[32];
+    size_t length;
+    int32_t bad_id = (int32_t)(w->vocab_size + 1000 * w->index + 17);
+    snprintf(expected, sizeof expected, "%ld", (long)bad_id);
+    for (int i = 0; i < 50; i++) {
+        status = attn_tokenizer_decode(w->tokenizer, &bad_id, 1, text, sizeof text, &length);
+        if (status != ATTN_ERR_INVALID_ARGUMENT || !strstr(attn_last_error(), expected)) {
+            record_failure(w, status == ATTN_OK ? ATTN_ERR_INTERNAL : status, "attn_tokenizer_decode");
+            break;
+        }
+        int64_t size;
+        if (attn_tokenizer_vocab_size(w->tokenizer, &size) != ATTN_OK || attn_last_error()[0] != '\0') {
+            record_failure(w, ATTN_ERR_INTERNAL, "a success did not clear this thread's message");
+            break;
+        }
+    }
     return NULL;
 }
 
@@ -156,8 +180,29 @@ int main(void) {
             release(p);
         }
     }
-    for (int t = 0; t < THREADS; t++) release(&serial[t]);
+
+    /* Contexts made here, the model handle freed: the contexts keep the model alive, and the
+     * threads get the same texts and maps. */
+    attn_context_t *contexts[THREADS];
+    for (int t = 0; t < THREADS; t++) CHECK_OK(attn_context_init(model, &contexts[t]));
     attn_model_free(model);
+    pthread_t threads[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        parallel[t] = (work){.index = t, .given_context = contexts[t], .tokenizer = tokenizer};
+        CHECK(pthread_create(&threads[t], NULL, run, &parallel[t]) == 0, "pthread_create %d", t);
+    }
+    for (int t = 0; t < THREADS; t++) pthread_join(threads[t], NULL);
+    for (int t = 0; t < THREADS; t++) {
+        work *p = &parallel[t], *s = &serial[t];
+        CHECK(p->failure == ATTN_OK, "%s", p->message);
+        for (int round = 0; round < ROUNDS; round++)
+            CHECK(strcmp(p->texts[round], s->texts[round]) == 0, "orphaned context %d round %d differs", t, round);
+        CHECK(p->map_floats == s->map_floats && memcmp(p->maps, s->maps, (size_t)p->map_floats * sizeof(float)) == 0,
+              "orphaned context %d: attention maps differ", t);
+        release(p);
+        attn_context_free(contexts[t]);
+    }
+    for (int t = 0; t < THREADS; t++) release(&serial[t]);
     attn_tokenizer_free(tokenizer);
     return check_summary();
 }
