@@ -1,7 +1,9 @@
 /* One model shared by several threads, as the header promises: each thread with its own
  * attn_context_t samples text (fixed, different seeds), reads attention maps and runs
  * attn_model_forward on the shared model, and everything it gets is byte-identical to the same
- * calls made one after another on a single thread. */
+ * calls made one after another on a single thread. Also: attn_last_error() stays the calling
+ * thread's own while the others call, and contexts keep working on other threads after the
+ * model handle they came from is freed. */
 #define _POSIX_C_SOURCE 200809L
 #include <attention.h>
 
