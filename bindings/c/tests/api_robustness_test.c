@@ -202,6 +202,26 @@ static attn_model_t *bare_model(void) {
     return model;
 }
 
+/* Field by field (struct padding is not part of the contract); "" if equal, else the first
+ * field that differs. */
+static const char *config_difference(const attn_model_config *a, const attn_model_config *b) {
+    if (a->kind != b->kind) return "kind";
+    if (a->vocab_size != b->vocab_size) return "vocab_size";
+    if (a->n_layer != b->n_layer) return "n_layer";
+    if (a->n_decoder_layer != b->n_decoder_layer) return "n_decoder_layer";
+    if (a->n_head != b->n_head) return "n_head";
+    if (a->n_embd != b->n_embd) return "n_embd";
+    if (a->block_size != b->block_size) return "block_size";
+    if (a->max_source_length != b->max_source_length) return "max_source_length";
+    if (a->max_target_length != b->max_target_length) return "max_target_length";
+    if (a->hidden_size != b->hidden_size) return "hidden_size";
+    if (a->cell != b->cell) return "cell";
+    if (a->kernel_size != b->kernel_size) return "kernel_size";
+    if (a->dropout != b->dropout) return "dropout";
+    if (a->seed != b->seed) return "seed";
+    return "";
+}
+
 static int64_t vocab_size_of(const attn_tokenizer_t *tokenizer) {
     int64_t size = -1;
     CHECK_OK(attn_tokenizer_vocab_size(tokenizer, &size));
@@ -339,6 +359,10 @@ static void test_tokenizer_results(void) {
     CHECK(length == 2 && strcmp(text, "ac") == 0, "decoded \"%s\" (%zu)", text, length);
     EXPECT_OK(attn_tokenizer_decode(tokenizer, NULL, 0, text, sizeof text, &length));
     CHECK(length == 0 && text[0] == '\0', "empty decode \"%s\"", text);
+    /* NUL is a character like any other when the length is explicit. */
+    EXPECT_OK(attn_tokenizer_encode(tokenizer, "a\0b", 3, ids, 16, &count));
+    CHECK(count == 3 && ids[0] == 4 && ids[1] == ATTN_TOKEN_UNK && ids[2] == 5, "a NUL b -> %lld ids",
+          (long long)count);
     /* A huge capacity is only an upper bound. */
     EXPECT_OK(attn_tokenizer_decode(tokenizer, mixed, 6, text, SIZE_MAX, &length));
     CHECK(length == 2 && strcmp(text, "ac") == 0, "decoded with SIZE_MAX capacity \"%s\"", text);
@@ -617,6 +641,51 @@ static void test_model_queries(void) {
     back.struct_size = 0;
     EXPECT_FAIL(attn_model_get_config(gpt, &back), ATTN_ERR_INVALID_ARGUMENT);
 
+    /* Every kind: get_config gives back what init used, fields the kind ignores set to 0. */
+    attn_model_config every_kind[5] = {tiny_config(ATTN_MODEL_GPT), tiny_config(ATTN_MODEL_SEQ2SEQ),
+                                  tiny_config(ATTN_MODEL_RNN), tiny_config(ATTN_MODEL_RNN),
+                                  tiny_config(ATTN_MODEL_CNN)};
+    every_kind[3].cell = ATTN_CELL_LSTM;
+    for (int k = 0; k < 5; k++) {
+        attn_model_t *made = NULL;
+        /* Values in the fields the kind does not use, which init must ignore. */
+        attn_model_config given = every_kind[k], want = every_kind[k];
+        given.n_decoder_layer = given.n_decoder_layer ? given.n_decoder_layer : 7;
+        given.max_source_length = given.max_source_length ? given.max_source_length : 7;
+        given.max_target_length = given.max_target_length ? given.max_target_length : 7;
+        given.hidden_size = given.hidden_size ? given.hidden_size : 7;
+        given.kernel_size = given.kernel_size ? given.kernel_size : 7;
+        given.n_head = given.n_head ? given.n_head : 7;
+        given.block_size = given.block_size ? given.block_size : 7;
+        want.vocab_size = V;
+        switch (want.kind) {
+        case ATTN_MODEL_GPT:
+            want.n_decoder_layer = want.max_source_length = want.max_target_length = 0;
+            want.hidden_size = want.kernel_size = 0, want.cell = ATTN_CELL_GRU;
+            break;
+        case ATTN_MODEL_SEQ2SEQ:
+            want.block_size = want.hidden_size = want.kernel_size = 0, want.cell = ATTN_CELL_GRU;
+            break;
+        case ATTN_MODEL_RNN:
+            want.n_decoder_layer = want.n_head = want.max_source_length = want.max_target_length = 0;
+            want.kernel_size = 0, want.dropout = 0;
+            break;
+        case ATTN_MODEL_CNN:
+            want.n_decoder_layer = want.n_head = want.max_source_length = want.max_target_length = 0;
+            want.hidden_size = 0, want.cell = ATTN_CELL_GRU, want.dropout = 0;
+            break;
+        }
+        EXPECT_OK(attn_model_init(&given, tokenizer, &made));
+        attn_model_config got;
+        memset(&got, 0x5A, sizeof got);
+        got.struct_size = sizeof got;
+        EXPECT_OK(attn_model_get_config(made, &got));
+        if (got.seed == 0) got.seed = want.seed; /* see above */
+        CHECK(config_difference(&got, &want)[0] == '\0', "kind %d cell %d: get_config differs in %s", (int)want.kind,
+              (int)want.cell, config_difference(&got, &want));
+        attn_model_free(made);
+    }
+
     /* get_tokenizer: a copy that encodes the same, independent of the model's lifetime. */
     attn_tokenizer_t *copy = NULL;
     EXPECT_OK(attn_model_get_tokenizer(gpt, &copy));
@@ -700,9 +769,15 @@ static void test_forward(void) {
 static void test_save_load(void) {
     attn_tokenizer_t *tokenizer = corpus_tokenizer();
     int64_t V = vocab_size_of(tokenizer);
-    attn_model_kind kinds[4] = {ATTN_MODEL_GPT, ATTN_MODEL_RNN, ATTN_MODEL_CNN, ATTN_MODEL_SEQ2SEQ};
-    for (int k = 0; k < 4; k++) {
-        attn_model_t *model = tiny_model(kinds[k], tokenizer), *from_file = NULL, *from_memory = NULL;
+    attn_model_config configs[5] = {tiny_config(ATTN_MODEL_GPT), tiny_config(ATTN_MODEL_RNN),
+                                    tiny_config(ATTN_MODEL_RNN), tiny_config(ATTN_MODEL_CNN),
+                                    tiny_config(ATTN_MODEL_SEQ2SEQ)};
+    configs[2].cell = ATTN_CELL_LSTM;
+    attn_model_kind kinds[5];
+    for (int k = 0; k < 5; k++) {
+        kinds[k] = configs[k].kind;
+        attn_model_t *model = NULL, *from_file = NULL, *from_memory = NULL;
+        CHECK_OK(attn_model_init(&configs[k], tokenizer, &model));
         const char *path = scratch_path("model.safetensors");
         EXPECT_OK(attn_model_save(model, path));
         size_t file_size = 0, size = 0;
@@ -740,7 +815,35 @@ static void test_save_load(void) {
         EXPECT_OK(attn_model_get_tokenizer(from_file, &loaded_tokenizer));
         CHECK(vocab_size_of(loaded_tokenizer) == V, "kind %d: vocabulary lost", (int)kinds[k]);
         attn_tokenizer_free(loaded_tokenizer);
-        if (kinds[k] != ATTN_MODEL_SEQ2SEQ) {
+        if (kinds[k] == ATTN_MODEL_SEQ2SEQ) {
+            /* Same greedy answer and the same attention maps, bitwise. */
+            attn_context_t *before = NULL, *after = NULL;
+            attn_generate_config greedy = {.struct_size = sizeof greedy};
+            CHECK_OK(attn_generate_config_default(&greedy));
+            greedy.temperature = 0, greedy.max_new_tokens = 8;
+            CHECK_OK(attn_context_init(model, &before));
+            CHECK_OK(attn_context_init(from_memory, &after));
+            const char *question = "道可道", *a1 = NULL, *a2 = NULL;
+            size_t n1 = 0, n2 = 0;
+            EXPECT_OK(attn_context_answer(before, question, strlen(question), &greedy, &a1, &n1));
+            EXPECT_OK(attn_context_answer(after, question, strlen(question), &greedy, &a2, &n2));
+            CHECK(n1 == n2 && a1 && a2 && memcmp(a1, a2, n1) == 0, "seq2seq answers differ after loading");
+            const attn_attention_map *m1 = NULL, *m2 = NULL;
+            int64_t c1 = 0, c2 = 0;
+            EXPECT_OK(attn_context_attention(before, question, strlen(question), "", 0, &m1, &c1));
+            EXPECT_OK(attn_context_attention(after, question, strlen(question), "", 0, &m2, &c2));
+            int same = c1 == c2 && c1 == 3;
+            for (int64_t i = 0; same && i < c1; i++) {
+                /* An empty answer: the decoder reads BOS alone. */
+                int64_t rows = m1[i].kind == ATTN_ATTENTION_ENCODER ? 3 : 1;
+                same = m1[i].query_len == rows && m2[i].query_len == rows && m1[i].key_len == m2[i].key_len &&
+                       memcmp(m1[i].weights, m2[i].weights,
+                              (size_t)(m1[i].heads * rows * m1[i].key_len) * sizeof(float)) == 0;
+            }
+            CHECK(same, "seq2seq maps over an empty answer differ or have the wrong shape (%lld maps)",
+                  (long long)c1);
+            attn_context_free(before), attn_context_free(after);
+        } else {
             int64_t n0, n1, n2;
             float *l0 = fixed_logits(model, V, &n0), *l1 = fixed_logits(from_file, V, &n1),
                   *l2 = fixed_logits(from_memory, V, &n2);
@@ -1396,6 +1499,23 @@ static void test_trainer_results(void) {
     attn_model_free(first);
     free(stream);
 
+    /* rnn (GRU, LSTM) and cnn train too. */
+    attn_model_config others[3] = {tiny_config(ATTN_MODEL_RNN), tiny_config(ATTN_MODEL_RNN),
+                                   tiny_config(ATTN_MODEL_CNN)};
+    others[1].cell = ATTN_CELL_LSTM;
+    for (int k = 0; k < 3; k++) {
+        attn_model_t *lm = NULL;
+        CHECK_OK(attn_model_init(&others[k], tokenizer, &lm));
+        EXPECT_OK(attn_trainer_init(lm, &config, &trainer));
+        float first = -1, second = -1;
+        EXPECT_OK(attn_trainer_step(trainer, inputs, targets, 2, 16, &first));
+        for (int i = 0; i < 3; i++) EXPECT_OK(attn_trainer_step(trainer, inputs, targets, 2, 16, &second));
+        CHECK(isfinite(first) && isfinite(second) && second < first, "kind %d cell %d: loss %g then %g",
+              (int)others[k].kind, (int)others[k].cell, first, second);
+        attn_trainer_free(trainer);
+        attn_model_free(lm);
+    }
+
     /* Seq2seq: a step, evaluate, and a short run on the dialogue. */
     attn_model_t *s2s = tiny_model(ATTN_MODEL_SEQ2SEQ, tokenizer);
     EXPECT_OK(attn_trainer_init(s2s, &config, &trainer));
@@ -1587,6 +1707,22 @@ static void test_context_errors(void) {
                        ATTN_ERR_INVALID_ARGUMENT, ATTN_ERR_SHAPE);
     EXPECT_FAIL(attn_context_attention(s2s_context, question, question_length, NULL, 5, &maps, &map_count),
                 ATTN_ERR_NULL_POINTER);
+    EXPECT_FAIL(attn_context_attention(s2s_context, question, question_length, "吃€", strlen("吃€"), &maps,
+                                       &map_count),
+                ATTN_ERR_INVALID_ARGUMENT);
+    EXPECT_FAIL(attn_context_attention(s2s_context, question, question_length, question, SIZE_MAX, &maps,
+                                       &map_count),
+                ATTN_ERR_SHAPE);
+    /* 15 characters and EOS fit max_target_length (16): BOS and the answer are 16 rows; 16 do not. */
+    EXPECT_OK(attn_context_attention(s2s_context, question, question_length, too_long, strlen(too_long) - 6, &maps,
+                                     &map_count));
+    CHECK(map_count == 3 && maps[2].query_len == 16, "15-character answer: %lld maps, %lld rows",
+          (long long)map_count, map_count > 2 ? (long long)maps[2].query_len : -1LL);
+    EXPECT_FAIL_EITHER(attn_context_attention(s2s_context, question, question_length, too_long, strlen(too_long) - 3,
+                                              &maps, &map_count),
+                       ATTN_ERR_INVALID_ARGUMENT, ATTN_ERR_SHAPE);
+    EXPECT_FAIL_EITHER(attn_context_attention(s2s_context, too_long, strlen(too_long), NULL, 0, &maps, &map_count),
+                       ATTN_ERR_INVALID_ARGUMENT, ATTN_ERR_SHAPE);
     EXPECT_FAIL(attn_context_attention(bare_context, prompt, prompt_length, NULL, 0, &maps, &map_count),
                 ATTN_ERR_INVALID_ARGUMENT);
     attn_model_t *no_attention[2] = {rnn, cnn};
