@@ -6,7 +6,8 @@
 #  4. the examples run: train_and_generate trains, saves, loads and streams text; dump_attention
 #     prints tables whose rows sum to 1, and fails cleanly on a missing checkpoint;
 #  5. valgrind runs the whole flow (create, train, save, load, generate) and finds no definite
-#     leak. Valgrind cannot decode AVX-512, so this uses a build for an AVX2 CPU
+#     leak, and runs api_robustness_test (every error path) without a memory error. Valgrind
+#     cannot decode AVX-512, so this uses a build for an AVX2 CPU
 #     (ATTN_TARGET_CPU=haswell, DWARF 4 for valgrind's reader) in .build-valgrind.
 # Expects `swift build -c release` to have built .build/release/libattention.so.
 set -euo pipefail
@@ -90,5 +91,24 @@ if ! OMP_NUM_THREADS=1 SWIFT_BACKTRACE=enable=no valgrind --leak-check=full --er
     fail "valgrind found errors or definite leaks"
 fi
 grep -E "definitely lost|ERROR SUMMARY|All heap blocks were freed" "$out/valgrind.txt" | sed 's/^==[0-9]*== //'
+
+part "valgrind: api_robustness_test, every error path (memory errors only)"
+# Its checks were judged by the native run above; here only valgrind's verdict counts, in the
+# test process and in each forked section. The log goes through a pipe: one section limits the
+# size of the files it writes (RLIMIT_FSIZE), which must not cut valgrind's own log.
+cc "${strict[@]}" -g -O1 -I"$root/include" "$here/tests/api_robustness_test.c" -o "$out/api_robustness_test-vg" \
+    "${vgflags[@]}" -lm -lpthread
+set +e
+OMP_NUM_THREADS=1 SWIFT_BACKTRACE=enable=no valgrind --error-exitcode=99 \
+    "$out/api_robustness_test-vg" 2>&1 > /dev/null | cat > "$out/vg-robustness.txt"
+vg_status=${PIPESTATUS[0]}
+set -e
+processes="$(grep -o "^==[0-9]*==" "$out/vg-robustness.txt" | sort -u | wc -l)"
+clean="$(grep -c "ERROR SUMMARY: 0 errors" "$out/vg-robustness.txt")"
+echo "$clean of $processes processes: ERROR SUMMARY: 0 errors"
+if [ "$vg_status" = 99 ] || [ "$clean" != "$processes" ] || [ "$processes" -lt 2 ]; then
+    grep "^==" "$out/vg-robustness.txt"
+    fail "valgrind found memory errors in api_robustness_test"
+fi
 part "done"
 [ ${#failed_tests[@]} = 0 ] || fail "failed: ${failed_tests[*]}"
