@@ -48,9 +48,10 @@ static void split_characters(labels *l, const char *text, size_t length) {
     }
 }
 
-/* Terminal columns of one character: East Asian wide and fullwidth characters take two. */
+/* Terminal columns of a label: East Asian wide and fullwidth characters take two. */
 static int display_width(const char *start, int length) {
-    if (length == 4) return 2; /* emoji and rare CJK ideographs */
+    if ((unsigned char)start[0] < 0x80) return length; /* ASCII, or the "<s>" label */
+    if (length == 4) return 2;                          /* emoji and rare CJK ideographs */
     if (length < 3) return 1;
     unsigned code = ((unsigned)start[0] & 0x0F) << 12 | ((unsigned)start[1] & 0x3F) << 6 |
                     ((unsigned)start[2] & 0x3F);
@@ -117,7 +118,6 @@ done:
     return status;
 }
 
-static const char *kind_names[] = {"self-attention", "encoder self-attention", "cross-attention"};
 
 int main(int argc, char **argv) {
     const char *path = argc > 1 && strcmp(argv[1], "-") != 0 ? argv[1] : NULL;
@@ -168,9 +168,13 @@ int main(int argc, char **argv) {
                     (long long)map->query_len, (long long)map->key_len, rows->count, columns->count);
             goto cleanup;
         }
+        const char *name = map->kind == ATTN_ATTENTION_ENCODER ? "encoder self-attention"
+                           : map->kind == ATTN_ATTENTION_CROSS ? "cross-attention"
+                           : seq2seq                          ? "decoder self-attention"
+                                                              : "self-attention";
         for (int64_t h = 0; h < map->heads; h++) {
             printf("\nlayer %lld head %lld, %s (rows: queries, columns: keys)\n", (long long)map->layer,
-                   (long long)h, map->kind <= ATTN_ATTENTION_CROSS ? kind_names[map->kind] : "?");
+                   (long long)h, name);
             print_head(map->weights + h * map->query_len * map->key_len, rows, columns, map->query_len,
                        map->key_len);
         }
