@@ -1916,6 +1916,23 @@ static void test_context_results(void) {
         CHECK(length2 == length && memcmp(text, text2, length) == 0, "model %d: top_k 1 is not greedy", m);
         EXPECT_OK(attn_context_generate(other, prompt, prompt_length, &nucleus, &text2, &length2));
         CHECK(length2 == length && memcmp(text, text2, length) == 0, "model %d: top_p 1e-6 is not greedy", m);
+        /* top_k beyond the vocabulary is all of it; extreme temperatures still give text. */
+        attn_generate_config wide = config;
+        wide.top_k = 100000;
+        EXPECT_OK(attn_context_generate(other, prompt, prompt_length, &wide, &text2, &length2));
+        CHECK(length2 > 0, "model %d: top_k 100000", m);
+        wide.top_k = INT64_MAX; /* the library refuses more than INT32_MAX (accepted either way) */
+        attn_status widest = attn_context_generate(other, prompt, prompt_length, &wide, &text2, &length2);
+        CHECK(widest == ATTN_OK || (widest == ATTN_ERR_INVALID_ARGUMENT && attn_last_error()[0]),
+              "model %d: top_k INT64_MAX: %d", m, (int)widest);
+        const float temperatures[] = {1e-30f, 1e-45f /* denormal */, 1e30f, 3.4e38f};
+        for (int i = 0; i < 4; i++) {
+            attn_generate_config extreme = config;
+            extreme.temperature = temperatures[i], extreme.top_p = 0;
+            EXPECT_OK(attn_context_generate(other, prompt, prompt_length, &extreme, &text2, &length2));
+            CHECK(length2 > 0 && strlen(text2) == length2, "model %d: temperature %g gave %zu bytes", m,
+                  temperatures[i], length2);
+        }
         /* No bound but the callback: nothing may be sized by max_new_tokens up front. The header
          * sets no upper limit; the library refuses more than 2^24 (accepted either way). */
         stream_log unbounded = {{0}, 0, 0, 5};
