@@ -2,8 +2,9 @@
  * attn_context_t samples text (fixed, different seeds), reads attention maps and runs
  * attn_model_forward on the shared model, and everything it gets is byte-identical to the same
  * calls made one after another on a single thread. Also: attn_last_error() stays the calling
- * thread's own while the others call, and contexts keep working on other threads after the
- * model handle they came from is freed. */
+ * thread's own while the others call, contexts keep working on other threads after the model
+ * handle they came from is freed, and training gives the same bytes with 1, 2 or 3 OpenMP
+ * threads. */
 #define _POSIX_C_SOURCE 200809L
 #include <attention.h>
 
@@ -119,6 +120,34 @@ static void release(work *w) {
     free(w->maps), free(w->logits);
 }
 
+/* The checkpoint bytes of a small GPT trained 3 steps with `threads` OpenMP threads: the
+ * header promises bitwise identical results for any thread count. */
+static unsigned char *trained_bytes(const attn_tokenizer_t *tokenizer, const int32_t *ids, int64_t count,
+                                    int threads, size_t *size) {
+    attn_model_t *model = NULL;
+    attn_trainer_t *trainer = NULL;
+    unsigned char *bytes = NULL;
+    *size = 0;
+    CHECK_OK(attn_set_num_threads(threads));
+    attn_model_config config = {.struct_size = sizeof config};
+    CHECK_OK(attn_model_config_default(ATTN_MODEL_GPT, &config));
+    config.n_layer = 2, config.n_head = 2, config.n_embd = 48, config.block_size = 32;
+    attn_train_config training = {.struct_size = sizeof training};
+    CHECK_OK(attn_train_config_default(&training));
+    training.steps = 3, training.batch_size = 4, training.eval_interval = 0;
+    if (attn_model_init(&config, tokenizer, &model) == ATTN_OK &&
+        attn_trainer_init(model, &training, &trainer) == ATTN_OK &&
+        attn_trainer_run_tokens(trainer, ids, count) == ATTN_OK &&
+        attn_model_save_memory(model, NULL, 0, size) == ATTN_OK) {
+        bytes = malloc(*size);
+        CHECK_OK(attn_model_save_memory(model, bytes, *size, size));
+    }
+    CHECK(bytes != NULL, "training with %d threads failed: %s", threads, attn_last_error());
+    attn_trainer_free(trainer);
+    attn_model_free(model);
+    return bytes;
+}
+
 int main(void) {
     const char *corpus;
     size_t corpus_length;
@@ -145,6 +174,17 @@ int main(void) {
     CHECK_OK(attn_trainer_init(model, &training, &trainer));
     CHECK_OK(attn_trainer_run_tokens(trainer, ids, count));
     attn_trainer_free(trainer);
+
+    /* 1, 2 and 3 threads train to the same bytes. */
+    int default_threads = attn_get_num_threads();
+    size_t sizes[3];
+    unsigned char *bytes[3];
+    for (int t = 0; t < 3; t++) bytes[t] = trained_bytes(tokenizer, ids, count, t + 1, &sizes[t]);
+    for (int t = 1; t < 3; t++)
+        CHECK(bytes[0] && bytes[t] && sizes[t] == sizes[0] && memcmp(bytes[0], bytes[t], sizes[0]) == 0,
+              "training with %d threads differs from 1 thread", t + 1);
+    for (int t = 0; t < 3; t++) free(bytes[t]);
+    CHECK_OK(attn_set_num_threads(default_threads));
     free(ids);
     if (checks_failed) return check_summary();
 
