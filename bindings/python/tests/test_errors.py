@@ -14,7 +14,7 @@ HEADER = Path(__file__).resolve().parents[3] / "include" / "attention.h"
 
 def test_version_and_abi():
     assert re.fullmatch(r"\d+\.\d+\.\d+", attention.version())
-    assert attention.abi_version() == 1
+    assert attention.abi_version() == 2
 
 
 def test_every_header_function_is_bound():
