@@ -48,18 +48,21 @@
  *     ids = malloc(count * sizeof *ids);
  *     CHECK(attn_tokenizer_encode(tokenizer, corpus, corpus_length, ids, count, &count));
  *
- *     attn_model_config config = {sizeof config};
+ *     attn_model_config config;
+ *     config.struct_size = sizeof config;                        // then the defaults fill the rest
  *     CHECK(attn_model_config_default(ATTN_MODEL_GPT, &config));
  *     CHECK(attn_model_init(&config, tokenizer, &model));       // vocab size from the tokenizer
  *
- *     attn_train_config training = {sizeof training};
+ *     attn_train_config training;
+ *     training.struct_size = sizeof training;
  *     CHECK(attn_train_config_default(&training));
  *     training.steps = 100;
  *     CHECK(attn_trainer_init(model, &training, &trainer));
  *     CHECK(attn_trainer_run_tokens(trainer, ids, count));      // or attn_trainer_step per batch
  *     CHECK(attn_model_save(model, "gpt.safetensors"));
  *
- *     attn_generate_config sampling = {sizeof sampling};
+ *     attn_generate_config sampling;
+ *     sampling.struct_size = sizeof sampling;
  *     CHECK(attn_generate_config_default(&sampling));
  *     const char *text;
  *     CHECK(attn_context_init(model, &context));
@@ -215,7 +218,7 @@ attn_status attn_attention_backward(const attn_attention_desc *desc,
 
 /** The embedded classical Chinese corpus (Dao De Jing, Analects 1-2, Tang poems; ~30 KB of
  *  UTF-8). `*text` points to static, NUL-terminated storage that lives as long as the library;
- *  `*length` is its size in bytes without the NUL. */
+ *  `*length` (may be NULL) is its size in bytes without the NUL. */
 attn_status attn_default_corpus(const char **text, size_t *length);
 
 /** The embedded dialogue pairs as UTF-8 TSV ("question<TAB>answer" per line, e.g.

@@ -72,23 +72,7 @@ public func attn_attention_backward(_ desc: UnsafePointer<attn_attention_desc>?,
 /// The validated shape and key-padding mask of a descriptor.
 private func attentionShape(_ desc: UnsafePointer<attn_attention_desc>?,
                             _ function: String) throws -> (AttentionShape, UnsafePointer<UInt8>?) {
-    guard let desc else { throw AttentionError(.nullPointer, "\(function): desc is NULL") }
-    // Read struct_size alone first: a smaller (older or wrong) struct must not be read whole.
-    // A larger one (a newer header) is accepted as long as the fields this library does not know
-    // are all zero, i.e. unused.
-    let structSize = UnsafeRawPointer(desc).load(as: Int.self)
-    let knownSize = MemoryLayout<attn_attention_desc>.size
-    guard structSize >= knownSize, structSize <= maximumStructSize else {
-        throw AttentionError.invalid(
-            "\(function): desc->struct_size is \(structSize), expected at least sizeof(attn_attention_desc) = \(knownSize)")
-    }
-    let unknownFields = UnsafeRawBufferPointer(start: UnsafeRawPointer(desc) + knownSize,
-                                               count: structSize - knownSize)
-    guard unknownFields.allSatisfy({ $0 == 0 }) else {
-        throw AttentionError.invalid(
-            "\(function): desc sets fields beyond this library's attn_attention_desc (ABI \(ATTN_ABI_VERSION)); update libattention")
-    }
-    let d = desc.pointee
+    let d = try readGrowableStruct(desc, "desc", function)
     let shape = AttentionShape(batch: Int(d.batch), heads: Int(d.heads), queryLength: Int(d.q_len),
                                keyLength: Int(d.kv_len), headSize: Int(d.head_size),
                                causal: d.causal != 0, scale: d.scale == 0 ? nil : d.scale)
@@ -116,10 +100,6 @@ private func required<Pointee>(_ pointer: UnsafeMutablePointer<Pointee>?, _ name
     UnsafeMutablePointer(mutating: try required(UnsafePointer(pointer), name, needed: needed,
                                                 function))
 }
-
-/// Largest struct_size accepted, so that a garbage size cannot make the check above read far
-/// past the caller's struct.
-private let maximumStructSize = 4096
 
 /// Stands in for NULL pointers of empty buffers (never dereferenced).
 private let emptyBufferPlaceholder = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)

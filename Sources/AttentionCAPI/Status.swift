@@ -40,3 +40,13 @@ func status(of kind: AttentionError.Kind) -> attn_status {
     case .internal: return ATTN_ERR_INTERNAL
     }
 }
+
+/// Runs `body`, prefixing the message of a thrown `AttentionError` with `function` (engine errors
+/// name the engine type; the host wants to know which call failed).
+func naming<Result>(_ function: String, _ body: () throws -> Result) throws -> Result {
+    do {
+        return try body()
+    } catch let error as AttentionError where !error.message.hasPrefix(function) {
+        throw AttentionError(error.kind, "\(function): \(error.message)")
+    }
+}

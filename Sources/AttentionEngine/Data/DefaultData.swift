@@ -10,10 +10,12 @@ public enum DefaultData {
             .joined(separator: "\n")
     }()
 
+    /// The dialogue pairs as their TSV file (`#` comment lines, then `question<TAB>answer` lines).
+    public static let dialogueTSV = String(decoding: PackageResources.dialogue_pairs_tsv, as: UTF8.self)
+
     /// The dialogue pairs, starting with 你吃了吗？→ 吃了。
     public static let dialoguePairs: [DialoguePair] = {
-        let text = String(decoding: PackageResources.dialogue_pairs_tsv, as: UTF8.self)
         // The embedded file is tested to parse, so a failure here is a build defect.
-        return (try? DialoguePair.parseTSV(text)) ?? []
+        (try? DialoguePair.parseTSV(dialogueTSV)) ?? []
     }()
 }

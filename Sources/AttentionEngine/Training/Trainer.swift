@@ -77,8 +77,8 @@ public struct TrainingProgress: Sendable {
 public final class Trainer {
     public let config: TrainingConfig
     let module: any Module
-    private let trainingLoss: (_ rng: inout Random) throws -> (loss: Tensor, tokens: Int)
-    private let validationLoss: (_ rng: inout Random) throws -> Float
+    private let trainingLoss: ((_ rng: inout Random) throws -> (loss: Tensor, tokens: Int))?
+    private let validationLoss: ((_ rng: inout Random) throws -> Float)?
     let schedule: WarmupCosineLearningRate
     let optimizers: [Adam]
     /// Steps completed so far.
@@ -88,10 +88,12 @@ public final class Trainer {
     var rng: Random
 
     /// A trainer for any module: `trainingLoss` builds a batch from the generator and returns its
-    /// loss and token count; `validationLoss` returns the loss of one validation batch.
+    /// loss and token count; `validationLoss` returns the loss of one validation batch. Without
+    /// them, only `step(learningRate:_:)` and `evaluate(_:)` with a loss of the caller's making
+    /// can be used (`run` and `evaluate()` throw).
     public init(module: any Module, config: TrainingConfig,
-                trainingLoss: @escaping (_ rng: inout Random) throws -> (loss: Tensor, tokens: Int),
-                validationLoss: @escaping (_ rng: inout Random) throws -> Float) throws {
+                trainingLoss: ((_ rng: inout Random) throws -> (loss: Tensor, tokens: Int))? = nil,
+                validationLoss: ((_ rng: inout Random) throws -> Float)? = nil) throws {
         try config.validate()
         self.config = config
         self.module = module
@@ -143,14 +145,49 @@ public final class Trainer {
     /// Mean loss over `evaluationBatches` validation batches drawn from a fixed seed (the same
     /// batches every time), with dropout off and no autograd.
     public func evaluate() throws -> Float {
-        module.setTraining(false)
-        defer { module.setTraining(true) }
-        var rng = Random(seed: 0x5EED_0F_7E57)
-        return try Autograd.withNoGrad {
+        guard let validationLoss else { throw AttentionError.invalid("training: this trainer has no validation data") }
+        return try evaluate { rng in
             var total: Float = 0
             for _ in 0..<config.evaluationBatches { total += try validationLoss(&rng) }
             return total / Float(config.evaluationBatches)
         }
+    }
+
+    /// The value of `loss` computed with dropout off and no autograd; its generator is seeded
+    /// with a fixed seed, so batches drawn from it are the same at every evaluation.
+    public func evaluate(_ loss: (_ rng: inout Random) throws -> Float) throws -> Float {
+        module.setTraining(false)
+        defer { module.setTraining(true) }
+        var rng = Random(seed: 0x5EED_0F_7E57)
+        return try Autograd.withNoGrad { try loss(&rng) }
+    }
+
+    /// One optimizer step: `loss` builds a batch (from the trainer's batch generator, which
+    /// checkpoints save) and returns its loss and its number of target tokens; then backward,
+    /// clipping and AdamW at `learningRate` (default: the schedule's rate for this step).
+    /// Throws `AttentionError.invalid` naming the step when the loss is not finite (parameters
+    /// keep their values). The module is left in training mode.
+    public func step(learningRate: Float? = nil,
+                     _ loss: (_ rng: inout Random) throws -> (loss: Tensor, tokens: Int)) throws -> TrainingProgress {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let learningRate = learningRate ?? schedule.learningRate(at: step)
+        module.setTraining(true)
+        module.zeroGrad()
+        let (loss, tokens) = try loss(&rng)
+        let value = loss.item
+        guard value.isFinite else {
+            throw AttentionError.invalid("training: the loss is \(value) at step \(step + 1)")
+        }
+        try loss.backward()
+        if let clip = config.gradientClip { try clipGradientNorm(module.parameters, maxNorm: clip) }
+        for optimizer in optimizers {
+            optimizer.learningRate = learningRate
+            optimizer.step()
+        }
+        step += 1
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
+        return TrainingProgress(step: step, loss: value, validationLoss: nil,
+                                tokensPerSecond: Double(tokens) / max(seconds, 1e-9), learningRate: learningRate)
     }
 
     /// Runs the remaining steps. `progress` is called after every step; returning false stops
@@ -158,28 +195,10 @@ public final class Trainer {
     /// step when the loss is not finite (parameters keep the values of the previous step).
     @discardableResult
     public func run(progress: ((TrainingProgress) -> Bool)? = nil) throws -> [TrainingProgress] {
+        guard let trainingLoss else { throw AttentionError.invalid("training: this trainer has no training data") }
         var history: [TrainingProgress] = []
-        module.setTraining(true)
         while step < config.steps {
-            let started = DispatchTime.now().uptimeNanoseconds
-            let learningRate = schedule.learningRate(at: step)
-            module.zeroGrad()
-            let (loss, tokens) = try trainingLoss(&rng)
-            let value = loss.item
-            guard value.isFinite else {
-                throw AttentionError.invalid("training: the loss is \(value) at step \(step + 1)")
-            }
-            try loss.backward()
-            if let clip = config.gradientClip { try clipGradientNorm(module.parameters, maxNorm: clip) }
-            for optimizer in optimizers {
-                optimizer.learningRate = learningRate
-                optimizer.step()
-            }
-            step += 1
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
-            var report = TrainingProgress(step: step, loss: value, validationLoss: nil,
-                                          tokensPerSecond: Double(tokens) / max(seconds, 1e-9),
-                                          learningRate: learningRate)
+            var report = try step(trainingLoss)
             if config.evaluationInterval > 0 && (step % config.evaluationInterval == 0 || step == config.steps) {
                 report.validationLoss = try evaluate()
             }

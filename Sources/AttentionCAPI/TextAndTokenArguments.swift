@@ -1,0 +1,72 @@
+import AttentionEngine
+import CAttention
+
+// Validation of the text and token arguments of the model-level exports: UTF-8 given as
+// (pointer, byte length), token ids given as (pointer, count), and the caller-sized output
+// buffers that a NULL/0 call measures first.
+
+/// `length` bytes of UTF-8 at `text` as a String. NULL is allowed only with length 0; a length
+/// above Int.max (a negative size_t cast) is a shape error; invalid UTF-8 throws `.utf8` naming
+/// the byte offset.
+func utf8Argument(_ text: UnsafePointer<CChar>?, _ length: Int, _ name: String, _ function: String) throws -> String {
+    guard length >= 0 else { throw AttentionError.shape("\(function): \(name) length \(UInt(bitPattern: length)) is too large") }
+    guard length > 0 else { return "" }
+    guard let text else { throw AttentionError(.nullPointer, "\(function): \(name) is NULL but its length is \(length)") }
+    let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self), count: length)
+    do {
+        return try UTF8Validation.decode(bytes)
+    } catch let error as AttentionError {
+        throw AttentionError(error.kind, "\(function): \(name): \(error.message)")
+    }
+}
+
+/// Largest token or element count accepted from a caller (2^40): far beyond any real use, and
+/// small enough that byte sizes computed from it cannot overflow.
+let maximumElementCount: Int64 = 1 << 40
+
+/// `count` ids at `tokens`, each checked to lie in 0..<vocabularySize.
+func tokenArgument(_ tokens: UnsafePointer<Int32>?, _ count: Int64, vocabularySize: Int, _ name: String,
+                   _ function: String) throws -> [Int32] {
+    guard count >= 0, count <= maximumElementCount else {
+        throw AttentionError.shape("\(function): \(name) count \(count) must be in 0...\(maximumElementCount)")
+    }
+    guard count > 0 else { return [] }
+    guard let tokens else { throw AttentionError(.nullPointer, "\(function): \(name) is NULL but must hold \(count) ids") }
+    let ids = Array(UnsafeBufferPointer(start: tokens, count: Int(count)))
+    if let index = ids.firstIndex(where: { $0 < 0 || Int($0) >= vocabularySize }) {
+        throw AttentionError.invalid(
+            "\(function): \(name)[\(index)] = \(ids[index]) is outside the vocabulary 0..<\(vocabularySize)")
+    }
+    return ids
+}
+
+/// batch·time as an element count, both checked to be ≥ 0 (`time` ≥ 1 unless batch is 0) and the
+/// product to stay within `maximumElementCount`.
+func batchElementCount(_ batch: Int64, _ time: Int64, _ function: String,
+                       timeName: String = "time") throws -> Int {
+    guard batch >= 0, time >= 0 else {
+        throw AttentionError.shape("\(function): batch (\(batch)) and \(timeName) (\(time)) must be >= 0")
+    }
+    let (count, overflow) = batch.multipliedReportingOverflow(by: time)
+    guard !overflow, count <= maximumElementCount else {
+        throw AttentionError.shape("\(function): batch × \(timeName) = \(batch) × \(time) is too large")
+    }
+    return Int(count)
+}
+
+/// Copies `bytes` into the caller's buffer of `capacity` bytes after storing the size needed in
+/// `size`. A NULL buffer with capacity 0 only measures; a buffer too small is a shape error that
+/// leaves it unwritten. With `terminate`, one more byte (NUL) is written and required.
+func fillCallerBuffer(_ bytes: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawPointer?, capacity: Int,
+                      size: UnsafeMutablePointer<Int>, terminate: Bool, _ name: String, _ function: String) throws {
+    size.pointee = bytes.count
+    let needed = bytes.count + (terminate ? 1 : 0)
+    if buffer == nil && capacity == 0 { return }
+    guard let buffer else { throw AttentionError(.nullPointer, "\(function): \(name) is NULL but its capacity is \(capacity)") }
+    // A size_t capacity above Int.max reads as negative here; it is large enough for anything.
+    guard capacity < 0 || capacity >= needed else {
+        throw AttentionError.shape("\(function): \(name) holds \(UInt(bitPattern: capacity)) bytes, \(needed) needed")
+    }
+    if let base = bytes.baseAddress { buffer.copyMemory(from: base, byteCount: bytes.count) }
+    if terminate { buffer.storeBytes(of: 0, toByteOffset: bytes.count, as: UInt8.self) }
+}

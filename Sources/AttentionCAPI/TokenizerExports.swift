@@ -1,0 +1,75 @@
+import AttentionEngine
+import CAttention
+
+// attn_tokenizer_*: the character tokenizer behind an opaque handle (see include/attention.h).
+
+/// The Swift object behind an attn_tokenizer_t. Immutable, so shared freely between threads.
+final class TokenizerHandle {
+    let tokenizer: CharTokenizer
+    init(_ tokenizer: CharTokenizer) { self.tokenizer = tokenizer }
+}
+
+func tokenizerHandle(_ handle: OpaquePointer?, _ function: String) throws -> CharTokenizer {
+    try resolveHandle(handle, .tokenizer, as: TokenizerHandle.self, function).tokenizer
+}
+
+@c @implementation
+public func attn_tokenizer_init(_ corpus: UnsafePointer<CChar>?, _ length: Int,
+                                _ out: UnsafeMutablePointer<OpaquePointer?>?) -> attn_status {
+    creatingHandle(out, .tokenizer, "attn_tokenizer_init") {
+        let text = try utf8Argument(corpus, length, "corpus", "attn_tokenizer_init")
+        return TokenizerHandle(try CharTokenizer(corpus: text))
+    }
+}
+
+@c @implementation
+public func attn_tokenizer_free(_ tokenizer: OpaquePointer?) {
+    freeHandle(tokenizer, .tokenizer)
+}
+
+@c @implementation
+public func attn_tokenizer_vocab_size(_ tokenizer: OpaquePointer?, _ vocabSize: UnsafeMutablePointer<Int64>?) -> attn_status {
+    guarded {
+        let function = "attn_tokenizer_vocab_size"
+        let tokenizer = try tokenizerHandle(tokenizer, function)
+        guard let vocabSize else { throw AttentionError(.nullPointer, "\(function): vocab_size is NULL") }
+        vocabSize.pointee = Int64(tokenizer.vocabularySize)
+    }
+}
+
+@c @implementation
+public func attn_tokenizer_encode(_ tokenizer: OpaquePointer?, _ text: UnsafePointer<CChar>?, _ length: Int,
+                                  _ ids: UnsafeMutablePointer<Int32>?, _ capacity: Int64,
+                                  _ count: UnsafeMutablePointer<Int64>?) -> attn_status {
+    guarded {
+        let function = "attn_tokenizer_encode"
+        let tokenizer = try tokenizerHandle(tokenizer, function)
+        guard let count else { throw AttentionError(.nullPointer, "\(function): count is NULL") }
+        guard capacity >= 0 else { throw AttentionError.shape("\(function): capacity \(capacity) must be >= 0") }
+        let encoded = tokenizer.encode(try utf8Argument(text, length, "text", function))
+        count.pointee = Int64(encoded.count)
+        if ids == nil && capacity == 0 { return }
+        guard let ids else { throw AttentionError(.nullPointer, "\(function): ids is NULL but its capacity is \(capacity)") }
+        guard capacity >= encoded.count else {
+            throw AttentionError.shape("\(function): ids holds \(capacity) ids, \(encoded.count) needed")
+        }
+        for (index, id) in encoded.enumerated() { ids[index] = id }
+    }
+}
+
+@c @implementation
+public func attn_tokenizer_decode(_ tokenizer: OpaquePointer?, _ ids: UnsafePointer<Int32>?, _ count: Int64,
+                                  _ text: UnsafeMutablePointer<CChar>?, _ capacity: Int,
+                                  _ length: UnsafeMutablePointer<Int>?) -> attn_status {
+    guarded {
+        let function = "attn_tokenizer_decode"
+        let tokenizer = try tokenizerHandle(tokenizer, function)
+        guard let length else { throw AttentionError(.nullPointer, "\(function): length is NULL") }
+        let tokens = try tokenArgument(ids, count, vocabularySize: tokenizer.vocabularySize, "ids", function)
+        var decoded = try tokenizer.decode(tokens)
+        try decoded.withUTF8 { bytes in
+            try fillCallerBuffer(UnsafeRawBufferPointer(bytes), into: UnsafeMutableRawPointer(text), capacity: capacity,
+                                 size: length, terminate: true, "text", function)
+        }
+    }
+}
