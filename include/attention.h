@@ -454,9 +454,11 @@ attn_status attn_trainer_set_progress_callback(attn_trainer_t *trainer, attn_pro
 attn_status attn_trainer_get_step(const attn_trainer_t *trainer, int64_t *step);
 
 /** Trains a language model on a token stream until the trainer has done config->steps steps:
- *  each step draws batch_size random windows of block_size + 1 tokens (fewer if the stream is
- *  short) from the first (1 - validation_fraction) of `tokens`; every eval_interval steps the
- *  progress reports the mean loss of eval_batches windows from the rest. */
+ *  each step draws batch_size random windows of block_size + 1 tokens from the training part of
+ *  `tokens`; every eval_interval steps (and after the last) the progress reports the mean loss of
+ *  eval_batches batches of the held-out part (validation_fraction of the stream, taken from 1 to
+ *  20 evenly spaced pieces so that every part of a mixed corpus is validated). Each part must hold
+ *  at least block_size + 1 tokens (ATTN_ERR_INVALID_ARGUMENT otherwise). */
 attn_status attn_trainer_run_tokens(attn_trainer_t *trainer, const int32_t *tokens, int64_t count);
 
 /** Trains a seq2seq model on question-answer pairs given as UTF-8 TSV (see

@@ -36,20 +36,7 @@ public struct PairBatches: Sendable {
 
     /// The pairs at `indices`, padded (indices must be valid).
     public func batch(indices: [Int]) -> PairBatch {
-        let rows = indices.map { pairs[$0] }
-        let Ts = rows.map(\.question.count).max() ?? 0, Tt = (rows.map(\.answer.count).max() ?? 0) + 1
-        var result = PairBatch(source: [], sourcePaddingMask: [], decoderInput: [], targets: [],
-                               batch: rows.count, sourceLength: Ts, targetLength: Tt)
-        let pad = CharTokenizer.pad
-        for (question, answer) in rows {
-            result.source += question + Array(repeating: pad, count: Ts - question.count)
-            result.sourcePaddingMask += Array(repeating: false, count: question.count)
-                + Array(repeating: true, count: Ts - question.count)
-            let fill = Array(repeating: pad, count: Tt - 1 - answer.count)
-            result.decoderInput += [CharTokenizer.bos] + answer + fill
-            result.targets += answer + [CharTokenizer.eos] + fill
-        }
-        return result
+        PairBatch(rows: indices.map { pairs[$0] })
     }
 }
 
@@ -63,4 +50,24 @@ public struct PairBatch: Equatable, Sendable {
     public var batch: Int
     public var sourceLength: Int
     public var targetLength: Int
+}
+
+extension PairBatch {
+    /// Pads `rows` (question ids, answer ids without BOS/EOS) into one batch: sources to the
+    /// longest question, decoder inputs BOS + answer and targets answer + EOS to the longest
+    /// answer + 1, with PAD.
+    public init(rows: [(question: [Int32], answer: [Int32])]) {
+        let Ts = rows.map(\.question.count).max() ?? 0, Tt = (rows.map(\.answer.count).max() ?? 0) + 1
+        self.init(source: [], sourcePaddingMask: [], decoderInput: [], targets: [],
+                  batch: rows.count, sourceLength: Ts, targetLength: Tt)
+        let pad = CharTokenizer.pad
+        for (question, answer) in rows {
+            source += question + Array(repeating: pad, count: Ts - question.count)
+            sourcePaddingMask += Array(repeating: false, count: question.count)
+                + Array(repeating: true, count: Ts - question.count)
+            let fill = Array(repeating: pad, count: Tt - 1 - answer.count)
+            decoderInput += [CharTokenizer.bos] + answer + fill
+            targets += answer + [CharTokenizer.eos] + fill
+        }
+    }
 }

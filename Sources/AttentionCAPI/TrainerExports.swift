@@ -1,0 +1,298 @@
+import AttentionEngine
+import CAttention
+
+// attn_trainer_*: training runs behind an opaque handle (see include/attention.h).
+
+/// The Swift object behind an attn_trainer_t: the engine's trainer over one model handle (kept
+/// alive), the C config, a learning rate fixed by the host, and the progress callback.
+final class TrainerHandle {
+    let model: ModelHandle
+    let trainer: Trainer
+    let config: attn_train_config
+    var fixedLearningRate: Float?
+    var callback: attn_progress_fn?
+    var userData: UnsafeMutableRawPointer?
+
+    init(model: ModelHandle, trainer: Trainer, config: attn_train_config) {
+        self.model = model
+        self.trainer = trainer
+        self.config = config
+    }
+
+    /// Runs `body` and leaves the network in evaluation mode afterwards (the engine's trainer
+    /// switches it to training mode), so that inference after training reads it only.
+    func training<Result>(_ function: String, _ body: () throws -> Result) throws -> Result {
+        defer { model.model.setTraining(false) }
+        return try naming(function, body)
+    }
+
+    /// One optimizer step on the loss `loss` builds, reported to the callback. Returns the
+    /// report and whether the callback asked to stop.
+    func step(_ function: String, _ loss: (inout Random) throws -> (loss: Tensor, tokens: Int))
+        throws -> (TrainingProgress, stop: Bool) {
+        let report = try training(function) { try trainer.step(learningRate: fixedLearningRate, loss) }
+        return (report, notify(report))
+    }
+
+    /// Calls the progress callback; true when it returned nonzero (stop).
+    func notify(_ progress: TrainingProgress) -> Bool {
+        guard let callback else { return false }
+        var report = progressReport(progress)
+        return callback(&report, userData) != 0
+    }
+
+    /// Steps until the configured number of steps, validating every eval_interval steps with
+    /// `validation` and stopping early when the callback asks.
+    func run(_ function: String, _ loss: (inout Random) throws -> (loss: Tensor, tokens: Int),
+             validation: (inout Random) throws -> Float) throws {
+        let interval = trainer.config.evaluationInterval, total = trainer.config.steps
+        while trainer.step < total {
+            var report = try training(function) { try trainer.step(learningRate: fixedLearningRate, loss) }
+            if interval > 0 && (trainer.step % interval == 0 || trainer.step == total) {
+                report.validationLoss = try training(function) { try trainer.evaluate(validation) }
+            }
+            if notify(report) { break }
+        }
+    }
+}
+
+func trainerHandle(_ handle: OpaquePointer?, _ function: String) throws -> TrainerHandle {
+    try resolveHandle(handle, .trainer, as: TrainerHandle.self, function)
+}
+
+@c @implementation
+public func attn_train_config_default(_ config: UnsafeMutablePointer<attn_train_config>?) -> attn_status {
+    guarded { try writeGrowableStruct(defaultTrainConfig(), to: config, "config", "attn_train_config_default") }
+}
+
+@c @implementation
+public func attn_trainer_init(_ model: OpaquePointer?, _ config: UnsafePointer<attn_train_config>?,
+                              _ out: UnsafeMutablePointer<OpaquePointer?>?) -> attn_status {
+    creatingHandle(out, .trainer, "attn_trainer_init") {
+        let function = "attn_trainer_init"
+        let handle = try modelHandle(model, function)
+        let c = try readGrowableStruct(config, "config", function)
+        let trainer = try naming(function) { try Trainer(module: handle.model, config: try trainingConfig(c, function)) }
+        if c.resume != 0 {
+            guard let saved = handle.savedTraining else {
+                throw AttentionError.invalid("\(function): resume is set but the model was not loaded from a checkpoint written by attn_trainer_save")
+            }
+            try naming(function) { try trainer.restore(saved) }
+        }
+        handle.model.setTraining(false)
+        return TrainerHandle(model: handle, trainer: trainer, config: c)
+    }
+}
+
+@c @implementation
+public func attn_trainer_free(_ trainer: OpaquePointer?) {
+    freeHandle(trainer, .trainer)
+}
+
+/// The validated language-model batch of attn_trainer_step / attn_trainer_evaluate.
+private func languageModelBatch(_ handle: TrainerHandle, _ inputs: UnsafePointer<Int32>?, _ targets: UnsafePointer<Int32>?,
+                                _ batch: Int64, _ time: Int64, _ function: String) throws
+    -> (model: any LanguageModel, batch: TokenBatch) {
+    let model = try handle.model.languageModel(function)
+    let count = try batchElementCount(batch, time, function)
+    guard batch >= 1, time >= 1, time <= model.contextLength else {
+        throw AttentionError.shape("\(function): batch \(batch) must be >= 1 and time \(time) in 1...\(model.contextLength) (block_size)")
+    }
+    let V = model.vocabularySize
+    let tokens = TokenBatch(inputs: try tokenArgument(inputs, Int64(count), vocabularySize: V, "inputs", function),
+                            targets: try tokenArgument(targets, Int64(count), vocabularySize: V, "targets", function),
+                            batch: Int(batch), time: Int(time))
+    try requireActivationMemory(of: handle.model, tokens: count, function)
+    return (model, tokens)
+}
+
+/// The validated seq2seq batch of attn_trainer_step_seq2seq / attn_trainer_evaluate_seq2seq:
+/// each PAD-padded row cut at its first PAD.
+private func seq2seqBatch(_ handle: TrainerHandle, _ questions: UnsafePointer<Int32>?, _ questionLength: Int64,
+                          _ answers: UnsafePointer<Int32>?, _ answerLength: Int64, _ batch: Int64,
+                          _ function: String) throws -> (model: Seq2Seq, batch: PairBatch) {
+    let model = try handle.model.seq2seq(function)
+    let questionCount = try batchElementCount(batch, questionLength, function, timeName: "question_len")
+    let answerCount = try batchElementCount(batch, answerLength, function, timeName: "answer_len")
+    let config = model.config
+    guard batch >= 1, (1...Int64(config.maxSourceLength)).contains(questionLength),
+          (1...Int64(config.maxTargetLength - 1)).contains(answerLength) else {
+        throw AttentionError.shape(
+            "\(function): batch \(batch) must be >= 1, question_len \(questionLength) in 1...\(config.maxSourceLength) and answer_len \(answerLength) in 1...\(config.maxTargetLength - 1) (max_target_length minus EOS)")
+    }
+    let V = config.vocabSize
+    let questionIds = try tokenArgument(questions, Int64(questionCount), vocabularySize: V, "questions", function)
+    let answerIds = try tokenArgument(answers, Int64(answerCount), vocabularySize: V, "answers", function)
+    func rows(_ ids: [Int32], width: Int, _ name: String) throws -> [[Int32]] {
+        try (0..<Int(batch)).map { row in
+            let cells = ids[row * width..<(row + 1) * width]
+            let content = cells.prefix { $0 != CharTokenizer.pad }
+            guard !content.isEmpty, cells.dropFirst(content.count).allSatisfy({ $0 == CharTokenizer.pad }) else {
+                throw AttentionError.invalid(
+                    "\(function): \(name) row \(row) must start with at least one non-PAD token and have only PAD after its first PAD")
+            }
+            return Array(content)
+        }
+    }
+    let pairs = zip(try rows(questionIds, width: Int(questionLength), "questions"),
+                    try rows(answerIds, width: Int(answerLength), "answers")).map { (question: $0, answer: $1) }
+    try requireActivationMemory(of: handle.model, tokens: questionCount + answerCount + Int(batch), function)
+    return (model, PairBatch(rows: pairs))
+}
+
+@c @implementation
+public func attn_trainer_step(_ trainer: OpaquePointer?, _ inputs: UnsafePointer<Int32>?, _ targets: UnsafePointer<Int32>?,
+                              _ batch: Int64, _ time: Int64, _ loss: UnsafeMutablePointer<Float>?) -> attn_status {
+    guarded {
+        let function = "attn_trainer_step"
+        let handle = try trainerHandle(trainer, function)
+        let (model, tokens) = try languageModelBatch(handle, inputs, targets, batch, time, function)
+        let (report, _) = try handle.step(function) { _ in
+            (try model.loss(tokens: tokens.inputs, targets: tokens.targets, batch: tokens.batch, time: tokens.time),
+             tokens.inputs.count)
+        }
+        loss?.pointee = report.loss
+    }
+}
+
+@c @implementation
+public func attn_trainer_step_seq2seq(_ trainer: OpaquePointer?, _ questions: UnsafePointer<Int32>?, _ questionLength: Int64,
+                                      _ answers: UnsafePointer<Int32>?, _ answerLength: Int64, _ batch: Int64,
+                                      _ loss: UnsafeMutablePointer<Float>?) -> attn_status {
+    guarded {
+        let function = "attn_trainer_step_seq2seq"
+        let handle = try trainerHandle(trainer, function)
+        let (model, pairs) = try seq2seqBatch(handle, questions, questionLength, answers, answerLength, batch, function)
+        let (report, _) = try handle.step(function) { _ in
+            (try model.loss(pairs), pairs.targets.filter { $0 != CharTokenizer.pad }.count)
+        }
+        loss?.pointee = report.loss
+    }
+}
+
+@c @implementation
+public func attn_trainer_evaluate(_ trainer: OpaquePointer?, _ inputs: UnsafePointer<Int32>?, _ targets: UnsafePointer<Int32>?,
+                                  _ batch: Int64, _ time: Int64, _ loss: UnsafeMutablePointer<Float>?) -> attn_status {
+    guarded {
+        let function = "attn_trainer_evaluate"
+        let handle = try trainerHandle(trainer, function)
+        guard let loss else { throw AttentionError(.nullPointer, "\(function): loss is NULL") }
+        let (model, tokens) = try languageModelBatch(handle, inputs, targets, batch, time, function)
+        loss.pointee = try handle.training(function) {
+            try handle.trainer.evaluate { _ in
+                try model.loss(tokens: tokens.inputs, targets: tokens.targets, batch: tokens.batch, time: tokens.time).item
+            }
+        }
+    }
+}
+
+@c @implementation
+public func attn_trainer_evaluate_seq2seq(_ trainer: OpaquePointer?, _ questions: UnsafePointer<Int32>?,
+                                          _ questionLength: Int64, _ answers: UnsafePointer<Int32>?, _ answerLength: Int64,
+                                          _ batch: Int64, _ loss: UnsafeMutablePointer<Float>?) -> attn_status {
+    guarded {
+        let function = "attn_trainer_evaluate_seq2seq"
+        let handle = try trainerHandle(trainer, function)
+        guard let loss else { throw AttentionError(.nullPointer, "\(function): loss is NULL") }
+        let (model, pairs) = try seq2seqBatch(handle, questions, questionLength, answers, answerLength, batch, function)
+        loss.pointee = try handle.training(function) { try handle.trainer.evaluate { _ in try model.loss(pairs).item } }
+    }
+}
+
+@c @implementation
+public func attn_trainer_set_learning_rate(_ trainer: OpaquePointer?, _ learningRate: Float) -> attn_status {
+    guarded {
+        let function = "attn_trainer_set_learning_rate"
+        let handle = try trainerHandle(trainer, function)
+        guard learningRate.isFinite, learningRate >= 0 else {
+            throw AttentionError.invalid("\(function): learning rate \(learningRate) must be finite and >= 0")
+        }
+        handle.fixedLearningRate = learningRate
+    }
+}
+
+@c @implementation
+public func attn_trainer_set_progress_callback(_ trainer: OpaquePointer?, _ callback: attn_progress_fn?,
+                                               _ userData: UnsafeMutableRawPointer?) -> attn_status {
+    guarded {
+        let handle = try trainerHandle(trainer, "attn_trainer_set_progress_callback")
+        handle.callback = callback
+        handle.userData = userData
+    }
+}
+
+@c @implementation
+public func attn_trainer_get_step(_ trainer: OpaquePointer?, _ step: UnsafeMutablePointer<Int64>?) -> attn_status {
+    guarded {
+        let handle = try trainerHandle(trainer, "attn_trainer_get_step")
+        guard let step else { throw AttentionError(.nullPointer, "attn_trainer_get_step: step is NULL") }
+        step.pointee = Int64(handle.trainer.step)
+    }
+}
+
+@c @implementation
+public func attn_trainer_run_tokens(_ trainer: OpaquePointer?, _ tokens: UnsafePointer<Int32>?, _ count: Int64) -> attn_status {
+    guarded {
+        let function = "attn_trainer_run_tokens"
+        let handle = try trainerHandle(trainer, function)
+        let model = try handle.model.languageModel(function)
+        let ids = try tokenArgument(tokens, count, vocabularySize: model.vocabularySize, "tokens", function)
+        let data = try naming(function) {
+            try TextBatches(tokens: ids, contextLength: model.contextLength,
+                            validationFraction: Double(handle.config.validation_fraction))
+        }
+        let size = handle.trainer.config.batchSize, evaluationBatches = handle.trainer.config.evaluationBatches
+        try requireActivationMemory(of: handle.model, tokens: size * model.contextLength, function)
+        let validationSplit: TextBatches.Split = data.hasWindows(.validation) ? .validation : .train
+        try handle.run(function, { rng in
+            let batch = try data.batch(.train, size: size, using: &rng)
+            return (try model.loss(tokens: batch.inputs, targets: batch.targets, batch: batch.batch, time: batch.time),
+                    batch.inputs.count)
+        }, validation: { rng in
+            var total: Float = 0
+            for _ in 0..<evaluationBatches {
+                let batch = try data.batch(validationSplit, size: size, using: &rng)
+                total += try model.loss(tokens: batch.inputs, targets: batch.targets, batch: batch.batch, time: batch.time).item
+            }
+            return total / Float(evaluationBatches)
+        })
+    }
+}
+
+@c @implementation
+public func attn_trainer_run_pairs(_ trainer: OpaquePointer?, _ tsv: UnsafePointer<CChar>?, _ length: Int) -> attn_status {
+    guarded {
+        let function = "attn_trainer_run_pairs"
+        let handle = try trainerHandle(trainer, function)
+        let model = try handle.model.seq2seq(function)
+        let tokenizer = try handle.model.requireTokenizer(function)
+        let text = try utf8Argument(tsv, length, "tsv", function)
+        let data = try naming(function) {
+            try PairBatches(pairs: DialoguePair.parseTSV(text), tokenizer: tokenizer,
+                            maxSourceLength: model.config.maxSourceLength, maxTargetLength: model.config.maxTargetLength)
+        }
+        let size = handle.trainer.config.batchSize, evaluationBatches = handle.trainer.config.evaluationBatches
+        try requireActivationMemory(of: handle.model, tokens: size * (model.config.maxSourceLength + model.config.maxTargetLength),
+                                    function)
+        try handle.run(function, { rng in
+            let batch = try data.batch(size: size, using: &rng)
+            return (try model.loss(batch), batch.targets.filter { $0 != CharTokenizer.pad }.count)
+        }, validation: { rng in
+            var total: Float = 0
+            for _ in 0..<evaluationBatches { total += try model.loss(data.batch(size: size, using: &rng)).item }
+            return total / Float(evaluationBatches)
+        })
+    }
+}
+
+@c @implementation
+public func attn_trainer_save(_ trainer: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> attn_status {
+    guarded {
+        let function = "attn_trainer_save"
+        let handle = try trainerHandle(trainer, function)
+        guard let path else { throw AttentionError(.nullPointer, "\(function): path is NULL") }
+        let checkpoint = ModelCheckpoint(model: handle.model.model, tokenizer: handle.model.tokenizer,
+                                         training: handle.trainer.trainingState())
+        try naming(function) { try checkpoint.write(to: String(cString: path)) }
+    }
+}
