@@ -20,11 +20,13 @@ from .errors import (AttentionError, ClosedError, FormatError, InternalError, In
 from .kernels import attention, attention_backward, layernorm, matmul, softmax
 from .model import Model, ModelConfig
 from .tokenizer import Tokenizer
+from .training import Progress, TrainConfig, Trainer
 
 __all__ = [
     "AttentionError", "ClosedError", "FormatError", "InternalError", "InvalidArgumentError",
     "LibraryIOError", "NullPointerError", "OutOfMemoryError", "ShapeError", "UTF8Error",
-    "Model", "ModelConfig", "Tokenizer",
+    "Model", "ModelConfig", "Progress", "Tokenizer", "TrainConfig",
+    "Trainer",
     "abi_version", "attention", "attention_backward", "default_corpus", "default_dialogue",
     "get_num_threads", "layernorm", "matmul", "set_num_threads", "softmax", "version",
 ]
