@@ -33,6 +33,20 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(Int(result.tokens[0]), result.logits[0].indices.max { result.logits[0][$0] < result.logits[0][$1] })
     }
 
+    /// `onToken` sees every token as it is drawn, in order, and stops generation when it
+    /// returns false (the token it saw is the last of the result).
+    func testOnTokenStreamsAndStops() throws {
+        let gpt = try model()
+        let options = GenerationOptions(maxNewTokens: 12, sampling: SamplingOptions(temperature: 1, seed: 9), stopAtEOS: false)
+        var streamed: [Int32] = []
+        let full = try generate(model: gpt, prompt: [4, 5], options: options) { streamed.append($0); return true }
+        XCTAssertEqual(streamed, full.tokens)
+        XCTAssertEqual(full.tokens.count, 12)
+        var seen = 0
+        let stopped = try generate(model: gpt, prompt: [4, 5], options: options) { _ in seen += 1; return seen < 5 }
+        XCTAssertEqual(stopped.tokens, Array(full.tokens.prefix(5)))
+    }
+
     func testStopsAtEOSOrLimitAndPastBlockSize() throws {
         let gpt = try model(blockSize: 8)
         // Past block_size both contexts keep going (window / rebuilt cache).

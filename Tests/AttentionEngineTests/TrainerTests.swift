@@ -31,6 +31,42 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try trainer.evaluate(), try trainer.evaluate())
     }
 
+    /// Steps on the caller's own batches follow the same path as `run`: the same batches through
+    /// `step(_:)` give bitwise the same losses and weights, and a fixed learning rate replaces
+    /// the schedule. `evaluate(_:)` leaves the weights alone.
+    func testStepOnCallerBatchesMatchesRun() throws {
+        let config = TrainingConfig(steps: 6, batchSize: 2, learningRate: 2e-3, warmupSteps: 2)
+        let (runModel, data) = try smallSetup()
+        let history = try Trainer(model: runModel, data: data, config: config).run()
+        let (stepModel, _) = try smallSetup()
+        let trainer = try Trainer(module: stepModel, config: config)
+        var losses: [Float] = []
+        for _ in 0..<6 {
+            let report = try trainer.step { rng in
+                let batch = try data.batch(.train, size: 2, using: &rng)
+                return (try stepModel.loss(tokens: batch.inputs, targets: batch.targets, batch: 2, time: 16), batch.inputs.count)
+            }
+            losses.append(report.loss)
+        }
+        XCTAssertEqual(losses, history.map(\.loss))
+        for (a, b) in zip(runModel.parameters, stepModel.parameters) { assertBitwiseEqual(a.value.scalars, b.value.scalars) }
+
+        var rng = Random(seed: 3)
+        let batch = try data.batch(.train, size: 2, using: &rng)
+        let before = stepModel.parameters.map(\.value.scalars)
+        let loss = try trainer.evaluate { _ in
+            try stepModel.loss(tokens: batch.inputs, targets: batch.targets, batch: 2, time: 16).item
+        }
+        XCTAssertTrue(loss.isFinite)
+        XCTAssertEqual(stepModel.parameters.map(\.value.scalars), before)
+        let fixed = try trainer.step(learningRate: 0.25) { _ in
+            (try stepModel.loss(tokens: batch.inputs, targets: batch.targets, batch: 2, time: 16), 32)
+        }
+        XCTAssertEqual(fixed.learningRate, 0.25)
+        XCTAssertEqual(fixed.step, 7)
+        XCTAssertThrowsError(try trainer.run()) { XCTAssertTrue("\($0)".contains("no training data"), "\($0)") }
+    }
+
     func testCallbackStopsEarly() throws {
         let (gpt, data) = try smallSetup()
         let trainer = try Trainer(model: gpt, data: data, config: TrainingConfig(steps: 10, batchSize: 2))

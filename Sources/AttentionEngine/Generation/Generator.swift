@@ -37,12 +37,14 @@ public struct GenerationResult {
 }
 
 /// Autoregressive generation on a decoding context: feed the prompt, then repeatedly draw a
-/// token and feed it back, without recording autograd.
+/// token and feed it back, without recording autograd. `onToken` sees each new token as soon as
+/// it is drawn (EOS included) and returns false to stop after it.
 ///
 ///     let result = try generate(model: gpt, prompt: tokenizer.encode("道可道"),
 ///                               options: GenerationOptions(maxNewTokens: 50))
 ///     print(try tokenizer.decode(result.tokens))
-public func generate(context: any DecodingContext, prompt: [Int32], options: GenerationOptions) throws -> GenerationResult {
+public func generate(context: any DecodingContext, prompt: [Int32], options: GenerationOptions,
+                     onToken: ((Int32) throws -> Bool)? = nil) throws -> GenerationResult {
     guard !prompt.isEmpty else { throw AttentionError.invalid("generate: the prompt is empty (start with BOS)") }
     guard options.maxNewTokens >= 0 else {
         throw AttentionError.invalid("generate: maxNewTokens \(options.maxNewTokens) must be >= 0")
@@ -58,6 +60,7 @@ public func generate(context: any DecodingContext, prompt: [Int32], options: Gen
             if options.recordAttention { result.attention.append(context.lastAttention) }
             let token = try sampler.sample(logits)
             result.tokens.append(token)
+            if let onToken, try !onToken(token) { break }
             if options.stopAtEOS && token == CharTokenizer.eos {
                 result.stoppedAtEOS = true
                 break
@@ -69,6 +72,8 @@ public func generate(context: any DecodingContext, prompt: [Int32], options: Gen
 }
 
 /// Generates a continuation of `prompt` with a fresh decoding context of `model`.
-public func generate(model: any LanguageModel, prompt: [Int32], options: GenerationOptions) throws -> GenerationResult {
-    try generate(context: model.makeDecodingContext(cached: options.useCache), prompt: prompt, options: options)
+public func generate(model: any LanguageModel, prompt: [Int32], options: GenerationOptions,
+                     onToken: ((Int32) throws -> Bool)? = nil) throws -> GenerationResult {
+    try generate(context: model.makeDecodingContext(cached: options.useCache), prompt: prompt, options: options,
+                 onToken: onToken)
 }

@@ -208,11 +208,13 @@ public final class Seq2Seq: Module {
 
     /// Answers `question`: decodes from BOS until EOS or `options.maxNewTokens` (at most
     /// max_target_length) tokens; the EOS, when reached, is the last token of the result.
-    public func answer(question: [Int32], options: GenerationOptions) throws -> GenerationResult {
+    /// `onToken` streams the tokens as in `generate(context:prompt:options:onToken:)`.
+    public func answer(question: [Int32], options: GenerationOptions,
+                       onToken: ((Int32) throws -> Bool)? = nil) throws -> GenerationResult {
         var options = options
         options.maxNewTokens = min(options.maxNewTokens, config.maxTargetLength)
         return try generate(context: makeDecodingContext(question: question, cached: options.useCache),
-                            prompt: [CharTokenizer.bos], options: options)
+                            prompt: [CharTokenizer.bos], options: options, onToken: onToken)
     }
 
     /// What the model looks at while reading `question` and writing `answer` (teacher-forced,

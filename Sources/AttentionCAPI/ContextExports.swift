@@ -1,0 +1,242 @@
+import AttentionEngine
+import CAttention
+
+// attn_context_*: generation, seq2seq answers and attention maps for one thread, over a shared
+// model (see include/attention.h).
+
+/// A buffer the context hands out by pointer: it lives until the next call on the context
+/// replaces it, or until the context is freed.
+private final class HostBuffer<Element> {
+    let pointer: UnsafeMutablePointer<Element>
+    let count: Int
+
+    init(_ elements: [Element]) {
+        count = elements.count
+        pointer = .allocate(capacity: max(count, 1))
+        for (index, element) in elements.enumerated() { (pointer + index).initialize(to: element) }
+    }
+
+    deinit {
+        pointer.deinitialize(count: count)
+        pointer.deallocate()
+    }
+}
+
+/// The Swift object behind an attn_context_t: the model it decodes with (kept alive) and the
+/// results of its last call. Every generation starts a fresh decoding state (KV cache).
+final class ContextHandle {
+    let model: ModelHandle
+    private var text: HostBuffer<CChar>?
+    private var tokens: HostBuffer<Int32>?
+    private var maps: HostBuffer<attn_attention_map>?
+    private var weights: [HostBuffer<Float>] = []
+
+    init(model: ModelHandle) { self.model = model }
+
+    /// Keeps `value` as NUL-terminated UTF-8 and returns its address and byte length.
+    func keep(text value: String) -> (UnsafePointer<CChar>, Int) {
+        let bytes = value.utf8.map { CChar(bitPattern: $0) }
+        text = HostBuffer(bytes + [0])
+        return (UnsafePointer(text!.pointer), bytes.count)
+    }
+
+    /// Keeps `ids` and returns their address.
+    func keep(tokens ids: [Int32]) -> UnsafePointer<Int32> {
+        tokens = HostBuffer(ids)
+        return UnsafePointer(tokens!.pointer)
+    }
+
+    /// Keeps the maps (and their weights) and returns the address of the first.
+    func keep(maps attention: [AttentionMap]) -> UnsafePointer<attn_attention_map> {
+        weights = attention.map { HostBuffer($0.weights.scalars) }
+        maps = HostBuffer(zip(attention, weights).map { map, values in
+            attn_attention_map(kind: attentionKind(map.kind), layer: Int64(map.layer), heads: Int64(map.heads),
+                               query_len: Int64(map.queryLength), key_len: Int64(map.keyLength),
+                               weights: UnsafePointer(values.pointer))
+        })
+        return UnsafePointer(maps!.pointer)
+    }
+}
+
+private func attentionKind(_ kind: AttentionMap.Kind) -> attn_attention_kind {
+    switch kind {
+    case .selfAttention: return ATTN_ATTENTION_SELF
+    case .encoderSelfAttention: return ATTN_ATTENTION_ENCODER
+    case .crossAttention: return ATTN_ATTENTION_CROSS
+    }
+}
+
+func contextHandle(_ handle: OpaquePointer?, _ function: String) throws -> ContextHandle {
+    try resolveHandle(handle, .context, as: ContextHandle.self, function)
+}
+
+/// The ids of `text`, which must be non-empty, at most `limit` characters, and in the vocabulary.
+private func knownTokens(_ text: String, _ tokenizer: CharTokenizer, _ name: String, limit: Int?,
+                         _ function: String) throws -> [Int32] {
+    guard !text.isEmpty else { throw AttentionError.invalid("\(function): the \(name) is empty") }
+    let unknown = tokenizer.unknownScalars(in: text)
+    guard unknown.isEmpty else {
+        throw AttentionError.invalid("\(function): the \(name) has characters outside the model's vocabulary: "
+            + unknown.prefix(8).map { "'\($0)'" }.joined(separator: ", "))
+    }
+    let ids = tokenizer.encode(text)
+    if let limit, ids.count > limit {
+        throw AttentionError.invalid("\(function): the \(name) has \(ids.count) characters; the model takes at most \(limit)")
+    }
+    return ids
+}
+
+/// The token callback of `config` as the engine's `onToken`: it skips EOS when generation stops
+/// there (EOS is not part of the result) and passes each token's text.
+private func tokenStream(_ config: attn_generate_config, _ tokenizer: CharTokenizer?) -> ((Int32) throws -> Bool)? {
+    guard let callback = config.on_token else { return nil }
+    let stopsAtEOS = config.stop_at_eos != 0, userData = config.user_data
+    return { token in
+        if stopsAtEOS && token == CharTokenizer.eos { return true }
+        var piece = (try? tokenizer?.decode([token])) ?? ""
+        return piece.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { callback(token, $0.baseAddress, $0.count, userData) == 0 }
+        }
+    }
+}
+
+/// The generated ids without the EOS that ended them.
+private func withoutFinalEOS(_ result: GenerationResult) -> [Int32] {
+    result.stoppedAtEOS ? Array(result.tokens.dropLast()) : result.tokens
+}
+
+/// Stores the context-owned text in the caller's out-parameters.
+private func returnText(_ context: ContextHandle, _ value: String, _ text: UnsafeMutablePointer<UnsafePointer<CChar>?>,
+                        _ length: UnsafeMutablePointer<Int>?) {
+    let (pointer, count) = context.keep(text: value)
+    text.pointee = pointer
+    length?.pointee = count
+}
+
+@c @implementation
+public func attn_generate_config_default(_ config: UnsafeMutablePointer<attn_generate_config>?) -> attn_status {
+    guarded { try writeGrowableStruct(defaultGenerateConfig(), to: config, "config", "attn_generate_config_default") }
+}
+
+@c @implementation
+public func attn_context_init(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> attn_status {
+    creatingHandle(out, .context, "attn_context_init") {
+        ContextHandle(model: try modelHandle(model, "attn_context_init"))
+    }
+}
+
+@c @implementation
+public func attn_context_free(_ context: OpaquePointer?) {
+    freeHandle(context, .context)
+}
+
+@c @implementation
+public func attn_context_generate(_ context: OpaquePointer?, _ prompt: UnsafePointer<CChar>?, _ length: Int,
+                                  _ config: UnsafePointer<attn_generate_config>?,
+                                  _ text: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+                                  _ textLength: UnsafeMutablePointer<Int>?) -> attn_status {
+    text?.pointee = nil
+    return guarded {
+        let function = "attn_context_generate"
+        let handle = try contextHandle(context, function)
+        guard let text else { throw AttentionError(.nullPointer, "\(function): text is NULL") }
+        let model = try handle.model.languageModel(function)
+        let tokenizer = try handle.model.requireTokenizer(function)
+        let c = try readGrowableStruct(config, "config", function)
+        let options = try generationOptions(c, function)
+        let ids = try knownTokens(try utf8Argument(prompt, length, "prompt", function), tokenizer, "prompt", limit: nil,
+                                  function)
+        let result = try naming(function) {
+            try generate(model: model, prompt: ids, options: options, onToken: tokenStream(c, tokenizer))
+        }
+        returnText(handle, try tokenizer.decode(withoutFinalEOS(result)), text, textLength)
+    }
+}
+
+@c @implementation
+public func attn_context_generate_tokens(_ context: OpaquePointer?, _ prompt: UnsafePointer<Int32>?, _ promptCount: Int64,
+                                         _ config: UnsafePointer<attn_generate_config>?,
+                                         _ tokens: UnsafeMutablePointer<UnsafePointer<Int32>?>?,
+                                         _ tokenCount: UnsafeMutablePointer<Int64>?) -> attn_status {
+    tokens?.pointee = nil
+    return guarded {
+        let function = "attn_context_generate_tokens"
+        let handle = try contextHandle(context, function)
+        guard let tokens, let tokenCount else {
+            throw AttentionError(.nullPointer, "\(function): \(tokens == nil ? "tokens" : "token_count") is NULL")
+        }
+        let model = try handle.model.languageModel(function)
+        let c = try readGrowableStruct(config, "config", function)
+        let options = try generationOptions(c, function)
+        let ids = try tokenArgument(prompt, promptCount, vocabularySize: model.vocabularySize, "prompt", function)
+        guard !ids.isEmpty else { throw AttentionError.invalid("\(function): the prompt is empty") }
+        let result = try naming(function) {
+            try generate(model: model, prompt: ids, options: options, onToken: tokenStream(c, handle.model.tokenizer))
+        }
+        let generated = withoutFinalEOS(result)
+        tokens.pointee = handle.keep(tokens: generated)
+        tokenCount.pointee = Int64(generated.count)
+    }
+}
+
+@c @implementation
+public func attn_context_answer(_ context: OpaquePointer?, _ question: UnsafePointer<CChar>?, _ length: Int,
+                                _ config: UnsafePointer<attn_generate_config>?,
+                                _ text: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+                                _ textLength: UnsafeMutablePointer<Int>?) -> attn_status {
+    text?.pointee = nil
+    return guarded {
+        let function = "attn_context_answer"
+        let handle = try contextHandle(context, function)
+        guard let text else { throw AttentionError(.nullPointer, "\(function): text is NULL") }
+        let model = try handle.model.seq2seq(function)
+        let tokenizer = try handle.model.requireTokenizer(function)
+        let c = try readGrowableStruct(config, "config", function)
+        let options = try generationOptions(c, function)
+        let ids = try knownTokens(try utf8Argument(question, length, "question", function), tokenizer, "question",
+                                  limit: model.config.maxSourceLength, function)
+        let result = try naming(function) {
+            try model.answer(question: ids, options: options, onToken: tokenStream(c, tokenizer))
+        }
+        returnText(handle, try tokenizer.decode(withoutFinalEOS(result)), text, textLength)
+    }
+}
+
+@c @implementation
+public func attn_context_attention(_ context: OpaquePointer?, _ text: UnsafePointer<CChar>?, _ length: Int,
+                                   _ answer: UnsafePointer<CChar>?, _ answerLength: Int,
+                                   _ maps: UnsafeMutablePointer<UnsafePointer<attn_attention_map>?>?,
+                                   _ mapCount: UnsafeMutablePointer<Int64>?) -> attn_status {
+    maps?.pointee = nil
+    return guarded {
+        let function = "attn_context_attention"
+        let handle = try contextHandle(context, function)
+        guard let maps, let mapCount else {
+            throw AttentionError(.nullPointer, "\(function): \(maps == nil ? "maps" : "map_count") is NULL")
+        }
+        let tokenizer = try handle.model.requireTokenizer(function)
+        let input = try utf8Argument(text, length, "text", function)
+        let attention: [AttentionMap]
+        switch handle.model.model {
+        case let gpt as GPT:
+            let ids = try knownTokens(input, tokenizer, "text", limit: gpt.config.blockSize, function)
+            attention = try naming(function) { try gpt.inspectAttention(prompt: ids) }
+        case let seq2seq as Seq2Seq:
+            let question = try knownTokens(input, tokenizer, "text", limit: seq2seq.config.maxSourceLength, function)
+            let answerIds: [Int32]
+            if answer == nil && answerLength == 0 {
+                let greedy = GenerationOptions(maxNewTokens: seq2seq.config.maxTargetLength - 1)
+                answerIds = withoutFinalEOS(try naming(function) { try seq2seq.answer(question: question, options: greedy) })
+            } else {
+                let answerText = try utf8Argument(answer, answerLength, "answer", function)
+                answerIds = answerText.isEmpty ? []
+                    : try knownTokens(answerText, tokenizer, "answer", limit: seq2seq.config.maxTargetLength - 1, function)
+            }
+            attention = try naming(function) { try seq2seq.inspectAttention(question: question, answer: answerIds) }
+        default:
+            throw AttentionError.invalid("\(function): \(try kindName(modelConfig(of: handle.model.model).kind)) models have no attention to show")
+        }
+        maps.pointee = handle.keep(maps: attention)
+        mapCount.pointee = Int64(attention.count)
+    }
+}
