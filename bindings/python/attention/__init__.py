@@ -17,6 +17,7 @@ from ._status import check as _check
 from .data import default_corpus, default_dialogue
 from .errors import (AttentionError, ClosedError, FormatError, InternalError, InvalidArgumentError,
                      LibraryIOError, NullPointerError, OutOfMemoryError, ShapeError, UTF8Error)
+from .inference import AttentionMap, Context
 from .kernels import attention, attention_backward, layernorm, matmul, softmax
 from .model import Model, ModelConfig
 from .tokenizer import Tokenizer
@@ -25,7 +26,7 @@ from .training import Progress, TrainConfig, Trainer
 __all__ = [
     "AttentionError", "ClosedError", "FormatError", "InternalError", "InvalidArgumentError",
     "LibraryIOError", "NullPointerError", "OutOfMemoryError", "ShapeError", "UTF8Error",
-    "Model", "ModelConfig", "Progress", "Tokenizer", "TrainConfig",
+    "AttentionMap", "Context", "Model", "ModelConfig", "Progress", "Tokenizer", "TrainConfig",
     "Trainer",
     "abi_version", "attention", "attention_backward", "default_corpus", "default_dialogue",
     "get_num_threads", "layernorm", "matmul", "set_num_threads", "softmax", "version",
