@@ -36,3 +36,14 @@ def language_batch(ids, rng, batch=8, time=16):
     inputs = np.stack([ids[s:s + time] for s in starts])
     targets = np.stack([ids[s + 1:s + time + 1] for s in starts])
     return inputs, targets
+
+
+@pytest.fixture(scope="session")
+def trained_gpt(corpus_tokenizer, corpus_ids):
+    """A tiny GPT trained for 100 steps on the built-in corpus (~0.5 s)."""
+    model = attention.Model(tiny_gpt_config(), corpus_tokenizer)
+    config = attention.TrainConfig(steps=100, batch_size=8, learning_rate=1e-2, warmup_steps=0, eval_interval=0)
+    with attention.Trainer(model, config) as trainer:
+        trainer.run_tokens(corpus_ids)
+    yield model
+    model.close()
