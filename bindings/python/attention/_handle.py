@@ -86,6 +86,11 @@ class Handle:
         if release:
             self._release()
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # A copy would share the handle and free it twice.
+        raise TypeError(f"{type(self).__name__} objects cannot be copied or pickled "
+                        "(a model can: Model.from_bytes(model.to_bytes()))")
+
     def __enter__(self):
         return self
 

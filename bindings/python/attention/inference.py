@@ -11,6 +11,7 @@ import numpy as np
 from . import _capi
 from ._arguments import Text, set_fields, struct_values, token_ids, utf8
 from ._handle import Handle
+from ._interrupt import interruptible
 from ._status import check
 from .model import Model
 
@@ -63,15 +64,21 @@ class AttentionMap:
 
 class _TokenRelay:
     """The C token callback of one generation call: forwards to a Python function and keeps an
-    exception it raises (which stops the generation) for the caller to re-raise."""
+    exception it raises (which stops the generation) for the caller to re-raise. Installed even
+    without a Python function (~5 µs a token): it is where Ctrl-C stops a generation."""
 
-    def __init__(self, on_token: Optional[TokenCallback]) -> None:
+    def __init__(self, on_token: Optional[TokenCallback], interrupted: Callable[[], bool]) -> None:
         self.on_token = on_token
+        self.interrupted = interrupted
         self.error: Optional[BaseException] = None
-        self.function = _capi.attn_token_fn(self._call) if on_token is not None else _capi.attn_token_fn()
+        self.function = _capi.attn_token_fn(self._call)
 
     def _call(self, token: int, text: Any, length: int, user_data: Any) -> int:
         try:
+            if self.interrupted():
+                return 1
+            if self.on_token is None:
+                return 0
             piece = ctypes.string_at(text, length).decode("utf-8", "replace") if length else ""
             return 1 if self.on_token(token, piece) else 0
         except BaseException as error:  # noqa: B902 — KeyboardInterrupt too: stop, re-raise later
@@ -113,9 +120,9 @@ class Context(Handle):
         set_fields(config, dict(max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k,
                                 top_p=top_p, seed=seed, stop_at_eos=int(bool(stop_at_eos)),
                                 no_cache=int(not use_cache)), "generate")
-        relay = _TokenRelay(on_token)
-        config.on_token = relay.function
-        with self._borrow() as handle:
+        with interruptible() as interrupted, self._borrow() as handle:
+            relay = _TokenRelay(on_token, interrupted)
+            config.on_token = relay.function
             status = function(handle, first, size, ctypes.byref(config), *map(ctypes.byref, results))
             if relay.error is None:
                 check(status)

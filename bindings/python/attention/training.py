@@ -14,6 +14,7 @@ import numpy as np
 from . import _capi
 from ._arguments import Path, Text, path as fs_path, set_fields, struct_values, token_ids, utf8
 from ._handle import Handle
+from ._interrupt import interruptible
 from ._status import check
 from .errors import InvalidArgumentError, ShapeError
 from .model import Model
@@ -82,9 +83,13 @@ def _progress_function(owner: "weakref.ref[Trainer]") -> Any:
 
     def call(progress: Any, user_data: Any) -> int:
         trainer = owner()
-        if trainer is None or trainer._on_progress is None:
+        if trainer is None:
             return 0
         try:
+            if trainer._interrupted():
+                return 1
+            if trainer._on_progress is None:
+                return 0
             p = progress.contents
             validation = float(p.validation_loss)
             result = trainer._on_progress(Progress(
@@ -106,7 +111,7 @@ class Trainer(Handle):
 
     `on_progress` is called after every step with a `Progress`; returning True stops a run after
     that step. An exception it raises stops the run too and is re-raised by the call that ran
-    the step. A trainer belongs to one thread at a time (its calls are serialized), and while it
+    the step. Ctrl-C stops `run_tokens`/`run_pairs` after the current step (KeyboardInterrupt). A trainer belongs to one thread at a time (its calls are serialized), and while it
     steps no other thread may use its model.
     """
 
@@ -129,8 +134,13 @@ class Trainer(Handle):
         self._learning_rate: Optional[float] = None
         self._callback_error: Optional[BaseException] = None
         self._on_progress: Optional[ProgressCallback] = None
-        self._progress_function = _progress_function(weakref.ref(self))
         self.on_progress = on_progress
+        # Registered even without on_progress: it is where Ctrl-C stops a run (see _interrupt).
+        # self._progress_function keeps it alive while the library holds it.
+        self._interrupted: Callable[[], bool] = lambda: False
+        self._progress_function = _progress_function(weakref.ref(self))
+        with self._borrow() as handle:
+            check(_capi.attn_trainer_set_progress_callback(handle, self._progress_function, None))
 
     @property
     def on_progress(self) -> Optional[ProgressCallback]:
@@ -141,11 +151,7 @@ class Trainer(Handle):
     def on_progress(self, callback: Optional[ProgressCallback]) -> None:
         if callback is not None and not callable(callback):
             raise TypeError("on_progress must be callable or None")
-        with self._borrow() as handle:
-            # The C side holds the function pointer; self._progress_function keeps it alive.
-            function = self._progress_function if callback is not None else _capi.attn_progress_fn()
-            check(_capi.attn_trainer_set_progress_callback(handle, function, None))
-            self._on_progress = callback
+        self._on_progress = callback
 
     @property
     def step_count(self) -> int:
@@ -178,6 +184,15 @@ class Trainer(Handle):
                 check(status)
         if error is not None:
             raise error
+
+    def _run_interruptible(self, function: Any, *arguments: Any) -> None:
+        """`_run` for a whole training run, which Ctrl-C stops after the current step."""
+        with interruptible() as interrupted:
+            self._interrupted = interrupted
+            try:
+                self._run(function, *arguments)
+            finally:
+                self._interrupted = lambda: False
 
     def _language_batch(self, inputs: TokenBatch, targets: TokenBatch) -> Tuple[np.ndarray, np.ndarray]:
         inputs = token_ids(inputs, "inputs", ndim=2)
@@ -256,13 +271,13 @@ class Trainer(Handle):
         if isinstance(tokens, str):
             tokens = self._text_batch([tokens], "tokens")[0]
         tokens = token_ids(tokens, "tokens", ndim=1)
-        self._run(_capi.attn_trainer_run_tokens, tokens.ctypes.data, tokens.size)
+        self._run_interruptible(_capi.attn_trainer_run_tokens, tokens.ctypes.data, tokens.size)
 
     def run_pairs(self, tsv: Text) -> None:
         """Trains a seq2seq model on "question<TAB>answer" lines (see `default_dialogue()`)
         until `config.steps` steps are done. FormatError names a malformed line."""
         data = utf8(tsv, "tsv")
-        self._run(_capi.attn_trainer_run_pairs, data, len(data))
+        self._run_interruptible(_capi.attn_trainer_run_pairs, data, len(data))
 
     def save(self, path: Path) -> None:
         """Writes the model and the run's state to `path` atomically, so that

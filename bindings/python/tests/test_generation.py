@@ -74,7 +74,10 @@ def test_edge_cases(trained_gpt, corpus_tokenizer):
         assert context.generate("道", max_new_tokens=0) == ""
         assert context.generate_tokens([5], max_new_tokens=0).shape == (0,)
         long_prompt = attention.default_corpus()[:40]  # longer than block_size 16
-        assert len(context.generate(long_prompt, max_new_tokens=5, stop_at_eos=False)) == 5
+        tail = context.generate(long_prompt[-16:], max_new_tokens=5, temperature=0.0, stop_at_eos=False)
+        assert len(tail) == 5
+        # Only the last block_size tokens are in view.
+        assert context.generate(long_prompt, max_new_tokens=5, temperature=0.0, stop_at_eos=False) == tail
         for options in (dict(top_k=5), dict(top_p=0.5), dict(temperature=2.0, top_k=1)):
             assert len(context.generate("道", max_new_tokens=5, stop_at_eos=False, seed=1, **options)) == 5
         # top_k 1 is greedy whatever the temperature
@@ -154,3 +157,26 @@ def test_bad_generation_arguments(trained_gpt):
             context.generate_tokens([[4, 5]])
         with pytest.raises(attention.InvalidArgumentError, match="seq2seq"):
             context.answer("道")
+
+
+def test_a_context_sees_weights_trained_after_it_was_made(corpus_tokenizer, corpus_ids):
+    model = attention.Model(tiny_gpt_config(), corpus_tokenizer)
+    with attention.Context(model) as context:
+        before = context.generate("道可道", max_new_tokens=10, temperature=0.0, stop_at_eos=False)
+        attention.Trainer(model, attention.TrainConfig(steps=20, batch_size=8, learning_rate=1e-2)).run_tokens(corpus_ids)
+        after = context.generate("道可道", max_new_tokens=10, temperature=0.0, stop_at_eos=False)
+        maps = context.attention("道可道")
+    with attention.Context(model) as fresh:
+        assert after == fresh.generate("道可道", max_new_tokens=10, temperature=0.0, stop_at_eos=False)
+        assert all(np.array_equal(a.weights, b.weights) for a, b in zip(maps, fresh.attention("道可道")))
+    assert after != before
+
+
+def test_ctrl_c_stops_a_generation(trained_gpt):
+    import _thread
+    import threading
+    with attention.Context(trained_gpt) as context:
+        threading.Timer(0.2, _thread.interrupt_main).start()
+        with pytest.raises(KeyboardInterrupt):
+            context.generate_tokens([5], max_new_tokens=1_000_000, stop_at_eos=False, use_cache=False)
+        assert len(context.generate("道", max_new_tokens=3, stop_at_eos=False)) == 3

@@ -73,6 +73,18 @@ def test_dependents_outlive_a_closed_model_or_tokenizer(corpus_tokenizer):
     assert logits.shape == (1, 3, corpus_tokenizer.vocab_size)
 
 
+def test_a_trainer_outlives_its_closed_model(corpus_tokenizer, corpus_ids, tmp_path):
+    model = attention.Model(tiny_gpt_config(), corpus_tokenizer)
+    trainer = attention.Trainer(model, attention.TrainConfig(steps=3, batch_size=4))
+    model.close()  # the library keeps the model alive for the trainer
+    trainer.run_tokens(corpus_ids)
+    assert trainer.step_count == 3
+    trainer.save(tmp_path / "run.safetensors")
+    with attention.Model.load(tmp_path / "run.safetensors") as loaded:
+        # (get_config reports seed 0: the seed only matters when weights are initialized)
+        assert loaded.config == tiny_gpt_config(vocab_size=corpus_tokenizer.vocab_size, seed=0)
+
+
 def test_garbage_collection_frees_handles_without_leaking():
     def rss_kib():
         with open("/proc/self/statm") as statm:
@@ -121,3 +133,14 @@ print("done")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "done\n"
     assert result.stderr == ""
+
+
+def test_handles_cannot_be_copied_or_pickled():
+    import copy
+    import pickle
+    model = tiny_model()
+    for duplicate in (copy.copy, copy.deepcopy, pickle.dumps):
+        with pytest.raises(TypeError, match="from_bytes"):
+            duplicate(model)
+    with pytest.raises(TypeError):
+        copy.copy(attention.Tokenizer("ab"))

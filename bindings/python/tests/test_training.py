@@ -122,13 +122,31 @@ def test_resume_continues_bitwise_like_an_uninterrupted_run(corpus_tokenizer, co
     assert np.array_equal(resumed.forward(probe), expected)
 
 
-def test_resume_without_saved_state_is_an_error(corpus_tokenizer, tmp_path):
+def test_resume_needs_saved_state_and_the_same_schedule(corpus_tokenizer, corpus_ids, tmp_path):
     model = attention.Model(tiny_gpt_config(), corpus_tokenizer)
     with pytest.raises(attention.InvalidArgumentError):
         attention.Trainer(model, fast_config(resume=True))
     model.save(tmp_path / "plain.safetensors")
     with pytest.raises(attention.InvalidArgumentError):
         attention.Trainer(attention.Model.load(tmp_path / "plain.safetensors"), fast_config(resume=True))
+    trainer = attention.Trainer(model, fast_config(steps=4))
+    trainer.run_tokens(corpus_ids)
+    trainer.save(tmp_path / "run.safetensors")
+    with pytest.raises(attention.FormatError, match="schedule"):
+        attention.Trainer(attention.Model.load(tmp_path / "run.safetensors"), fast_config(steps=5, resume=True))
+
+
+def test_a_non_finite_loss_is_an_error_that_leaves_the_weights(corpus_tokenizer, corpus_ids, rng):
+    model = attention.Model(tiny_gpt_config(), corpus_tokenizer)
+    trainer = attention.Trainer(model, fast_config(grad_clip=0.0))
+    trainer.learning_rate = 1e30  # the first step blows the weights up
+    trainer.step(*language_batch(corpus_ids, rng))
+    probe = corpus_ids[:16][None, :]
+    before = model.forward(probe)
+    with pytest.raises(attention.InvalidArgumentError, match="loss"):
+        trainer.step(*language_batch(corpus_ids, rng))
+    assert np.array_equal(model.forward(probe), before, equal_nan=True)
+    assert trainer.step_count == 1
 
 
 def test_an_exception_in_the_callback_stops_the_run_and_is_reraised(corpus_tokenizer, corpus_ids, rng):
@@ -210,3 +228,14 @@ def test_bad_batches(corpus_tokenizer, corpus_ids, rng):
     with pytest.raises(attention.AttentionError):
         trainer.run_tokens(corpus_ids[:1])  # no window fits
     assert trainer.step_count == 0  # nothing above trained
+
+
+def test_ctrl_c_stops_a_run_after_the_current_step(corpus_tokenizer, corpus_ids):
+    import _thread
+    import threading
+    model = attention.Model(tiny_gpt_config(), corpus_tokenizer)
+    trainer = attention.Trainer(model, fast_config(steps=100_000, batch_size=1))  # no on_progress
+    threading.Timer(0.2, _thread.interrupt_main).start()
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run_tokens(corpus_ids)
+    assert 0 < trainer.step_count < 100_000
