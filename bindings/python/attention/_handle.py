@@ -9,9 +9,11 @@ refused rather than corrupting the state the outer call is using.
 """
 import threading
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, TypeVar
 
 from .errors import ClosedError, InvalidArgumentError
+
+H = TypeVar("H", bound="Handle")
 
 
 class Handle:
@@ -91,7 +93,7 @@ class Handle:
         raise TypeError(f"{type(self).__name__} objects cannot be copied or pickled "
                         "(a model can: Model.from_bytes(model.to_bytes()))")
 
-    def __enter__(self):
+    def __enter__(self: H) -> H:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

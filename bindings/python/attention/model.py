@@ -31,6 +31,14 @@ def _code(names: Dict[str, int], value: str, what: str) -> int:
     return names[value]
 
 
+def _named_values(struct: _capi.attn_model_config) -> Dict[str, Any]:
+    """The fields of `struct`, with kind and cell as names."""
+    values = struct_values(struct)
+    values["kind"] = _name(_KINDS, values["kind"])
+    values["cell"] = _name(_CELLS, values["cell"])
+    return values
+
+
 @dataclass
 class ModelConfig:
     """The architecture of a model (attn_model_config). Fields left as None take the default of
@@ -60,18 +68,13 @@ class ModelConfig:
     def __post_init__(self) -> None:
         defaults = _capi.attn_model_config()
         check(_capi.attn_model_config_default(_code(_KINDS, self.kind, "model kind"), ctypes.byref(defaults)))
-        for name, value in ModelConfig._from_struct(defaults).__dict__.items():
+        for name, value in _named_values(defaults).items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
 
     @classmethod
     def _from_struct(cls, struct: _capi.attn_model_config) -> "ModelConfig":
-        values = struct_values(struct)
-        values["kind"] = _name(_KINDS, values["kind"])
-        values["cell"] = _name(_CELLS, values["cell"])
-        config = cls.__new__(cls)  # every field is known: skip __post_init__
-        config.__dict__.update(values)
-        return config
+        return cls(**_named_values(struct))
 
     def _to_struct(self) -> _capi.attn_model_config:
         struct = _capi.attn_model_config()

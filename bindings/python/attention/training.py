@@ -111,8 +111,9 @@ class Trainer(Handle):
 
     `on_progress` is called after every step with a `Progress`; returning True stops a run after
     that step. An exception it raises stops the run too and is re-raised by the call that ran
-    the step. Ctrl-C stops `run_tokens`/`run_pairs` after the current step (KeyboardInterrupt). A trainer belongs to one thread at a time (its calls are serialized), and while it
-    steps no other thread may use its model.
+    the step. Ctrl-C stops `run_tokens`/`run_pairs` after the current step (KeyboardInterrupt).
+    A trainer belongs to one thread at a time (its calls are serialized), and while it steps no
+    other thread may use its model.
     """
 
     _free = staticmethod(_capi.attn_trainer_free)
@@ -201,17 +202,21 @@ class Trainer(Handle):
             raise ShapeError(f"inputs {inputs.shape} and targets {targets.shape} must have the same shape")
         return inputs, targets
 
+    def _encode(self, text: Text) -> np.ndarray:
+        """`text` encoded with (a copy of) the model's tokenizer."""
+        if self._tokenizer is None:
+            self._tokenizer = self.model.tokenizer
+            if self._tokenizer is None:
+                raise InvalidArgumentError("the model has no tokenizer: pass token ids")
+        return self._tokenizer.encode(text)
+
     def _text_batch(self, rows: TextBatch, name: str) -> np.ndarray:
         """(B, L) ids: a 2-D id array as given, or strings encoded with the model's tokenizer
         and PAD-padded to the longest."""
         if isinstance(rows, (str, bytes)):
             raise TypeError(f"{name} must be a batch (a sequence of strings or a 2-D id array)")
         if len(rows) and all(isinstance(row, (str, bytes)) for row in rows):
-            if self._tokenizer is None:
-                self._tokenizer = self.model.tokenizer
-                if self._tokenizer is None:
-                    raise InvalidArgumentError("the model has no tokenizer: pass token ids")
-            encoded = [self._tokenizer.encode(row) for row in rows]
+            encoded = [self._encode(row) for row in rows]
             batch = np.full((len(encoded), max(len(ids) for ids in encoded)), Tokenizer.PAD, dtype=np.int32)
             for row, ids in zip(batch, encoded):
                 row[:len(ids)] = ids
@@ -268,9 +273,7 @@ class Trainer(Handle):
         tokenizer) until `config.steps` steps are done: random windows of block_size + 1
         tokens from the first (1 - validation_fraction) of the stream; validation losses from
         the rest every eval_interval steps."""
-        if isinstance(tokens, str):
-            tokens = self._text_batch([tokens], "tokens")[0]
-        tokens = token_ids(tokens, "tokens", ndim=1)
+        tokens = token_ids(self._encode(tokens) if isinstance(tokens, str) else tokens, "tokens", ndim=1)
         self._run_interruptible(_capi.attn_trainer_run_tokens, tokens.ctypes.data, tokens.size)
 
     def run_pairs(self, tsv: Text) -> None:

@@ -13,7 +13,8 @@ def test_same_seed_same_text_other_seed_other_text(trained_gpt):
         assert context.generate("道可道", max_new_tokens=30, temperature=1.0, seed=1) == first
         assert context.generate("道可道", max_new_tokens=30, temperature=1.0, seed=2) != first
     assert isinstance(first, str) and 0 < len(first) <= 30
-    assert trained_gpt.generate("道可道", max_new_tokens=30, temperature=1.0, seed=1) == first  # temporary context
+    # Model.generate uses a temporary context
+    assert trained_gpt.generate("道可道", max_new_tokens=30, temperature=1.0, seed=1) == first
     with attention.Context(trained_gpt) as other:  # a fresh context gives the same text
         assert other.generate("道可道", max_new_tokens=30, temperature=1.0, seed=1) == first
 
@@ -163,7 +164,8 @@ def test_a_context_sees_weights_trained_after_it_was_made(corpus_tokenizer, corp
     model = attention.Model(tiny_gpt_config(), corpus_tokenizer)
     with attention.Context(model) as context:
         before = context.generate("道可道", max_new_tokens=10, temperature=0.0, stop_at_eos=False)
-        attention.Trainer(model, attention.TrainConfig(steps=20, batch_size=8, learning_rate=1e-2)).run_tokens(corpus_ids)
+        config = attention.TrainConfig(steps=20, batch_size=8, learning_rate=1e-2)
+        attention.Trainer(model, config).run_tokens(corpus_ids)
         after = context.generate("道可道", max_new_tokens=10, temperature=0.0, stop_at_eos=False)
         maps = context.attention("道可道")
     with attention.Context(model) as fresh:
