@@ -1,5 +1,7 @@
 """A seq2seq model through Python: training on the built-in dialogue pairs (TSV and per-step
 batches of strings or ids), answers, and encoder, decoder and cross attention maps."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -124,3 +126,23 @@ def test_malformed_pairs_name_the_line(dialogue_tokenizer):
     with pytest.raises(attention.UTF8Error):
         trainer.run_pairs(b"\xff\t\xfe\n")
     assert trainer.step_count == 0
+
+
+def test_resume_continues_bitwise_like_an_uninterrupted_run(dialogue_tokenizer, tmp_path):
+    config = attention.TrainConfig(steps=16, batch_size=8, learning_rate=1e-2, warmup_steps=0, eval_interval=0)
+
+    def run(model, config, stop=None):
+        losses = []
+        trainer = attention.Trainer(model, config, on_progress=lambda p: losses.append(p.loss) or p.step == stop)
+        trainer.run_pairs(attention.default_dialogue())
+        return trainer, losses
+
+    straight = attention.Model(seq2seq_config(n_layer=2, n_decoder_layer=2, dropout=0.1), dialogue_tokenizer)
+    _, expected = run(straight, config)
+    first_half, first = run(attention.Model(seq2seq_config(n_layer=2, n_decoder_layer=2, dropout=0.1),
+                                            dialogue_tokenizer), config, stop=8)
+    first_half.save(tmp_path / "run.safetensors")
+    resumed = attention.Model.load(tmp_path / "run.safetensors")
+    _, second = run(resumed, dataclasses.replace(config, resume=True))
+    assert first + second == expected
+    assert resumed.to_bytes() == straight.to_bytes()

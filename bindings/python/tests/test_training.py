@@ -1,5 +1,6 @@
 """Training through Python: the loss falls, the per-step API, fixed learning rates, progress
 callbacks (stopping, exceptions), save and exact resume, bad configs and batches."""
+import dataclasses
 import gc
 import math
 import weakref
@@ -88,13 +89,17 @@ def test_step_evaluate_and_learning_rate(corpus_tokenizer, corpus_ids, rng):
             trainer.learning_rate = bad
 
 
-def test_resume_continues_bitwise_like_an_uninterrupted_run(corpus_tokenizer, corpus_ids, tmp_path):
-    # Dropout on, so that the random streams must be restored too.
+@pytest.mark.parametrize("model_config", [
+    tiny_gpt_config(dropout=0.1),  # dropout on, so that the random streams must be restored too
+    attention.ModelConfig("rnn", cell="lstm", n_layer=2, n_embd=16, hidden_size=16, block_size=16),
+    attention.ModelConfig("cnn", n_layer=3, n_embd=16, kernel_size=3, block_size=16),
+], ids=["gpt", "rnn", "cnn"])
+def test_resume_continues_bitwise_like_an_uninterrupted_run(model_config, corpus_tokenizer, corpus_ids, tmp_path):
     config = fast_config(steps=20, eval_interval=5)
     probe = corpus_ids[:16][None, :]
 
     def fresh():
-        return attention.Model(tiny_gpt_config(dropout=0.1), corpus_tokenizer)
+        return attention.Model(model_config, corpus_tokenizer)
 
     straight = []
     model = fresh()
@@ -111,7 +116,7 @@ def test_resume_continues_bitwise_like_an_uninterrupted_run(corpus_tokenizer, co
 
     second = []
     resumed = attention.Model.load(path)
-    trainer = attention.Trainer(resumed, config.__class__(**{**config.__dict__, "resume": True}),
+    trainer = attention.Trainer(resumed, dataclasses.replace(config, resume=True),
                                 on_progress=second.append)
     assert trainer.step_count == 10
     trainer.run_tokens(corpus_ids)
