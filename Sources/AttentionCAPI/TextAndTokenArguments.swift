@@ -11,6 +11,7 @@ import CAttention
 func utf8Argument(_ text: UnsafePointer<CChar>?, _ length: Int, _ name: String, _ function: String) throws -> String {
     guard length >= 0 else { throw AttentionError.shape("\(function): \(name) length \(UInt(bitPattern: length)) is too large") }
     guard length > 0 else { return "" }
+    try requireMemory(floats: Double(length) / 2, "\(name) of \(length) bytes", function)
     guard let text else { throw AttentionError(.nullPointer, "\(function): \(name) is NULL but its length is \(length)") }
     let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self), count: length)
     do {
@@ -31,6 +32,7 @@ func tokenArgument(_ tokens: UnsafePointer<Int32>?, _ count: Int64, vocabularySi
         throw AttentionError.shape("\(function): \(name) count \(count) must be in 0...\(maximumElementCount)")
     }
     guard count > 0 else { return [] }
+    try requireMemory(floats: Double(count), "\(name) of \(count) ids", function)
     guard let tokens else { throw AttentionError(.nullPointer, "\(function): \(name) is NULL but must hold \(count) ids") }
     let ids = Array(UnsafeBufferPointer(start: tokens, count: Int(count)))
     if let index = ids.firstIndex(where: { $0 < 0 || Int($0) >= vocabularySize }) {
