@@ -81,6 +81,22 @@ def test_forward_is_causal_and_deterministic(gpt, rng, corpus_ids):
     np.testing.assert_array_equal(gpt.forward(np.asfortranarray(tokens)), logits)
 
 
+def test_forward_reads_int32_tokens_in_place_and_writes_logits_in_place(gpt, monkeypatch):
+    tokens = np.ones((2, 4), np.int32)
+    calls = []
+    forward = _capi.attn_model_forward
+
+    def spy(model, tokens_pointer, batch, time, logits_pointer, count):
+        calls.append((tokens_pointer, logits_pointer, count))
+        return forward(model, tokens_pointer, batch, time, logits_pointer, count)
+
+    monkeypatch.setattr(_capi, "attn_model_forward", spy)
+    logits = gpt.forward(tokens)
+    assert calls == [(tokens.ctypes.data, logits.ctypes.data, logits.size)]  # no copy either way
+    gpt.forward(tokens.astype(np.int64))
+    assert calls[1][0] != tokens.ctypes.data  # converted
+
+
 def test_save_load_round_trip_through_a_file(gpt, tmp_path, corpus_ids):
     tokens = corpus_ids[:16][None, :]
     path = tmp_path / "gpt.safetensors"
