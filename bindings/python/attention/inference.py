@@ -111,9 +111,11 @@ class Context(Handle):
         super().__init__(pointer)
         self.model = model
 
-    def _generate(self, function: Any, first: Any, size: int, results: Sequence[Any], *,
+    def _generate(self, function: Any, prompt: Any, prompt_size: int, results: Sequence[Any], *,
                   max_new_tokens: int, temperature: float, top_k: int, top_p: float, seed: int,
                   stop_at_eos: bool, use_cache: bool, on_token: Optional[TokenCallback]) -> None:
+        """Calls `function(handle, prompt, prompt_size, config, *results)` (a generate, answer or
+        generate_tokens export) with the sampling options and the token relay."""
         if on_token is not None and not callable(on_token):
             raise TypeError("on_token must be callable or None")
         config = _capi.attn_generate_config()
@@ -123,7 +125,7 @@ class Context(Handle):
         with interruptible() as interrupted, self._borrow() as handle:
             relay = _TokenRelay(on_token, interrupted)
             config.on_token = relay.function
-            status = function(handle, first, size, ctypes.byref(config), *map(ctypes.byref, results))
+            status = function(handle, prompt, prompt_size, ctypes.byref(config), *map(ctypes.byref, results))
             if relay.error is None:
                 check(status)
         if relay.error is not None:
