@@ -4,7 +4,7 @@ Letters: NH heads, Tq query tokens, Tk key tokens.
 """
 import ctypes
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Sequence, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 
@@ -14,6 +14,8 @@ from ._handle import Handle
 from ._interrupt import interruptible
 from ._status import check
 from .model import Model
+
+T = TypeVar("T")
 
 #: Called with each new token: its id and its text ("" for special tokens or without a
 #: tokenizer). Returning True stops the generation after this token.
@@ -111,11 +113,14 @@ class Context(Handle):
         super().__init__(pointer)
         self.model = model
 
-    def _generate(self, function: Any, prompt: Any, prompt_size: int, results: Sequence[Any], *,
-                  max_new_tokens: int, temperature: float, top_k: int, top_p: float, seed: int,
-                  stop_at_eos: bool, use_cache: bool, on_token: Optional[TokenCallback]) -> None:
+    def _generate(self, function: Any, prompt: Any, prompt_size: int, results: Sequence[Any],
+                  collect: Callable[[], T], *, max_new_tokens: int, temperature: float, top_k: int,
+                  top_p: float, seed: int, stop_at_eos: bool, use_cache: bool,
+                  on_token: Optional[TokenCallback]) -> T:
         """Calls `function(handle, prompt, prompt_size, config, *results)` (a generate, answer or
-        generate_tokens export) with the sampling options and the token relay."""
+        generate_tokens export) with the sampling options and the token relay, and returns
+        `collect()`, which copies the result out while the context is still ours (the next call
+        on it, from any thread, or its close would overwrite or free the result)."""
         if on_token is not None and not callable(on_token):
             raise TypeError("on_token must be callable or None")
         config = _capi.attn_generate_config()
@@ -128,8 +133,8 @@ class Context(Handle):
             status = function(handle, prompt, prompt_size, ctypes.byref(config), *map(ctypes.byref, results))
             if relay.error is None:
                 check(status)
-        if relay.error is not None:
-            raise relay.error
+                return collect()
+        raise relay.error
 
     def generate(self, prompt: Text, *, max_new_tokens: int = _DEFAULTS["max_new_tokens"],
                  temperature: float = _DEFAULTS["temperature"], top_k: int = _DEFAULTS["top_k"],
@@ -141,10 +146,11 @@ class Context(Handle):
         prompt. A prompt longer than block_size keeps its last block_size tokens in view."""
         data = utf8(prompt, "prompt")
         text, length = _capi.c_char_ptr(), ctypes.c_size_t()
-        self._generate(_capi.attn_context_generate, data, len(data), (text, length),
-                       max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
-                       seed=seed, stop_at_eos=stop_at_eos, use_cache=use_cache, on_token=on_token)
-        return ctypes.string_at(text, length.value).decode("utf-8")
+        return self._generate(_capi.attn_context_generate, data, len(data), (text, length),
+                              lambda: ctypes.string_at(text, length.value).decode("utf-8"),
+                              max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k,
+                              top_p=top_p, seed=seed, stop_at_eos=stop_at_eos, use_cache=use_cache,
+                              on_token=on_token)
 
     def generate_tokens(self, prompt: Union[np.ndarray, Sequence[int]], *,
                         max_new_tokens: int = _DEFAULTS["max_new_tokens"],
@@ -157,12 +163,11 @@ class Context(Handle):
         excluded) as a new int32 array."""
         prompt = token_ids(prompt, "prompt", ndim=1)
         tokens, count = _capi.c_int32_p(), ctypes.c_int64()
-        self._generate(_capi.attn_context_generate_tokens, prompt.ctypes.data, prompt.size, (tokens, count),
-                       max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
-                       seed=seed, stop_at_eos=stop_at_eos, use_cache=use_cache, on_token=on_token)
-        if count.value == 0:
-            return np.empty(0, dtype=np.int32)
-        return np.ctypeslib.as_array(tokens, shape=(count.value,)).copy()
+        return self._generate(_capi.attn_context_generate_tokens, prompt.ctypes.data, prompt.size,
+                              (tokens, count), lambda: _copy(tokens, (count.value,), np.int32),
+                              max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k,
+                              top_p=top_p, seed=seed, stop_at_eos=stop_at_eos, use_cache=use_cache,
+                              on_token=on_token)
 
     def answer(self, question: Text, *, max_new_tokens: int = _DEFAULTS["max_new_tokens"],
                temperature: float = _DEFAULTS["temperature"], top_k: int = _DEFAULTS["top_k"],
@@ -173,10 +178,11 @@ class Context(Handle):
         vocabulary), decoded from BOS until EOS or max_new_tokens (at most max_target_length)."""
         data = utf8(question, "question")
         text, length = _capi.c_char_ptr(), ctypes.c_size_t()
-        self._generate(_capi.attn_context_answer, data, len(data), (text, length),
-                       max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
-                       seed=seed, stop_at_eos=stop_at_eos, use_cache=use_cache, on_token=on_token)
-        return ctypes.string_at(text, length.value).decode("utf-8")
+        return self._generate(_capi.attn_context_answer, data, len(data), (text, length),
+                              lambda: ctypes.string_at(text, length.value).decode("utf-8"),
+                              max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k,
+                              top_p=top_p, seed=seed, stop_at_eos=stop_at_eos, use_cache=use_cache,
+                              on_token=on_token)
 
     def attention(self, text: Text, answer: Optional[Text] = None) -> List[AttentionMap]:
         """What every layer and head attends to when the model reads `text`.
@@ -195,12 +201,12 @@ class Context(Handle):
                                                ctypes.byref(maps), ctypes.byref(count)))
             # The maps live in the context until its next call: copy them out while we own it.
             return [AttentionMap(kind=_KIND_NAMES.get(m.kind, str(m.kind)), layer=m.layer,
-                                 weights=_copy_floats(m.weights, (m.heads, m.query_len, m.key_len)))
+                                 weights=_copy(m.weights, (m.heads, m.query_len, m.key_len), np.float32))
                     for m in (maps[i] for i in range(count.value))]
 
 
-def _copy_floats(pointer: Any, shape: tuple) -> np.ndarray:
-    """A new float32 array holding the `shape` floats at `pointer`."""
+def _copy(pointer: Any, shape: Tuple[int, ...], dtype: type) -> np.ndarray:
+    """A new array holding the `shape` elements at `pointer` (which the context owns)."""
     if 0 in shape:
-        return np.zeros(shape, dtype=np.float32)
+        return np.zeros(shape, dtype=dtype)
     return np.ctypeslib.as_array(pointer, shape=shape).copy()

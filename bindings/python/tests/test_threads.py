@@ -97,3 +97,30 @@ def test_training_and_generation_do_not_depend_on_the_thread_count(corpus_tokeni
     finally:
         attention.set_num_threads(2)
     assert results[0] == results[1] == results[2]
+
+
+def test_results_are_copied_before_another_thread_reuses_or_closes_the_context(trained_gpt):
+    # A context's results live in its buffers until its next call: the bindings must copy them
+    # while the context is still theirs. Four threads share one context; one closes it midway.
+    expected = {seed: trained_gpt.generate("道", max_new_tokens=24, seed=seed, stop_at_eos=False)
+                for seed in range(8)}
+    shared = attention.Context(trained_gpt)
+    failures = []
+
+    def work(worker):
+        for round_ in range(12):
+            seed = (worker + round_) % 8
+            try:
+                if worker == 0 and round_ == 9:
+                    shared.close()
+                if shared.generate("道", max_new_tokens=24, seed=seed, stop_at_eos=False) != expected[seed]:
+                    failures.append(seed)
+            except attention.ClosedError:
+                pass
+            except Exception as error:  # e.g. UnicodeDecodeError from a buffer being rewritten
+                failures.append(error)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(work, range(4)))
+    assert failures == []
+    assert shared.closed
