@@ -65,6 +65,7 @@ class Tokenizer(Handle):
         return size.value
 
     def __len__(self) -> int:
+        """V, as `vocab_size`."""
         return self.vocab_size
 
     def encode(self, text: Text) -> np.ndarray:
