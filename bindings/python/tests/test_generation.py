@@ -90,6 +90,10 @@ def test_model_without_tokenizer_generates_ids_only():
     with attention.Model(tiny_gpt_config(vocab_size=12)) as model, attention.Context(model) as context:
         ids = context.generate_tokens([4, 5, 6], max_new_tokens=6, stop_at_eos=False, seed=1)
         assert ids.shape == (6,) and ids.min() >= 0 and ids.max() < 12
+        # An untrained model draws from every id, but never PAD (0) or BOS (1).
+        many = context.generate_tokens([4, 5, 6], max_new_tokens=300, temperature=2.0, top_p=1.0,
+                                       stop_at_eos=False, seed=3)
+        assert set(many.tolist()) == set(range(2, 12))
         with pytest.raises(attention.InvalidArgumentError):
             context.generate("a")
 
@@ -125,6 +129,8 @@ def test_gpt_attention_maps(trained_gpt, corpus_tokenizer):
         for bad in ("", "道" * 17, "xyz"):
             with pytest.raises(attention.InvalidArgumentError):
                 context.attention(bad)
+        with pytest.raises(attention.InvalidArgumentError, match="only applies to seq2seq"):
+            context.attention(text, "道")
 
 
 def test_rnn_and_cnn_generate_but_have_no_attention(corpus_tokenizer):

@@ -146,3 +146,20 @@ def test_resume_continues_bitwise_like_an_uninterrupted_run(dialogue_tokenizer, 
     _, second = run(resumed, dataclasses.replace(config, resume=True))
     assert first + second == expected
     assert resumed.to_bytes() == straight.to_bytes()
+
+
+def test_answers_fit_what_training_and_inspection_accept(dialogue_tokenizer):
+    """An answer without EOS stops at max_target_length - 1 tokens, the longest answer training
+    takes (targets are answer + EOS), so it can be inspected and trained on as it is."""
+    with attention.Model(seq2seq_config(max_target_length=8), dialogue_tokenizer) as model, \
+            attention.Context(model) as context:
+        answer = context.answer("你吃了吗？", temperature=1.0, stop_at_eos=False, seed=2)
+        assert len(answer) == 7
+        maps = context.attention("你吃了吗？", answer)
+        greedy = context.answer("你吃了吗？", temperature=0.0)
+        default_maps = context.attention("你吃了吗？")
+    assert {m.kind for m in maps} == {"encoder", "self", "cross"}
+    for m in maps:
+        assert m.query_len == (5 if m.kind == "encoder" else 8)
+    for m in default_maps:
+        assert m.query_len == (5 if m.kind == "encoder" else len(greedy) + 1)
