@@ -292,7 +292,8 @@ typedef enum attn_rnn_cell {
 } attn_rnn_cell;
 
 /** The architecture of a model. Fields a kind does not use are ignored by attn_model_init and
- *  set to 0 by attn_model_get_config. Start from attn_model_config_default. */
+ *  set to 0 by attn_model_get_config (which also reports seed as 0: the seed only decides the
+ *  initial weights). Start from attn_model_config_default. */
 typedef struct attn_model_config {
     size_t struct_size;        /**< sizeof(attn_model_config); see attn_attention_desc */
     attn_model_kind kind;
@@ -326,7 +327,8 @@ attn_status attn_model_init(const attn_model_config *config, const attn_tokenize
 
 /** Loads a checkpoint written by attn_model_save, attn_trainer_save or `attn train`
  *  (safetensors with libattention metadata; nanoGPT names). ATTN_ERR_IO if the file cannot be
- *  read, ATTN_ERR_FORMAT (naming the problem) if it is truncated or corrupt. */
+ *  read, ATTN_ERR_FORMAT (naming the problem) if it is truncated, corrupt, or contradicts itself
+ *  (e.g. tensors whose shapes do not follow from its config). */
 attn_status attn_model_load(const char *path, attn_model_t **out);
 
 /** Loads a checkpoint from `size` bytes at `data` (copied; the caller keeps the buffer). */
@@ -357,7 +359,8 @@ attn_status attn_model_get_tokenizer(const attn_model_t *model, attn_tokenizer_t
 
 /** Next-token logits of a language model (gpt, rnn, cnn), dropout off, no gradients:
  *  tokens (batch, time) -> logits (batch, time, V), `logits_count` = the buffer's capacity in
- *  floats (at least batch * time * V). 1 <= time <= block_size; ids in 0..V-1. Thread-safe. */
+ *  floats (at least batch * time * V). batch >= 0 (0: nothing to do), 1 <= time <= block_size
+ *  (ATTN_ERR_SHAPE otherwise); ids in 0..V-1 (ATTN_ERR_INVALID_ARGUMENT). Thread-safe. */
 attn_status attn_model_forward(const attn_model_t *model, const int32_t *tokens, int64_t batch, int64_t time,
                                float *logits, int64_t logits_count);
 
@@ -435,11 +438,12 @@ attn_status attn_trainer_step_seq2seq(attn_trainer_t *trainer, const int32_t *qu
                                       const int32_t *answers, int64_t answer_len, int64_t batch, float *loss);
 
 /** The loss of a language-model batch (as attn_trainer_step) without training: dropout off,
- *  no gradients, weights unchanged. */
+ *  no gradients, weights unchanged. `loss` is required. */
 attn_status attn_trainer_evaluate(attn_trainer_t *trainer, const int32_t *inputs, const int32_t *targets,
                                   int64_t batch, int64_t time, float *loss);
 
-/** The loss of a seq2seq batch (as attn_trainer_step_seq2seq) without training. */
+/** The loss of a seq2seq batch (as attn_trainer_step_seq2seq) without training. `loss` is
+ *  required. */
 attn_status attn_trainer_evaluate_seq2seq(attn_trainer_t *trainer, const int32_t *questions, int64_t question_len,
                                           const int32_t *answers, int64_t answer_len, int64_t batch, float *loss);
 
@@ -488,7 +492,7 @@ typedef int (*attn_token_fn)(int32_t token, const char *text, size_t length, voi
 /** How tokens are chosen. Start from attn_generate_config_default. */
 typedef struct attn_generate_config {
     size_t struct_size;       /**< sizeof(attn_generate_config); see attn_attention_desc */
-    int64_t max_new_tokens;   /**< at most this many new tokens (>= 0) */
+    int64_t max_new_tokens;   /**< at most this many new tokens, 0 ... 2^24 */
     float temperature;        /**< 0 = greedy (argmax); else softmax(logits / temperature) */
     int64_t top_k;            /**< sample among the k most likely tokens; 0 = all */
     float top_p;              /**< nucleus: smallest set with probability >= p, (0, 1]; 0 = off */
@@ -500,7 +504,8 @@ typedef struct attn_generate_config {
 } attn_generate_config;
 
 /** Defaults: 200 new tokens, temperature 0.8, top_k 0, top_p 0.95, seed 0, stop at EOS, cached,
- *  no callback. */
+ *  no callback. Whatever the settings, PAD and BOS are never drawn (no training target is PAD or
+ *  BOS; only an untrained model would pick them). */
 attn_status attn_generate_config_default(attn_generate_config *config);
 
 /** Creates a context for `model`. */
@@ -510,7 +515,8 @@ attn_status attn_context_init(const attn_model_t *model, attn_context_t **out);
 void attn_context_free(attn_context_t *context);
 
 /** Continues `prompt` (`length` bytes of UTF-8, at least one character, all of them in the
- *  model's vocabulary) with a language model (gpt, rnn, cnn) that has a tokenizer. `*text`
+ *  model's vocabulary, else ATTN_ERR_INVALID_ARGUMENT naming them) with a language model (gpt,
+ *  rnn, cnn) that has a tokenizer. `*text`
  *  receives the generated continuation (without the prompt), NUL-terminated, `*text_length`
  *  (may be NULL) its byte length; both stay valid until the next call on this context or its
  *  free. A prompt longer than block_size keeps its last block_size tokens in view. */
@@ -524,8 +530,9 @@ attn_status attn_context_generate_tokens(attn_context_t *context, const int32_t 
                                          int64_t *token_count);
 
 /** A seq2seq model's answer to `question` (UTF-8, 1..max_source_length characters from its
- *  vocabulary): decodes from BOS until EOS or max_new_tokens (at most max_target_length).
- *  Results as attn_context_generate. */
+ *  vocabulary, else ATTN_ERR_INVALID_ARGUMENT): decodes from BOS until EOS or max_new_tokens
+ *  tokens, at most max_target_length - 1 (the longest answer training allows, EOS being the
+ *  last target). Results as attn_context_generate. */
 attn_status attn_context_answer(attn_context_t *context, const char *question, size_t length,
                                 const attn_generate_config *config, const char **text, size_t *text_length);
 
@@ -549,10 +556,12 @@ typedef struct attn_attention_map {
 
 /** What every layer and head attends to when the model reads `text` (UTF-8, in the vocabulary):
  *  for gpt, one ATTN_ATTENTION_SELF map per layer over the text's tokens (1..block_size); for
- *  seq2seq, `text` is the question and `answer` (may be NULL: the model's greedy answer) the
- *  answer read after BOS: encoder maps (Ts, Ts), decoder self maps and cross maps (Ta + 1 rows:
- *  BOS then the answer). `*maps` receives `*map_count` maps owned by the context (valid until
- *  the next call on it). rnn and cnn models have no attention: ATTN_ERR_INVALID_ARGUMENT. */
+ *  seq2seq, `text` is the question and `answer` (NULL with answer_length 0: the model's greedy
+ *  answer) the answer read after BOS: encoder maps (Ts, Ts), decoder self maps and cross maps
+ *  (Ta + 1 rows: BOS then the answer). `answer` must be NULL for gpt. Texts longer than the
+ *  model takes, or with characters outside its vocabulary, are ATTN_ERR_INVALID_ARGUMENT.
+ *  `*maps` receives `*map_count` maps owned by the context (valid until the next call on it).
+ *  rnn and cnn models have no attention: ATTN_ERR_INVALID_ARGUMENT. */
 attn_status attn_context_attention(attn_context_t *context, const char *text, size_t length,
                                    const char *answer, size_t answer_length,
                                    const attn_attention_map **maps, int64_t *map_count);

@@ -216,6 +216,12 @@ public func attn_context_attention(_ context: OpaquePointer?, _ text: UnsafePoin
         }
         let tokenizer = try handle.model.requireTokenizer(function)
         let input = try utf8Argument(text, length, "text", function)
+        if answer == nil && answerLength != 0 {
+            throw AttentionError(.nullPointer, "\(function): answer is NULL but its length is \(answerLength)")
+        }
+        if answer != nil && !(handle.model.model is Seq2Seq) {
+            throw AttentionError.invalid("\(function): answer only applies to seq2seq models; pass NULL")
+        }
         let attention: [AttentionMap]
         switch handle.model.model {
         case let gpt as GPT:
@@ -224,7 +230,7 @@ public func attn_context_attention(_ context: OpaquePointer?, _ text: UnsafePoin
         case let seq2seq as Seq2Seq:
             let question = try knownTokens(input, tokenizer, "text", limit: seq2seq.config.maxSourceLength, function)
             let answerIds: [Int32]
-            if answer == nil && answerLength == 0 {
+            if answer == nil {
                 let greedy = GenerationOptions(maxNewTokens: seq2seq.config.maxTargetLength - 1)
                 answerIds = withoutFinalEOS(try naming(function) { try seq2seq.answer(question: question, options: greedy) })
             } else {

@@ -1,5 +1,6 @@
 import AttentionEngine
 import CAttention
+import Synchronization
 
 // Opaque handles of the C ABI (attn_tokenizer_t, attn_model_t, attn_trainer_t, attn_context_t):
 // each is a small heap block holding a type tag and a retained Swift object. The tag lets every
@@ -30,8 +31,14 @@ private struct HandleBlock {
     var object: Unmanaged<AnyObject>
 }
 
+/// Handles made and not yet freed. When it drops to 0 nothing of the engine is alive, and the
+/// buffers the engine caches for reuse go back to the system, so an embedding host that is done
+/// with libattention gets its memory back.
+private let liveHandles = Atomic<Int>(0)
+
 /// A new handle owning a reference to `object`.
 func makeHandle(_ object: AnyObject, kind: HandleKind) -> OpaquePointer {
+    liveHandles.add(1, ordering: .relaxed)
     let block = UnsafeMutablePointer<HandleBlock>.allocate(capacity: 1)
     block.initialize(to: HandleBlock(tag: kind.rawValue, object: .passRetained(object)))
     return OpaquePointer(block)
@@ -58,6 +65,9 @@ func freeHandle(_ handle: OpaquePointer?, _ kind: HandleKind) {
     block.pointee.object.release()
     block.deinitialize(count: 1)
     block.deallocate()
+    if liveHandles.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+        MemoryStatistics.releaseCachedMemory()
+    }
 }
 
 /// Clears a handle out-parameter first (so a failed call leaves NULL), runs `body` and stores

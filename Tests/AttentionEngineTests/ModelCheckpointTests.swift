@@ -142,10 +142,10 @@ final class ModelCheckpointTests: XCTestCase {
         assertLoadFails(rewrite(rnn, metadata: { $0["config"] = $0["config"]!.replacingOccurrences(of: #""hidden_size":24"#, with: #""hidden_size":0"#) }),
                         .format, "hidden_size = 0")
         assertLoadFails(rewrite(rnn, metadata: { $0["config"] = $0["config"]!.replacingOccurrences(of: #""hidden_size":24"#, with: #""hidden_size":25"#) }),
-                        .shape, "rnn.0.weight_ih", "expected [75,16]")
+                        .format, "rnn.0.weight_ih", "expected [75,16]")
         let cnn = try ModelCheckpoint(model: try makers[2].1()).bytes()
         assertLoadFails(rewrite(cnn, metadata: { $0["config"] = $0["config"]!.replacingOccurrences(of: #""kernel_size":3"#, with: #""kernel_size":1"#) }),
-                        .format, "kernel size 1")
+                        .format, "kernel_size 1")
         assertLoadFails(rewrite(cnn, metadata: { $0["config"] = $0["config"]!.replacingOccurrences(of: #""n_layer":3"#, with: #""n_layer":2"#) }),
                         .format, "unexpected tensor 'conv.2.")
     }
@@ -243,12 +243,12 @@ final class ModelCheckpointTests: XCTestCase {
                         .format, "missing tensor 'transformer.h.1.mlp.c_fc.weight'", "model 'gpt'")
         assertLoadFails(rewrite(bytes, tensors: { tensors in
             tensors = tensors.map { $0.name == "transformer.wpe.weight" ? SafeTensor(name: $0.name, shape: [32, 16], data: $0.data) : $0 }
-        }), .shape, "transformer.wpe.weight", "[32,16]", "expected [16,32]")
+        }), .format, "transformer.wpe.weight", "[32,16]", "expected [16,32]")
         // Config inconsistent with the tensors: wider, fewer layers, more layers, another vocabulary.
-        assertLoadFails(rewrite(bytes, metadata: config { $0["n_embd"] = "64" }), .shape, "transformer.wte.weight", "expected")
+        assertLoadFails(rewrite(bytes, metadata: config { $0["n_embd"] = "64" }), .format, "transformer.wte.weight", "expected")
         assertLoadFails(rewrite(bytes, metadata: config { $0["n_layer"] = "1" }), .format, "unexpected tensor 'transformer.h.1.")
         assertLoadFails(rewrite(bytes, metadata: config { $0["n_layer"] = "3" }), .format, "missing tensor 'transformer.h.2.")
-        assertLoadFails(rewrite(bytes, metadata: config { $0["vocab_size"] = "99" }), .shape, "transformer.wte.weight")
+        assertLoadFails(rewrite(bytes, metadata: config { $0["vocab_size"] = "99" }), .format, "transformer.wte.weight")
         // Unknown model kind; bad or missing config values.
         assertLoadFails(rewrite(bytes, metadata: { $0["model"] = "rnn9" }), .format, "unknown model kind 'rnn9'", "gpt")
         assertLoadFails(rewrite(bytes, metadata: { $0["model"] = nil }), .format, "'model'")

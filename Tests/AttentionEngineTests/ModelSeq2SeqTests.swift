@@ -104,7 +104,8 @@ final class ModelSeq2SeqTests: XCTestCase {
         let model = try Seq2Seq(config: config(layers: 1, channels: 32), seed: 1)
         XCTAssertThrowsError(try model.answer(question: [], options: GenerationOptions(maxNewTokens: 3)))
         XCTAssertThrowsError(try model.answer(question: [Int32(tokenizer.vocabularySize)], options: GenerationOptions(maxNewTokens: 3)))
-        XCTAssertEqual(try model.answer(question: [5], options: GenerationOptions(maxNewTokens: 100, stopAtEOS: false)).tokens.count, 40)
+        // At most max_target_length − 1 tokens: the longest answer training allows (answer + EOS).
+        XCTAssertEqual(try model.answer(question: [5], options: GenerationOptions(maxNewTokens: 100, stopAtEOS: false)).tokens.count, 39)
     }
 
     func testJSONLPairs() throws {

@@ -37,8 +37,10 @@ public struct GenerationResult {
 }
 
 /// Autoregressive generation on a decoding context: feed the prompt, then repeatedly draw a
-/// token and feed it back, without recording autograd. `onToken` sees each new token as soon as
-/// it is drawn (EOS included) and returns false to stop after it.
+/// token and feed it back, without recording autograd. PAD and BOS are never drawn (no training
+/// target is ever PAD or BOS, so only an untrained model would pick them, and their text is
+/// empty). `onToken` sees each new token as soon as it is drawn (EOS included) and returns false
+/// to stop after it.
 ///
 ///     let result = try generate(model: gpt, prompt: tokenizer.encode("道可道"),
 ///                               options: GenerationOptions(maxNewTokens: 50))
@@ -58,7 +60,7 @@ public func generate(context: any DecodingContext, prompt: [Int32], options: Gen
             let logits = try context.append(feed)
             if options.recordLogits { result.logits.append(logits) }
             if options.recordAttention { result.attention.append(context.lastAttention) }
-            let token = try sampler.sample(logits)
+            let token = try sampler.sample(withoutPaddingAndBOS(logits))
             result.tokens.append(token)
             if let onToken, try !onToken(token) { break }
             if options.stopAtEOS && token == CharTokenizer.eos {
@@ -76,4 +78,13 @@ public func generate(model: any LanguageModel, prompt: [Int32], options: Generat
                      onToken: ((Int32) throws -> Bool)? = nil) throws -> GenerationResult {
     try generate(context: model.makeDecodingContext(cached: options.useCache), prompt: prompt, options: options,
                  onToken: onToken)
+}
+
+/// `logits` with PAD and BOS set to −∞ (when the vocabulary has them), so sampling skips them.
+private func withoutPaddingAndBOS(_ logits: [Float]) -> [Float] {
+    var candidates = logits
+    for id in [CharTokenizer.pad, CharTokenizer.bos] where Int(id) < candidates.count - 1 {
+        candidates[Int(id)] = -.infinity
+    }
+    return candidates
 }

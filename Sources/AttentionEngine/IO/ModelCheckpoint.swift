@@ -241,7 +241,7 @@ public struct ModelCheckpoint {
                 throw AttentionError(error.kind, "checkpoint: \(error.message) (the second moment of '\(name)')")
             }
             guard tensor.shape == shape else {
-                throw AttentionError.shape("checkpoint: '\(tensor.name)' has shape \(describeShape(tensor.shape)), the parameter \(describeShape(shape))")
+                throw AttentionError(.format, "checkpoint: '\(tensor.name)' has shape \(describeShape(tensor.shape)), the parameter \(describeShape(shape))")
             }
             moments[name] = TrainingState.Moments(m: tensor.data, v: v)
         }

@@ -43,11 +43,12 @@ public struct SafeTensorsFile: Sendable {
 
     /// The data of tensor `name`, which must have shape `shape`: what a model loader calls for
     /// each parameter. Throws `AttentionError(.format, "missing tensor 'name'")` or
-    /// `AttentionError(.shape, "tensor 'name' has shape [a,b], expected [c,d]")`.
+    /// `AttentionError(.format, "tensor 'name' has shape [a,b], expected [c,d]")` (a file that
+    /// contradicts the model it describes is malformed).
     public func tensor(named name: String, shape: [Int]) throws -> [Float] {
         let tensor = try tensor(named: name)
         guard tensor.shape == shape else {
-            throw AttentionError.shape("tensor '\(name)' has shape \(describeShape(tensor.shape)), expected \(describeShape(shape))")
+            throw AttentionError(.format, "tensor '\(name)' has shape \(describeShape(tensor.shape)), expected \(describeShape(shape))")
         }
         return tensor.data
     }

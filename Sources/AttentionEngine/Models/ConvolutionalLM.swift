@@ -26,7 +26,7 @@ public struct ConvolutionalLMConfig: Equatable, Sendable {
             throw AttentionError.invalid("ConvolutionalLMConfig: \(name) = \(value) must be positive")
         }
         guard kernelSize >= 2, nLayer <= 16 else {
-            throw AttentionError.invalid("ConvolutionalLMConfig: kernel size \(kernelSize) must be >= 2 and n_layer \(nLayer) <= 16")
+            throw AttentionError.invalid("ConvolutionalLMConfig: kernel_size \(kernelSize) must be >= 2 and n_layer \(nLayer) <= 16")
         }
     }
 

@@ -206,13 +206,14 @@ public final class Seq2Seq: Module {
         return Seq2SeqDecodingContext(model: self, memory: memory, cached: cached)
     }
 
-    /// Answers `question`: decodes from BOS until EOS or `options.maxNewTokens` (at most
-    /// max_target_length) tokens; the EOS, when reached, is the last token of the result.
+    /// Answers `question`: decodes from BOS until EOS or `options.maxNewTokens` tokens, at most
+    /// max_target_length − 1 (the longest answer training allows: targets are answer + EOS); the
+    /// EOS, when reached, is the last token of the result.
     /// `onToken` streams the tokens as in `generate(context:prompt:options:onToken:)`.
     public func answer(question: [Int32], options: GenerationOptions,
                        onToken: ((Int32) throws -> Bool)? = nil) throws -> GenerationResult {
         var options = options
-        options.maxNewTokens = min(options.maxNewTokens, config.maxTargetLength)
+        options.maxNewTokens = min(options.maxNewTokens, config.maxTargetLength - 1)
         return try generate(context: makeDecodingContext(question: question, cached: options.useCache),
                             prompt: [CharTokenizer.bos], options: options, onToken: onToken)
     }

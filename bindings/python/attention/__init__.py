@@ -3,20 +3,33 @@
     import numpy as np, attention
     c = attention.matmul(np.ones((2, 3), np.float32), np.ones((3, 4), np.float32))
 
+    tokenizer = attention.Tokenizer(attention.default_corpus())
+    model = attention.Model(attention.ModelConfig("gpt", n_layer=2), tokenizer)
+    with attention.Trainer(model, attention.TrainConfig(steps=100)) as trainer:
+        trainer.run_tokens(attention.default_corpus())
+    print(model.generate("道可道", max_new_tokens=40, seed=1))
+
 The shared library is found through ATTENTION_LIBRARY, the package folder, or a SwiftPM
 release build of the checkout (see attention._library).
 """
 from . import _capi
 from ._status import check as _check
-from .errors import (AttentionError, FormatError, InternalError, InvalidArgumentError,
+from .data import default_corpus, default_dialogue
+from .errors import (AttentionError, ClosedError, FormatError, InternalError, InvalidArgumentError,
                      LibraryIOError, NullPointerError, OutOfMemoryError, ShapeError, UTF8Error)
+from .inference import AttentionMap, Context
 from .kernels import attention, attention_backward, layernorm, matmul, softmax
+from .model import Model, ModelConfig
+from .tokenizer import Tokenizer
+from .training import Progress, TrainConfig, Trainer
 
 __all__ = [
-    "AttentionError", "FormatError", "InternalError", "InvalidArgumentError", "LibraryIOError",
-    "NullPointerError", "OutOfMemoryError", "ShapeError", "UTF8Error",
-    "abi_version", "attention", "attention_backward", "get_num_threads", "layernorm", "matmul",
-    "set_num_threads", "softmax", "version",
+    "AttentionError", "ClosedError", "FormatError", "InternalError", "InvalidArgumentError",
+    "LibraryIOError", "NullPointerError", "OutOfMemoryError", "ShapeError", "UTF8Error",
+    "AttentionMap", "Context", "Model", "ModelConfig", "Progress", "Tokenizer", "TrainConfig",
+    "Trainer",
+    "abi_version", "attention", "attention_backward", "default_corpus", "default_dialogue",
+    "get_num_threads", "layernorm", "matmul", "set_num_threads", "softmax", "version",
 ]
 
 

@@ -11,7 +11,7 @@ import ctypes.util
 import os
 
 #: The ABI version (ATTN_ABI_VERSION in attention.h) these bindings were written against.
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 LIBRARY_NAME = "libattention.so"
 

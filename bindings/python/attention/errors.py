@@ -46,6 +46,11 @@ class InternalError(AttentionError):
     status = 8
 
 
+class ClosedError(NullPointerError, ValueError):
+    """An object was used after `close()`: its handle is gone (the library would see NULL).
+    A ValueError too, like using a closed Python file."""
+
+
 ERROR_CLASSES = {cls.status: cls for cls in (
     NullPointerError, InvalidArgumentError, ShapeError, OutOfMemoryError, LibraryIOError,
     FormatError, UTF8Error, InternalError)}

@@ -127,9 +127,8 @@ def _attention_desc(q, k, causal, key_padding_mask, scale):
         raise ShapeError(f"attention: q and k must be (B, NH, T, HS), got {q.shape} and {k.shape}")
     batch, heads, q_len, head_size = q.shape
     desc = _capi.attn_attention_desc(
-        struct_size=_capi.ctypes.sizeof(_capi.attn_attention_desc), batch=batch, heads=heads,
-        q_len=q_len, kv_len=k.shape[2], head_size=head_size, causal=int(bool(causal)),
-        key_padding_mask=None, scale=0.0 if scale is None else scale)
+        batch=batch, heads=heads, q_len=q_len, kv_len=k.shape[2], head_size=head_size,
+        causal=int(bool(causal)), key_padding_mask=None, scale=0.0 if scale is None else scale)
     mask = None
     if key_padding_mask is not None:
         mask = np.ascontiguousarray(np.asarray(key_padding_mask).astype(np.uint8))

@@ -1,0 +1,109 @@
+"""The base of every class that owns a libattention handle (tokenizer, model, trainer, context).
+
+A handle is freed exactly once: by `close()`, by leaving a `with` block, or when the object is
+garbage collected. Calls borrow the handle for their duration, so closing an object while another
+thread is inside a call on it defers the free until that call returns instead of pulling the
+memory from under it. Objects the C ABI says belong to one thread at a time (contexts, trainers)
+are `exclusive`: their calls are serialized, and a call from inside one of their own callbacks is
+refused rather than corrupting the state the outer call is using.
+"""
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional, TypeVar
+
+from .errors import ClosedError, InvalidArgumentError
+
+H = TypeVar("H", bound="Handle")
+
+
+class Handle:
+    """Owns one C handle; subclasses set `_free` to the matching `attn_X_free`."""
+
+    _free: Any = None
+    _exclusive = False
+    # Class-level defaults so that close() and __del__ work on an object whose __init__ failed
+    # before the handle existed.
+    _pointer: Any = None
+    _lock: Optional[threading.Lock] = None
+
+    def __init__(self, pointer: Any) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._closing = False
+        self._call_lock = threading.Lock() if self._exclusive else None
+        self._caller: Optional[int] = None
+        self._pointer = pointer
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called."""
+        return self._pointer is None or self._closing
+
+    @contextmanager
+    def _borrow(self) -> Iterator[Any]:
+        """The C pointer, valid until the block ends even if another thread closes the object."""
+        lock = self._lock
+        if lock is None:
+            raise ClosedError(f"{type(self).__name__} was not initialized")
+        with lock:
+            if self._pointer is None or self._closing:
+                raise ClosedError(f"this {type(self).__name__} is closed")
+            self._users += 1
+        try:
+            if self._call_lock is None:
+                yield self._pointer
+            else:
+                if self._caller == threading.get_ident():
+                    raise InvalidArgumentError(
+                        f"this {type(self).__name__} is already in a call on this thread "
+                        "(a callback may not use the object that called it)")
+                with self._call_lock:
+                    self._caller = threading.get_ident()
+                    try:
+                        yield self._pointer
+                    finally:
+                        self._caller = None
+        finally:
+            with lock:
+                self._users -= 1
+                release = self._closing and self._users == 0
+            if release:
+                self._release()
+
+    def _release(self) -> None:
+        pointer, self._pointer = self._pointer, None
+        if pointer is not None:
+            self._free(pointer)
+
+    def close(self) -> None:
+        """Frees the handle (at the end of any call running on another thread). Idempotent."""
+        lock = self._lock
+        if lock is None:
+            return
+        with lock:
+            if self._pointer is None or self._closing:
+                return
+            self._closing = True
+            release = self._users == 0
+        if release:
+            self._release()
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # A copy would share the handle and free it twice.
+        raise TypeError(f"{type(self).__name__} objects cannot be copied or pickled "
+                        "(a model can: Model.from_bytes(model.to_bytes()))")
+
+    def __enter__(self: H) -> H:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # at interpreter shutdown, anything may already be torn down
+            pass
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__} {'closed' if self.closed else 'open'}>"
