@@ -557,6 +557,10 @@ static void test_model_init_errors(void) {
     bad = config, bad.n_layer = INT64_MAX;
     EXPECT_FAIL_HANDLE(attn_model_init(&bad, tokenizer, &model), ATTN_ERR_INVALID_ARGUMENT, model);
 
+    /* Valid sizes whose weights need more memory than the machine has: refused up front. */
+    bad = config, bad.n_embd = 65536, bad.n_head = 1, bad.n_layer = 1;
+    EXPECT_FAIL_HANDLE(attn_model_init(&bad, tokenizer, &model), ATTN_ERR_OUT_OF_MEMORY, model);
+
     /* struct_size. */
     bad = config, bad.struct_size = 0;
     EXPECT_FAIL_HANDLE(attn_model_init(&bad, tokenizer, &model), ATTN_ERR_INVALID_ARGUMENT, model);
@@ -1239,6 +1243,20 @@ static void test_trainer_errors(void) {
         memcpy(in, inputs, sizeof in), tg[9] = bad_ids[i];
         EXPECT_FAIL(attn_trainer_step(trainer, in, tg, 2, 8, &loss), ATTN_ERR_INVALID_ARGUMENT);
         EXPECT_FAIL(attn_trainer_evaluate(trainer, in, tg, 2, 8, &loss), ATTN_ERR_INVALID_ARGUMENT);
+    }
+    /* A batch whose logits alone (batch·16·V floats) are four times the machine's memory: real
+     * input buffers (a small fraction of it), refused before anything is allocated. */
+    {
+        double memory = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+        int64_t huge = (int64_t)(4 * memory / (4.0 * 16 * (double)V)) + 1;
+        int32_t *many = malloc((size_t)(huge * 16) * sizeof *many);
+        CHECK(many != NULL, "no memory for %lld ids", (long long)(huge * 16));
+        if (many) {
+            for (int64_t i = 0; i < huge * 16; i++) many[i] = 5;
+            EXPECT_FAIL(attn_trainer_step(trainer, many, many, huge, 16, &loss), ATTN_ERR_OUT_OF_MEMORY);
+            EXPECT_FAIL(attn_trainer_evaluate(trainer, many, many, huge, 16, &loss), ATTN_ERR_OUT_OF_MEMORY);
+            free(many);
+        }
     }
     int64_t step = -1;
     EXPECT_OK(attn_trainer_get_step(trainer, &step));
