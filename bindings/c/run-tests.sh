@@ -20,6 +20,10 @@ strict=(-std=c99 -Wall -Wextra -Werror)
 part() { echo "== $1 (at ${SECONDS} s)"; }
 fail() { echo "run-tests.sh: $*" >&2; exit 1; }
 
+for tool in pkg-config valgrind; do
+    command -v "$tool" > /dev/null || fail "$tool is missing: scripts/setup.sh installs it"
+done
+
 part "header as C99 and C++11"
 printf '#include <attention.h>\nint main(void) { return attn_abi_version() == ATTN_ABI_VERSION ? 0 : 1; }\n' > "$out/header.c"
 cp "$out/header.c" "$out/header.cpp"
