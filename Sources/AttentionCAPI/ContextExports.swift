@@ -139,7 +139,7 @@ public func attn_context_generate(_ context: OpaquePointer?, _ prompt: UnsafePoi
     return guarded {
         let function = "attn_context_generate"
         let handle = try contextHandle(context, function)
-        guard let text else { throw AttentionError(.nullPointer, "\(function): text is NULL") }
+        let text = try nonNull(text, "text", function)
         let model = try handle.model.languageModel(function)
         let tokenizer = try handle.model.requireTokenizer(function)
         let c = try readGrowableStruct(config, "config", function)
@@ -162,9 +162,7 @@ public func attn_context_generate_tokens(_ context: OpaquePointer?, _ prompt: Un
     return guarded {
         let function = "attn_context_generate_tokens"
         let handle = try contextHandle(context, function)
-        guard let tokens, let tokenCount else {
-            throw AttentionError(.nullPointer, "\(function): \(tokens == nil ? "tokens" : "token_count") is NULL")
-        }
+        let tokens = try nonNull(tokens, "tokens", function), tokenCount = try nonNull(tokenCount, "token_count", function)
         let model = try handle.model.languageModel(function)
         let c = try readGrowableStruct(config, "config", function)
         let options = try generationOptions(c, function)
@@ -188,7 +186,7 @@ public func attn_context_answer(_ context: OpaquePointer?, _ question: UnsafePoi
     return guarded {
         let function = "attn_context_answer"
         let handle = try contextHandle(context, function)
-        guard let text else { throw AttentionError(.nullPointer, "\(function): text is NULL") }
+        let text = try nonNull(text, "text", function)
         let model = try handle.model.seq2seq(function)
         let tokenizer = try handle.model.requireTokenizer(function)
         let c = try readGrowableStruct(config, "config", function)
@@ -211,9 +209,7 @@ public func attn_context_attention(_ context: OpaquePointer?, _ text: UnsafePoin
     return guarded {
         let function = "attn_context_attention"
         let handle = try contextHandle(context, function)
-        guard let maps, let mapCount else {
-            throw AttentionError(.nullPointer, "\(function): \(maps == nil ? "maps" : "map_count") is NULL")
-        }
+        let maps = try nonNull(maps, "maps", function), mapCount = try nonNull(mapCount, "map_count", function)
         let tokenizer = try handle.model.requireTokenizer(function)
         let input = try utf8Argument(text, length, "text", function)
         if answer == nil && answerLength != 0 {

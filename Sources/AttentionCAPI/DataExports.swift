@@ -24,7 +24,7 @@ private func exportStatic(_ value: (pointer: UnsafePointer<CChar>, length: Int),
                           _ text: UnsafeMutablePointer<UnsafePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int>?,
                           _ function: String) -> attn_status {
     guarded {
-        guard let text else { throw AttentionError(.nullPointer, "\(function): text is NULL") }
+        let text = try nonNull(text, "text", function)
         text.pointee = value.pointer
         length?.pointee = value.length
     }

@@ -11,7 +11,7 @@ let maximumStructSize = 4096
 
 /// Copies the caller's struct after checking its struct_size and that any unknown tail is zero.
 func readGrowableStruct<Struct>(_ pointer: UnsafePointer<Struct>?, _ name: String, _ function: String) throws -> Struct {
-    guard let pointer else { throw AttentionError(.nullPointer, "\(function): \(name) is NULL") }
+    let pointer = try nonNull(pointer, name, function)
     let structSize = try checkedStructSize(UnsafeRawPointer(pointer), Struct.self, name, function)
     let knownSize = MemoryLayout<Struct>.size
     let unknownFields = UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer) + knownSize, count: structSize - knownSize)
@@ -26,7 +26,7 @@ func readGrowableStruct<Struct>(_ pointer: UnsafePointer<Struct>?, _ name: Strin
 /// library's struct; a larger tail is zeroed), keeping the caller's struct_size.
 func writeGrowableStruct<Struct>(_ value: Struct, to pointer: UnsafeMutablePointer<Struct>?, _ name: String,
                                  _ function: String) throws {
-    guard let pointer else { throw AttentionError(.nullPointer, "\(function): \(name) is NULL") }
+    let pointer = try nonNull(pointer, name, function)
     let structSize = try checkedStructSize(UnsafeRawPointer(pointer), Struct.self, name, function)
     let knownSize = MemoryLayout<Struct>.size
     UnsafeMutableRawPointer(pointer).advanced(by: knownSize).initializeMemory(as: UInt8.self, repeating: 0,

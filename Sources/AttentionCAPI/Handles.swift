@@ -76,7 +76,7 @@ func creatingHandle(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ kind: Handle
                     _ body: () throws -> AnyObject) -> attn_status {
     out?.pointee = nil
     return guarded {
-        guard let out else { throw AttentionError(.nullPointer, "\(function): out is NULL") }
+        let out = try nonNull(out, "out", function)
         let object = try body()
         out.pointee = makeHandle(object, kind: kind)
     }

@@ -94,7 +94,7 @@ public func attn_model_init(_ config: UnsafePointer<attn_model_config>?, _ token
 @c @implementation
 public func attn_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> attn_status {
     creatingHandle(out, .model, "attn_model_load") {
-        guard let path else { throw AttentionError(.nullPointer, "attn_model_load: path is NULL") }
+        let path = try nonNull(path, "path", "attn_model_load")
         return ModelHandle(try naming("attn_model_load") { try ModelCheckpoint.load(path: String(cString: path)) })
     }
 }
@@ -105,7 +105,7 @@ public func attn_model_load_memory(_ data: UnsafeRawPointer?, _ size: Int,
     creatingHandle(out, .model, "attn_model_load_memory") {
         let function = "attn_model_load_memory"
         guard size >= 0 else { throw AttentionError.shape("\(function): size \(UInt(bitPattern: size)) is too large") }
-        guard let data else { throw AttentionError(.nullPointer, "\(function): data is NULL") }
+        let data = try nonNull(data, "data", function)
         return ModelHandle(try naming(function) {
             try ModelCheckpoint.load(bytes: UnsafeRawBufferPointer(start: data, count: size))
         })
@@ -121,7 +121,7 @@ private func checkpoint(of handle: ModelHandle) -> ModelCheckpoint {
 public func attn_model_save(_ model: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> attn_status {
     guarded {
         let handle = try modelHandle(model, "attn_model_save")
-        guard let path else { throw AttentionError(.nullPointer, "attn_model_save: path is NULL") }
+        let path = try nonNull(path, "path", "attn_model_save")
         try naming("attn_model_save") { try checkpoint(of: handle).write(to: String(cString: path)) }
     }
 }
@@ -132,10 +132,12 @@ public func attn_model_save_memory(_ model: OpaquePointer?, _ buffer: UnsafeMuta
     guarded {
         let function = "attn_model_save_memory"
         let handle = try modelHandle(model, function)
-        guard let size else { throw AttentionError(.nullPointer, "\(function): size is NULL") }
+        let size = try nonNull(size, "size", function)
         let bytes = try checkpoint(of: handle).bytes()
-        try bytes.withUnsafeBytes {
-            try fillCallerBuffer($0, into: buffer, capacity: capacity, size: size, terminate: false, "buffer", function)
+        size.pointee = bytes.count
+        try bytes.withUnsafeBufferPointer {
+            try fillCallerBuffer($0, into: buffer?.assumingMemoryBound(to: UInt8.self), capacity: capacity, unit: "bytes",
+                                 "buffer", function)
         }
     }
 }
@@ -149,7 +151,7 @@ public func attn_model_free(_ model: OpaquePointer?) {
 public func attn_model_parameter_count(_ model: OpaquePointer?, _ count: UnsafeMutablePointer<Int64>?) -> attn_status {
     guarded {
         let handle = try modelHandle(model, "attn_model_parameter_count")
-        guard let count else { throw AttentionError(.nullPointer, "attn_model_parameter_count: count is NULL") }
+        let count = try nonNull(count, "count", "attn_model_parameter_count")
         count.pointee = Int64(handle.model.parameterCount)
     }
 }
@@ -188,7 +190,7 @@ public func attn_model_forward(_ model: OpaquePointer?, _ tokens: UnsafePointer<
             throw AttentionError.shape("\(function): batch × time × V = \(batch) × \(time) × \(V) is too large")
         }
         if outputCount == 0 { return }
-        guard let logits else { throw AttentionError(.nullPointer, "\(function): logits is NULL") }
+        let logits = try nonNull(logits, "logits", function)
         guard logitsCount >= outputCount else {
             throw AttentionError.shape("\(function): logits holds \(logitsCount) floats, \(outputCount) needed (batch × time × V)")
         }

@@ -50,3 +50,9 @@ func naming<Result>(_ function: String, _ body: () throws -> Result) throws -> R
         throw AttentionError(error.kind, "\(function): \(error.message)")
     }
 }
+
+/// `pointer`, which the caller must not pass as NULL: a null-pointer error naming it otherwise.
+func nonNull<Pointer>(_ pointer: Pointer?, _ name: String, _ function: String) throws -> Pointer {
+    guard let pointer else { throw AttentionError(.nullPointer, "\(function): \(name) is NULL") }
+    return pointer
+}

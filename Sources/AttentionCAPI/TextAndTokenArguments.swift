@@ -56,19 +56,20 @@ func batchElementCount(_ batch: Int64, _ time: Int64, _ function: String,
     return Int(count)
 }
 
-/// Copies `bytes` into the caller's buffer of `capacity` bytes after storing the size needed in
-/// `size`. A NULL buffer with capacity 0 only measures; a buffer too small is a shape error that
-/// leaves it unwritten. With `terminate`, one more byte (NUL) is written and required.
-func fillCallerBuffer(_ bytes: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawPointer?, capacity: Int,
-                      size: UnsafeMutablePointer<Int>, terminate: Bool, _ name: String, _ function: String) throws {
-    size.pointee = bytes.count
-    let needed = bytes.count + (terminate ? 1 : 0)
+/// Copies `values` (then `terminator`, if any) into the caller's buffer of `capacity` elements;
+/// the caller has already stored the size it needs. A NULL buffer with capacity 0 only measures;
+/// a buffer too small is a shape error that leaves it unwritten. `unit` names the elements in
+/// messages ("bytes", "ids").
+func fillCallerBuffer<Element>(_ values: UnsafeBufferPointer<Element>, terminator: Element? = nil,
+                               into buffer: UnsafeMutablePointer<Element>?, capacity: Int, unit: String,
+                               _ name: String, _ function: String) throws {
     if buffer == nil && capacity == 0 { return }
-    guard let buffer else { throw AttentionError(.nullPointer, "\(function): \(name) is NULL but its capacity is \(capacity)") }
+    let buffer = try nonNull(buffer, name, function)
+    let needed = values.count + (terminator == nil ? 0 : 1)
     // A size_t capacity above Int.max reads as negative here; it is large enough for anything.
     guard capacity < 0 || capacity >= needed else {
-        throw AttentionError.shape("\(function): \(name) holds \(UInt(bitPattern: capacity)) bytes, \(needed) needed")
+        throw AttentionError.shape("\(function): \(name) holds \(UInt(bitPattern: capacity)) \(unit), \(needed) needed")
     }
-    if let base = bytes.baseAddress { buffer.copyMemory(from: base, byteCount: bytes.count) }
-    if terminate { buffer.storeBytes(of: 0, toByteOffset: bytes.count, as: UInt8.self) }
+    if let base = values.baseAddress { buffer.update(from: base, count: values.count) }
+    if let terminator { buffer[values.count] = terminator }
 }

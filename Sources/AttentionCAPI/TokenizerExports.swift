@@ -32,7 +32,7 @@ public func attn_tokenizer_vocab_size(_ tokenizer: OpaquePointer?, _ vocabSize: 
     guarded {
         let function = "attn_tokenizer_vocab_size"
         let tokenizer = try tokenizerHandle(tokenizer, function)
-        guard let vocabSize else { throw AttentionError(.nullPointer, "\(function): vocab_size is NULL") }
+        let vocabSize = try nonNull(vocabSize, "vocab_size", function)
         vocabSize.pointee = Int64(tokenizer.vocabularySize)
     }
 }
@@ -44,16 +44,13 @@ public func attn_tokenizer_encode(_ tokenizer: OpaquePointer?, _ text: UnsafePoi
     guarded {
         let function = "attn_tokenizer_encode"
         let tokenizer = try tokenizerHandle(tokenizer, function)
-        guard let count else { throw AttentionError(.nullPointer, "\(function): count is NULL") }
+        let count = try nonNull(count, "count", function)
         guard capacity >= 0 else { throw AttentionError.shape("\(function): capacity \(capacity) must be >= 0") }
         let encoded = tokenizer.encode(try utf8Argument(text, length, "text", function))
         count.pointee = Int64(encoded.count)
-        if ids == nil && capacity == 0 { return }
-        guard let ids else { throw AttentionError(.nullPointer, "\(function): ids is NULL but its capacity is \(capacity)") }
-        guard capacity >= encoded.count else {
-            throw AttentionError.shape("\(function): ids holds \(capacity) ids, \(encoded.count) needed")
+        try encoded.withUnsafeBufferPointer {
+            try fillCallerBuffer($0, into: ids, capacity: Int(capacity), unit: "ids", "ids", function)
         }
-        for (index, id) in encoded.enumerated() { ids[index] = id }
     }
 }
 
@@ -64,12 +61,12 @@ public func attn_tokenizer_decode(_ tokenizer: OpaquePointer?, _ ids: UnsafePoin
     guarded {
         let function = "attn_tokenizer_decode"
         let tokenizer = try tokenizerHandle(tokenizer, function)
-        guard let length else { throw AttentionError(.nullPointer, "\(function): length is NULL") }
+        let length = try nonNull(length, "length", function)
         let tokens = try tokenArgument(ids, count, vocabularySize: tokenizer.vocabularySize, "ids", function)
-        var decoded = try tokenizer.decode(tokens)
-        try decoded.withUTF8 { bytes in
-            try fillCallerBuffer(UnsafeRawBufferPointer(bytes), into: UnsafeMutableRawPointer(text), capacity: capacity,
-                                 size: length, terminate: true, "text", function)
+        let bytes = Array(try tokenizer.decode(tokens).utf8).map { CChar(bitPattern: $0) }
+        length.pointee = bytes.count
+        try bytes.withUnsafeBufferPointer {
+            try fillCallerBuffer($0, terminator: 0, into: text, capacity: capacity, unit: "bytes", "text", function)
         }
     }
 }

@@ -176,7 +176,7 @@ public func attn_trainer_evaluate(_ trainer: OpaquePointer?, _ inputs: UnsafePoi
     guarded {
         let function = "attn_trainer_evaluate"
         let handle = try trainerHandle(trainer, function)
-        guard let loss else { throw AttentionError(.nullPointer, "\(function): loss is NULL") }
+        let loss = try nonNull(loss, "loss", function)
         let (model, tokens) = try languageModelBatch(handle, inputs, targets, batch, time, function)
         loss.pointee = try handle.training(function) {
             try handle.trainer.evaluate { _ in
@@ -193,7 +193,7 @@ public func attn_trainer_evaluate_seq2seq(_ trainer: OpaquePointer?, _ questions
     guarded {
         let function = "attn_trainer_evaluate_seq2seq"
         let handle = try trainerHandle(trainer, function)
-        guard let loss else { throw AttentionError(.nullPointer, "\(function): loss is NULL") }
+        let loss = try nonNull(loss, "loss", function)
         let (model, pairs) = try seq2seqBatch(handle, questions, questionLength, answers, answerLength, batch, function)
         loss.pointee = try handle.training(function) { try handle.trainer.evaluate { _ in try model.loss(pairs).item } }
     }
@@ -225,7 +225,7 @@ public func attn_trainer_set_progress_callback(_ trainer: OpaquePointer?, _ call
 public func attn_trainer_get_step(_ trainer: OpaquePointer?, _ step: UnsafeMutablePointer<Int64>?) -> attn_status {
     guarded {
         let handle = try trainerHandle(trainer, "attn_trainer_get_step")
-        guard let step else { throw AttentionError(.nullPointer, "attn_trainer_get_step: step is NULL") }
+        let step = try nonNull(step, "step", "attn_trainer_get_step")
         step.pointee = Int64(handle.trainer.step)
     }
 }
@@ -290,7 +290,7 @@ public func attn_trainer_save(_ trainer: OpaquePointer?, _ path: UnsafePointer<C
     guarded {
         let function = "attn_trainer_save"
         let handle = try trainerHandle(trainer, function)
-        guard let path else { throw AttentionError(.nullPointer, "\(function): path is NULL") }
+        let path = try nonNull(path, "path", function)
         let checkpoint = ModelCheckpoint(model: handle.model.model, tokenizer: handle.model.tokenizer,
                                          training: handle.trainer.trainingState())
         try naming(function) { try checkpoint.write(to: String(cString: path)) }
