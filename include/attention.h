@@ -48,21 +48,18 @@
  *     ids = malloc(count * sizeof *ids);
  *     CHECK(attn_tokenizer_encode(tokenizer, corpus, corpus_length, ids, count, &count));
  *
- *     attn_model_config config;
- *     config.struct_size = sizeof config;                        // then the defaults fill the rest
+ *     attn_model_config config = {.struct_size = sizeof config}; // the defaults fill the rest
  *     CHECK(attn_model_config_default(ATTN_MODEL_GPT, &config));
  *     CHECK(attn_model_init(&config, tokenizer, &model));       // vocab size from the tokenizer
  *
- *     attn_train_config training;
- *     training.struct_size = sizeof training;
+ *     attn_train_config training = {.struct_size = sizeof training};
  *     CHECK(attn_train_config_default(&training));
  *     training.steps = 100;
  *     CHECK(attn_trainer_init(model, &training, &trainer));
  *     CHECK(attn_trainer_run_tokens(trainer, ids, count));      // or attn_trainer_step per batch
  *     CHECK(attn_model_save(model, "gpt.safetensors"));
  *
- *     attn_generate_config sampling;
- *     sampling.struct_size = sizeof sampling;
+ *     attn_generate_config sampling = {.struct_size = sizeof sampling};
  *     CHECK(attn_generate_config_default(&sampling));
  *     const char *text;
  *     CHECK(attn_context_init(model, &context));

@@ -17,7 +17,7 @@ func generationOptions(_ c: attn_generate_config, _ function: String) throws -> 
         throw AttentionError.invalid("\(function): max_new_tokens = \(c.max_new_tokens) must be in 0...2^24")
     }
     guard c.top_k >= 0, c.top_k <= Int64(Int32.max) else {
-        throw AttentionError.invalid("\(function): top_k = \(c.top_k) must be >= 0 (0: off)")
+        throw AttentionError.invalid("\(function): top_k = \(c.top_k) must be in 0...\(Int32.max) (0: off)")
     }
     guard c.top_p == 0 || (c.top_p > 0 && c.top_p <= 1) else {
         throw AttentionError.invalid("\(function): top_p = \(c.top_p) must be in (0, 1] (0: off)")
