@@ -481,9 +481,9 @@ attn_status attn_trainer_save(const attn_trainer_t *trainer, const char *path);
  *  own context and they may share the model. The context keeps its model alive. */
 typedef struct attn_context attn_context_t;
 
-/** Called with each new token as it is produced: its id and its UTF-8 text (`length` bytes, not
- *  NUL-terminated; empty for special tokens or when the model has no tokenizer). Returning
- *  nonzero stops the generation after this token (ATTN_OK). */
+/** Called with each new token as it is produced: its id and its UTF-8 text (`length` bytes, also
+ *  NUL-terminated, never NULL; empty for special tokens or when the model has no tokenizer),
+ *  valid during the call. Returning nonzero stops the generation after this token (ATTN_OK). */
 typedef int (*attn_token_fn)(int32_t token, const char *text, size_t length, void *user_data);
 
 /** How tokens are chosen. Start from attn_generate_config_default. */

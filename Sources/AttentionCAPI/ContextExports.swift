@@ -93,10 +93,9 @@ private func tokenStream(_ config: attn_generate_config, _ tokenizer: CharTokeni
     let stopsAtEOS = config.stop_at_eos != 0, userData = config.user_data
     return { token in
         if stopsAtEOS && token == CharTokenizer.eos { return true }
-        var piece = (try? tokenizer?.decode([token])) ?? ""
-        return piece.withUTF8 { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { callback(token, $0.baseAddress, $0.count, userData) == 0 }
-        }
+        // NUL-terminated and never NULL, even when empty, for hosts that print it as a C string.
+        let piece = ((try? tokenizer?.decode([token])) ?? "").utf8CString
+        return piece.withUnsafeBufferPointer { callback(token, $0.baseAddress, $0.count - 1, userData) == 0 }
     }
 }
 

@@ -62,11 +62,12 @@ public func generate(context: any DecodingContext, prompt: [Int32], options: Gen
             if options.recordAttention { result.attention.append(context.lastAttention) }
             let token = try sampler.sample(withoutPaddingAndBOS(logits))
             result.tokens.append(token)
-            if let onToken, try !onToken(token) { break }
+            let proceed = try onToken?(token) ?? true
             if options.stopAtEOS && token == CharTokenizer.eos {
                 result.stoppedAtEOS = true
                 break
             }
+            if !proceed { break }
             feed = [token]
         }
     }
