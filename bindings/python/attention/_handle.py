@@ -5,7 +5,9 @@ garbage collected. Calls borrow the handle for their duration, so closing an obj
 thread is inside a call on it defers the free until that call returns instead of pulling the
 memory from under it. Objects the C ABI says belong to one thread at a time (contexts, trainers)
 are `exclusive`: their calls are serialized, and a call from inside one of their own callbacks is
-refused rather than corrupting the state the outer call is using.
+refused rather than corrupting the state the outer call is using — except calls that the C ABI
+allows between two steps (`_borrow(from_callback=True)`: saving a checkpoint, reading the step,
+setting the learning rate), which a progress callback may make.
 """
 import threading
 from contextlib import contextmanager
@@ -40,8 +42,10 @@ class Handle:
         return self._pointer is None or self._closing
 
     @contextmanager
-    def _borrow(self) -> Iterator[Any]:
-        """The C pointer, valid until the block ends even if another thread closes the object."""
+    def _borrow(self, from_callback: bool = False) -> Iterator[Any]:
+        """The C pointer, valid until the block ends even if another thread closes the object.
+        With `from_callback`, a call made by one of this object's callbacks (on the thread that
+        is running it) goes through instead of being refused."""
         lock = self._lock
         if lock is None:
             raise ClosedError(f"{type(self).__name__} was not initialized")
@@ -50,7 +54,7 @@ class Handle:
                 raise ClosedError(f"this {type(self).__name__} is closed")
             self._users += 1
         try:
-            if self._call_lock is None:
+            if self._call_lock is None or (from_callback and self._caller == threading.get_ident()):
                 yield self._pointer
             else:
                 if self._caller == threading.get_ident():

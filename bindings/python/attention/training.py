@@ -158,7 +158,7 @@ class Trainer(Handle):
     def step_count(self) -> int:
         """Steps completed so far (restored ones included)."""
         step = ctypes.c_int64()
-        with self._borrow() as handle:
+        with self._borrow(from_callback=True) as handle:
             check(_capi.attn_trainer_get_step(handle, ctypes.byref(step)))
         return step.value
 
@@ -170,7 +170,7 @@ class Trainer(Handle):
     @learning_rate.setter
     def learning_rate(self, rate: float) -> None:
         """Fixes the learning rate of the following steps (finite, >= 0), replacing the schedule."""
-        with self._borrow() as handle:
+        with self._borrow(from_callback=True) as handle:
             check(_capi.attn_trainer_set_learning_rate(handle, rate))
         self._learning_rate = float(str(np.float32(rate)))
 
@@ -285,5 +285,5 @@ class Trainer(Handle):
     def save(self, path: Path) -> None:
         """Writes the model and the run's state to `path` atomically, so that
         `Trainer(Model.load(path), replace(config, resume=True))` continues exactly."""
-        with self._borrow() as handle:
+        with self._borrow(from_callback=True) as handle:
             check(_capi.attn_trainer_save(handle, fs_path(path)))

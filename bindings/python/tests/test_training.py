@@ -187,6 +187,39 @@ def test_an_exception_in_the_callback_stops_the_run_and_is_reraised(corpus_token
         trainer.on_progress = 42
 
 
+def test_a_callback_may_checkpoint_and_steer_the_run(corpus_tokenizer, corpus_ids, tmp_path):
+    """Between two steps a progress callback may save the run, read the step and fix the
+    learning rate; the checkpoint it saved at step 10 resumes into the same final weights."""
+    config = fast_config(steps=20, eval_interval=0)
+    with attention.Model(tiny_gpt_config(), corpus_tokenizer) as model:
+        trainer = attention.Trainer(model, config)
+
+        def checkpoint(progress):
+            if progress.step == 10:
+                assert trainer.step_count == 10
+                trainer.save(tmp_path / "step10.safetensors")
+
+        trainer.on_progress = checkpoint
+        trainer.run_tokens(corpus_ids)
+        straight = model.forward(corpus_ids[None, :16])
+    with attention.Model.load(tmp_path / "step10.safetensors") as resumed:
+        attention.Trainer(resumed, dataclasses.replace(config, resume=True)).run_tokens(corpus_ids)
+        assert np.array_equal(resumed.forward(corpus_ids[None, :16]), straight)
+
+    with attention.Model(tiny_gpt_config(), corpus_tokenizer) as model:
+        rates = []
+        trainer = attention.Trainer(model, config)
+
+        def freeze(progress):
+            rates.append(progress.learning_rate)
+            if progress.step == 5:
+                trainer.learning_rate = 0.0
+
+        trainer.on_progress = freeze
+        trainer.run_tokens(corpus_ids)
+        assert rates[5:] == [0.0] * 15 and rates[4] > 0
+
+
 def test_trainer_with_a_callback_cycle_is_collected(corpus_tokenizer):
     model = attention.Model(tiny_gpt_config(), corpus_tokenizer)
     trainer = attention.Trainer(model, fast_config())
