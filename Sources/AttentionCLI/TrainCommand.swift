@@ -14,7 +14,8 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             Ctrl-C stops after the current step, saves the checkpoint and exits with status 130. \
             --resume continues a saved run to the bit-identical result of an uninterrupted one \
-            (same options).
+            (same options). Besides the last state, the weights with the lowest validation loss \
+            so far are kept (--best): a small corpus is memorised long before the last step.
             """)
 
     enum Kind: String, ExpressibleByArgument, CaseIterable { case gpt, seq2seq, rnn, cnn }
@@ -26,6 +27,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Training steps (default 500).") var steps: Int?
     @Option(help: "Stop after this many seconds instead of a step count.") var time: Double?
     @Option(help: "Checkpoint file to write (default: <model>.safetensors).") var out: String?
+    @Option(help: "Where to keep the weights of the lowest validation loss (default: <out> with .best before the extension).")
+    var best: String?
     @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
     @Option(help: "Write the loss curve as an SVG file.") var plot: String?
     @Option(help: "Save a checkpoint every N steps.") var checkpointEvery: Int = 200
@@ -49,14 +52,25 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let output = out ?? "\(model.rawValue).safetensors"
+            let bestOutput = best ?? Self.bestPath(for: output)
             try InputFiles.checkWritable(output)
+            try InputFiles.checkWritable(bestOutput)
             if let plot { try InputFiles.checkWritable(plot) }
             let run = try TrainingRun(options: self)
             signal(SIGINT) { _ in interruptRequested = 1 }
             defer { signal(SIGINT, SIG_DFL) }
-            let finished = try run.train(output: output)
+            let finished = try run.train(output: output, best: bestOutput)
             if !finished { throw ExitCode(130) }
         }
+    }
+
+    /// `dir/name.best.ext` for `dir/name.ext` (`name.best` without an extension).
+    static func bestPath(for output: String) -> String {
+        let url = URL(fileURLWithPath: output)
+        let stem = url.deletingPathExtension().lastPathComponent, ext = url.pathExtension
+        let name = ext.isEmpty ? "\(stem).best" : "\(stem).best.\(ext)"
+        let directory = (output as NSString).deletingLastPathComponent
+        return directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name)
     }
 }
 
@@ -70,6 +84,8 @@ final class TrainingRun {
     let tokensPerStep: Int
     var trainingCurve: [(step: Int, loss: Float)] = []
     var validationCurve: [(step: Int, loss: Float)] = []
+    /// The lowest validation loss so far and its step (kept in the --best checkpoint).
+    var bestValidation: (step: Int, loss: Float)?
 
     init(options: TrainCommand) throws {
         self.options = options
@@ -141,8 +157,9 @@ final class TrainingRun {
     }
 
     /// Trains until the step count, the time limit or Ctrl-C; saves checkpoints on the way and at
-    /// the end. Returns false when interrupted.
-    func train(output: String) throws -> Bool {
+    /// the end, and the weights of each new lowest validation loss to `best`. Returns false when
+    /// interrupted.
+    func train(output: String, best: String) throws -> Bool {
         let started = Date()
         let progressBar = Terminal.interactive && !options.log && !options.json
         print("training \(options.model.rawValue) (\(model.parameterCount) parameters, vocabulary \(tokenizer.vocabularySize)) "
@@ -152,7 +169,15 @@ final class TrainingRun {
         var saveError: Error?
         try trainer.run { progress in
             self.trainingCurve.append((progress.step, progress.loss))
-            if let validation = progress.validationLoss { self.validationCurve.append((progress.step, validation)) }
+            if let validation = progress.validationLoss {
+                self.validationCurve.append((progress.step, validation))
+                if validation < self.bestValidation?.loss ?? .infinity {
+                    self.bestValidation = (progress.step, validation)
+                    do {
+                        try ModelCheckpoint(model: self.model, tokenizer: self.tokenizer).write(to: best)
+                    } catch { saveError = error; return false }
+                }
+            }
             let elapsed = Date().timeIntervalSince(started)
             if progressBar {
                 print("\r" + self.bar(progress, elapsed: elapsed), terminator: "")
@@ -175,10 +200,17 @@ final class TrainingRun {
         }
         let validation = try trainer.evaluate()
         if options.json {
-            print(#"{"event":"done","step":\#(trainer.step),"validation_loss":\#(validation),"checkpoint":"\#(output)"}"#)
+            let bestFields = bestValidation.map {
+                #","best_step":\#($0.step),"best_validation_loss":\#($0.loss),"best_checkpoint":"\#(best)""#
+            } ?? ""
+            print(#"{"event":"done","step":\#(trainer.step),"validation_loss":\#(validation),"checkpoint":"\#(output)"\#(bestFields)}"#)
         } else {
             print(String(format: "%@ at step %d; validation loss %.4f; saved %@",
                          interruptRequested != 0 ? "interrupted" : "done", trainer.step, validation, output))
+            if let bestValidation {
+                print(String(format: "lowest validation loss %.4f at step %d; weights kept in %@",
+                             bestValidation.loss, bestValidation.step, best))
+            }
         }
         return interruptRequested == 0
     }

@@ -86,11 +86,24 @@ def trained(tmp_path_factory):
     assert chat.returncode == 0, chat.stderr
     done = json.loads(chat.stdout.strip().splitlines()[-1])
     assert done["event"] == "done" and done["step"] == 200
+    (folder / "chat.log").write_text(chat.stdout)
     return folder
 
 
 def test_train_writes_checkpoint_and_plot(trained):
     assert (trained / "gpt.safetensors").stat().st_size > 1000
+    # The weights of the lowest validation loss, without the training state (smaller).
+    best = trained / "gpt.best.safetensors"
+    assert 1000 < best.stat().st_size < (trained / "gpt.safetensors").stat().st_size
+    # The --json summary names the step of the lowest validation loss the log reported.
+    events = [json.loads(line) for line in (trained / "chat.log").read_text().splitlines() if line.startswith("{")]
+    validations = {e["step"]: e["validation_loss"] for e in events if e["event"] == "step" and "validation_loss" in e}
+    done = events[-1]
+    assert done["best_checkpoint"].endswith("chat.best.safetensors")
+    assert done["best_validation_loss"] == min(validations.values())
+    assert validations[done["best_step"]] == done["best_validation_loss"]
+    answer = attn("chat", "--model", done["best_checkpoint"], "--ask", "你吃了吗？")
+    assert answer.returncode == 0 and answer.stdout.strip(), answer.stderr
     svg = (trained / "loss.svg").read_text()
     assert svg.startswith("<svg") and "polyline" in svg and svg.rstrip().endswith("</svg>")
 
