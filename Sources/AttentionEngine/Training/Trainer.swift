@@ -179,10 +179,11 @@ public final class Trainer {
             throw AttentionError.invalid("training: the loss is \(value) at step \(step + 1)")
         }
         try loss.backward()
-        if let clip = config.gradientClip { try clipGradientNorm(module.parameters, maxNorm: clip) }
+        // Clipping is folded into the AdamW update: the gradients are read once more, not rewritten.
+        let gradientScale = try config.gradientClip.map { try gradientClipScale(module.parameters, maxNorm: $0).scale } ?? 1
         for optimizer in optimizers {
             optimizer.learningRate = learningRate
-            optimizer.step()
+            optimizer.step(gradientScale: gradientScale)
         }
         step += 1
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
