@@ -172,7 +172,8 @@ public final class Trainer {
         let started = DispatchTime.now().uptimeNanoseconds
         let learningRate = learningRate ?? schedule.learningRate(at: step)
         module.setTraining(true)
-        module.zeroGrad()
+        // Zero the gradients but keep their buffers: this step's backward writes into them.
+        for parameter in module.parameters { parameter.value.node?.clearGradKeepingBuffer() }
         let (loss, tokens) = try loss(&rng)
         let value = loss.item
         guard value.isFinite else {
