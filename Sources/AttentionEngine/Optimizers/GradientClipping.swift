@@ -6,7 +6,7 @@
 /// can apply the factor during its update (`Adam.step(gradientScale:)`) instead of rewriting the
 /// gradients. Throws for a non-positive `maxNorm`.
 public func gradientClipScale(_ parameters: [Parameter], maxNorm: Float) throws -> (norm: Float, scale: Float) {
-    guard maxNorm > 0 else { throw AttentionError.invalid("clipGradientNorm: maxNorm \(maxNorm) must be > 0") }
+    guard maxNorm > 0 else { throw AttentionError.invalid("gradient clipping: maxNorm \(maxNorm) must be > 0") }
     var squares: Double = 0
     for parameter in parameters {
         guard let grad = parameter.value.node?.grad else { continue }
