@@ -53,10 +53,32 @@ final class AdamWTests: XCTestCase {
             kernel(p, arena.buffer(grads), m, v, count, 3e-4, 0.9, 0.95, 1e-8, 0.01, 7)
             return values(p, count) + values(m, count) + values(v, count)
         }
-        let results = withThreadCounts { run(adamwUpdate) }
+        let results = withThreadCounts { run { adamwUpdate(params: $0, grads: $1, m: $2, v: $3, count: $4, learningRate: $5, beta1: $6, beta2: $7, eps: $8, weightDecay: $9, step: $10) } }
         assertBitwiseEqual(results[0], results[1])
         assertBitwiseEqual(results[0], results[2])
-        assertClose(results[0], run(adamwUpdateNaive), absolute: 1e-7, relative: 1e-5)
+        assertClose(results[0], run { adamwUpdateNaive(params: $0, grads: $1, m: $2, v: $3, count: $4, learningRate: $5, beta1: $6, beta2: $7, eps: $8, weightDecay: $9, step: $10) },
+                    absolute: 1e-7, relative: 1e-5)
+    }
+
+    /// A gradient scale (clipping folded into the update) gives, bit for bit, the update on
+    /// gradients scaled beforehand by `vectorAffine` (what `clipGradientNorm` writes), for any
+    /// thread count; and the naive kernel within 1e-7 absolute + 1e-5 relative.
+    func testGradientScaleEqualsPrescaledGradients() {
+        var random = TestRandom(seed: 53)
+        let count = 70_001, scale: Float = 0.37
+        let start = random.floats(count), grads = random.floats(count, -2, 2)
+        func run(prescaled: Bool, naive: Bool = false) -> [Float] {
+            let p = arena.buffer(start), m = arena.buffer(repeating: Float(0.01), count: count)
+            let v = arena.buffer(repeating: Float(0.001), count: count), g = arena.buffer(grads)
+            if prescaled { vectorAffine(out: g, x: g, alpha: scale, beta: 0, count: count) }
+            let kernel = naive ? adamwUpdateNaive : adamwUpdate
+            kernel(p, g, m, v, count, 3e-4, 0.9, 0.95, 1e-8, 0.1, 3, prescaled ? 1 : scale)
+            return values(p, count) + values(m, count) + values(v, count)
+        }
+        let reference = run(prescaled: true)
+        let results = withThreadCounts { run(prescaled: false) }
+        for result in results { assertBitwiseEqual(result, reference) }
+        assertClose(reference, run(prescaled: false, naive: true), absolute: 1e-7, relative: 1e-5)
     }
 
     /// The square root is built from a bit trick: check it where v is 0 (no NaN, the update

@@ -31,6 +31,36 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try trainer.evaluate(), try trainer.evaluate())
     }
 
+    /// The trainer's step (gradient buffers kept across steps, clipping folded into AdamW) gives
+    /// bitwise the weights of the plain loop written out with the public pieces: zeroGrad,
+    /// backward, clipGradientNorm (which rewrites the gradients), AdamW on two groups. A tiny
+    /// clip makes every step clip.
+    func testStepMatchesPlainLoopWithClipping() throws {
+        let config = TrainingConfig(steps: 4, batchSize: 2, learningRate: 2e-3, gradientClip: 0.05)
+        let (trainerModel, data) = try smallSetup()
+        let trainer = try Trainer(module: trainerModel, config: config)
+        let (plainModel, _) = try smallSetup()
+        let parameters = plainModel.parameters
+        let optimizers = [
+            try Adam.adamW(parameters.filter { $0.shape.count >= 2 }, learningRate: 2e-3, beta1: 0.9, beta2: 0.99,
+                           weightDecay: 0.1),
+            try Adam.adamW(parameters.filter { $0.shape.count < 2 }, learningRate: 2e-3, beta1: 0.9, beta2: 0.99,
+                           weightDecay: 0),
+        ]
+        var rng = Random(seed: 9)
+        for _ in 0..<4 {
+            let batch = try data.batch(.train, size: 2, using: &rng)
+            _ = try trainer.step(learningRate: 2e-3) { _ in
+                (try trainerModel.loss(tokens: batch.inputs, targets: batch.targets, batch: 2, time: 16), 32)
+            }
+            plainModel.zeroGrad()
+            try plainModel.loss(tokens: batch.inputs, targets: batch.targets, batch: 2, time: 16).backward()
+            XCTAssertGreaterThan(try clipGradientNorm(parameters, maxNorm: 0.05), 0.05)
+            optimizers.forEach { $0.step() }
+        }
+        for (a, b) in zip(trainerModel.parameters, parameters) { assertBitwiseEqual(a.value.scalars, b.value.scalars) }
+    }
+
     /// Steps on the caller's own batches follow the same path as `run`: the same batches through
     /// `step(_:)` give bitwise the same losses and weights, and a fixed learning rate replaces
     /// the schedule. `evaluate(_:)` leaves the weights alone.

@@ -23,6 +23,10 @@ final class AutogradNode {
     let isLeaf: Bool
     /// d(output)/d(this tensor), allocated on the first contribution; nil means "no gradient yet".
     private(set) var grad: UnsafeMutablePointer<Float>?
+    /// A leaf's gradient buffer set aside by `clearGradKeepingBuffer()`: the next first
+    /// contribution is written into it instead of a newly allocated buffer (still counted in
+    /// `MemoryStatistics`).
+    private var spareGrad: UnsafeMutablePointer<Float>?
     /// The nodes of the op's inputs that require a gradient.
     private(set) var inputs: [AutogradNode]
     /// Propagates this node's gradient (passed as `dout`) into the inputs' gradients.
@@ -112,15 +116,34 @@ final class AutogradNode {
         MemoryStatistics.freed(bytes)
     }
 
-    /// Forgets the gradient (the next backward starts from zero).
+    /// Forgets the gradient (the next backward starts from zero) and frees its buffer.
     func freeGrad() {
+        release(grad)
+        release(spareGrad)
+        grad = nil
+        spareGrad = nil
+    }
+
+    /// Forgets the gradient like `freeGrad`, but keeps its buffer for the next backward pass: a
+    /// training loop then writes every step's gradients into the same memory instead of freeing
+    /// and faulting in (for GPT-2 124M) 500 MB per step.
+    func clearGradKeepingBuffer() {
         guard let grad else { return }
-        BufferPool.release(grad, count: count)
-        MemoryStatistics.freed(count * MemoryLayout<Float>.stride)
+        if spareGrad == nil { spareGrad = grad } else { release(grad) }
         self.grad = nil
     }
 
+    private func release(_ buffer: UnsafeMutablePointer<Float>?) {
+        guard let buffer else { return }
+        BufferPool.release(buffer, count: count)
+        MemoryStatistics.freed(count * MemoryLayout<Float>.stride)
+    }
+
     private func allocateGrad() -> UnsafeMutablePointer<Float> {
+        if let spareGrad {
+            self.spareGrad = nil
+            return spareGrad
+        }
         MemoryStatistics.allocated(count * MemoryLayout<Float>.stride)
         return BufferPool.allocate(count)
     }

@@ -4,7 +4,8 @@ import Foundation
 // Shapes: params, grads, m, v (count).
 
 /// One AdamW step on `count` values, in place on `params`, `m` (first moment) and `v` (second
-/// moment):
+/// moment), with the gradient g = gradientScale · grads (gradient clipping folded into the
+/// update, so that the gradients are not rewritten in a pass of their own):
 ///
 ///     m = β1·m + (1 − β1)·g
 ///     v = β2·v + (1 − β2)·g²
@@ -17,8 +18,9 @@ import Foundation
 public func adamwUpdate(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
                         m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
                         learningRate: Float, beta1: Float, beta2: Float, eps: Float,
-                        weightDecay: Float, step: Int) {
+                        weightDecay: Float, step: Int, gradientScale: Float = 1) {
     let t = Double(max(step, 1))
+    let scale = SIMD16<Float>(repeating: gradientScale)
     let b1 = SIMD16<Float>(repeating: beta1), b2 = SIMD16<Float>(repeating: beta2)
     let oneMinusB1 = SIMD16<Float>(repeating: 1 - beta1), oneMinusB2 = SIMD16<Float>(repeating: 1 - beta2)
     // Bias corrections in Double: 1 − β^t loses digits in Float when β is close to 1.
@@ -27,7 +29,7 @@ public func adamwUpdate(params: UnsafeMutablePointer<Float>, grads: UnsafePointe
     let lr = SIMD16<Float>(repeating: learningRate), decay = SIMD16<Float>(repeating: weightDecay)
     let epsilon = SIMD16<Float>(repeating: eps)
     forEachBlock16(count: count) { offset, n in
-        let g = loadPartial16(grads + offset, count: n, fill: 0)
+        let g = loadPartial16(grads + offset, count: n, fill: 0) * scale
         let p = loadPartial16(params + offset, count: n, fill: 0)
         let newM = (oneMinusB1 * g).addingProduct(b1, loadPartial16(m + offset, count: n, fill: 0))
         let newV = (oneMinusB2 * g * g).addingProduct(b2, loadPartial16(v + offset, count: n, fill: 0))
@@ -54,11 +56,11 @@ private func squareRoot16(_ x: SIMD16<Float>) -> SIMD16<Float> {
 public func adamwUpdateNaive(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
                              m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
                              learningRate: Float, beta1: Float, beta2: Float, eps: Float,
-                             weightDecay: Float, step: Int) {
+                             weightDecay: Float, step: Int, gradientScale: Float = 1) {
     let t = Double(max(step, 1))
     let b1 = Double(beta1), b2 = Double(beta2)
     for i in 0..<max(count, 0) {
-        let g = Double(grads[i]), p = Double(params[i])
+        let g = Double(grads[i]) * Double(gradientScale), p = Double(params[i])
         let newM = b1 * Double(m[i]) + (1 - b1) * g
         let newV = b2 * Double(v[i]) + (1 - b2) * g * g
         let mHat = newM / (1 - Foundation.pow(b1, t)), vHat = newV / (1 - Foundation.pow(b2, t))

@@ -62,26 +62,63 @@ public func broadcastForward(out: UnsafeMutablePointer<Float>, a: UnsafePointer<
 }
 
 /// dsum (cols) += Σ over rows of x (rows, cols), or of x · y when `y` is given: the backward of
-/// broadcasting over rows (bias gradients). Each block of 16 columns is summed in row order by
-/// one thread.
+/// broadcasting over rows (bias gradients). Each column is summed in row order by one thread;
+/// 64 columns at a time walk the rows with four independent SIMD16 accumulators (one chain of
+/// dependent additions would wait on the adder's latency), the last < 64 columns 16 at a time.
 public func columnSumAccumulate(dsum: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
                                 y: UnsafePointer<Float>? = nil, rows: Int, cols: Int) {
-    let blocks = (cols + 15) / 16
-    Parallel.forEachChunk(blocks, grain: max(1, 32_768 / max(rows * 16, 1))) { range in
-        for block in range {
-            let start = block * 16, n = min(16, cols - start)
-            var acc = loadPartial16(dsum + start, count: n, fill: 0)
-            for row in 0..<rows {
-                let v = loadPartial16(x + row * cols + start, count: n, fill: 0)
-                if let y {
-                    acc = acc.addingProduct(v, loadPartial16(y + row * cols + start, count: n, fill: 0))
-                } else {
-                    acc += v
+    let groups = (cols + 63) / 64
+    Parallel.forEachChunk(groups, grain: max(1, 32_768 / max(rows * 64, 1))) { range in
+        for group in range {
+            let start = group * 64
+            guard cols - start >= 64 else {
+                for block in stride(from: start, to: cols, by: 16) {
+                    columnSumBlock(dsum: dsum, x: x, y: y, rows: rows, cols: cols, start: block)
+                }
+                continue
+            }
+            var a0 = load16(dsum + start), a1 = load16(dsum + start + 16)
+            var a2 = load16(dsum + start + 32), a3 = load16(dsum + start + 48)
+            if let y {
+                for row in 0..<rows {
+                    let u = x + row * cols + start, v = y + row * cols + start
+                    a0 = a0.addingProduct(load16(u), load16(v))
+                    a1 = a1.addingProduct(load16(u + 16), load16(v + 16))
+                    a2 = a2.addingProduct(load16(u + 32), load16(v + 32))
+                    a3 = a3.addingProduct(load16(u + 48), load16(v + 48))
+                }
+            } else {
+                for row in 0..<rows {
+                    let u = x + row * cols + start
+                    a0 += load16(u)
+                    a1 += load16(u + 16)
+                    a2 += load16(u + 32)
+                    a3 += load16(u + 48)
                 }
             }
-            storePartial16(acc, dsum + start, count: n)
+            store16(a0, dsum + start)
+            store16(a1, dsum + start + 16)
+            store16(a2, dsum + start + 32)
+            store16(a3, dsum + start + 48)
         }
     }
+}
+
+/// `columnSumAccumulate` on the (up to) 16 columns from `start`.
+@inline(__always)
+private func columnSumBlock(dsum: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, y: UnsafePointer<Float>?,
+                            rows: Int, cols: Int, start: Int) {
+    let n = min(16, cols - start)
+    var acc = loadPartial16(dsum + start, count: n, fill: 0)
+    for row in 0..<rows {
+        let v = loadPartial16(x + row * cols + start, count: n, fill: 0)
+        if let y {
+            acc = acc.addingProduct(v, loadPartial16(y + row * cols + start, count: n, fill: 0))
+        } else {
+            acc += v
+        }
+    }
+    storePartial16(acc, dsum + start, count: n)
 }
 
 /// Reference for `columnSumAccumulate`: the plain double loop in Double.

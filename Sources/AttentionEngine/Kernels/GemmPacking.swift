@@ -60,8 +60,18 @@ func gemmPackB(_ packed: UnsafeMutablePointer<Float>,
         let cols = min(nr, nc - q * nr)
         if transB {
             // B is stored (n, k): op(B)'s row p gathers one value from each of the cols rows.
+            // Full panels go 16 rows × 16 depths at a time through a register transpose.
             let source = b + first * ldb + p0
-            for p in 0..<kc {
+            var start = 0
+            if cols == nr && nr % 16 == 0 {
+                while start + 16 <= kc {
+                    for x in stride(from: 0, to: nr, by: 16) {
+                        transpose16x16(source + x * ldb + start, ld: ldb, into: panel + start * nr + x, ldOut: nr)
+                    }
+                    start += 16
+                }
+            }
+            for p in start..<kc {
                 let target = panel + p * nr
                 for x in 0..<nr { target[x] = x < cols ? source[x * ldb + p] : 0 }
             }
@@ -83,4 +93,51 @@ func gemmPackB(_ packed: UnsafeMutablePointer<Float>,
             }
         }
     }
+}
+
+/// target[i·ldOut + x] = source[x·ld + i] for x, i in 0..<16: a 16×16 block transposed in
+/// registers by four perfect shuffles (each output row pairs the even, then the odd, lanes of two
+/// input rows; after log2(16) rounds row i holds input column i). Compiles to permutes
+/// (vpermi2ps), about three times fewer instructions than an element-by-element gather.
+@inline(__always)
+private func transpose16x16(_ source: UnsafePointer<Float>, ld: Int, into target: UnsafeMutablePointer<Float>,
+                            ldOut: Int) {
+    typealias V = SIMD16<Float>
+    func row(_ x: Int) -> V { UnsafeRawPointer(source + x * ld).loadUnaligned(as: V.self) }
+    func store(_ v: V, _ i: Int) { UnsafeMutableRawPointer(target + i * ldOut).storeBytes(of: v, as: V.self) }
+    var r = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7), row(8), row(9), row(10), row(11), row(12), row(13), row(14), row(15))
+    for _ in 0..<4 {
+        r = (V(lowHalf: r.0.evenHalf, highHalf: r.1.evenHalf),
+             V(lowHalf: r.2.evenHalf, highHalf: r.3.evenHalf),
+             V(lowHalf: r.4.evenHalf, highHalf: r.5.evenHalf),
+             V(lowHalf: r.6.evenHalf, highHalf: r.7.evenHalf),
+             V(lowHalf: r.8.evenHalf, highHalf: r.9.evenHalf),
+             V(lowHalf: r.10.evenHalf, highHalf: r.11.evenHalf),
+             V(lowHalf: r.12.evenHalf, highHalf: r.13.evenHalf),
+             V(lowHalf: r.14.evenHalf, highHalf: r.15.evenHalf),
+             V(lowHalf: r.0.oddHalf, highHalf: r.1.oddHalf),
+             V(lowHalf: r.2.oddHalf, highHalf: r.3.oddHalf),
+             V(lowHalf: r.4.oddHalf, highHalf: r.5.oddHalf),
+             V(lowHalf: r.6.oddHalf, highHalf: r.7.oddHalf),
+             V(lowHalf: r.8.oddHalf, highHalf: r.9.oddHalf),
+             V(lowHalf: r.10.oddHalf, highHalf: r.11.oddHalf),
+             V(lowHalf: r.12.oddHalf, highHalf: r.13.oddHalf),
+             V(lowHalf: r.14.oddHalf, highHalf: r.15.oddHalf))
+    }
+    store(r.0, 0)
+    store(r.1, 1)
+    store(r.2, 2)
+    store(r.3, 3)
+    store(r.4, 4)
+    store(r.5, 5)
+    store(r.6, 6)
+    store(r.7, 7)
+    store(r.8, 8)
+    store(r.9, 9)
+    store(r.10, 10)
+    store(r.11, 11)
+    store(r.12, 12)
+    store(r.13, 13)
+    store(r.14, 14)
+    store(r.15, 15)
 }

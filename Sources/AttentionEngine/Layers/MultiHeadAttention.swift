@@ -51,28 +51,28 @@ public final class MultiHeadAttention: Module {
         guard x.rank == 3, x.shape[2] == channels else {
             throw AttentionError.shape("\(layer): input \(x.shape) is not (B,T,\(channels))")
         }
-        let (batch, queryLength) = (x.shape[0], x.shape[1])
-        let headSize = channels / heads
+        let batch = x.shape[0]
         let q, k, v: Tensor  // (B,NH,T,HS)
         switch inputs {
         case .selfAttention(let qkv):
             guard memory == nil else { throw AttentionError.invalid("\(layer): self-attention takes no memory") }
-            // (B,T,3C) → (B,T,3,NH,HS) → (3,B,NH,T,HS)
-            let all = try qkv(x).reshaped([batch, queryLength, 3, heads, headSize]).permuted([2, 0, 3, 1, 4])
-            (q, k, v) = (try all.selected(0, index: 0), try all.selected(0, index: 1), try all.selected(0, index: 2))
+            // (B,T,3C) = (B,T,3,NH,HS) → q, k, v (B,NH,T,HS)
+            let all = try qkv(x)
+            (q, k, v) = (try all.splitHeads(heads, parts: 3, part: 0), try all.splitHeads(heads, parts: 3, part: 1),
+                         try all.splitHeads(heads, parts: 3, part: 2))
         case .cross(let query, let keyValue):
             guard let memory, memory.rank == 3, memory.shape[0] == batch, memory.shape[2] == channels else {
                 throw AttentionError.shape(
                     "\(layer): cross-attention needs memory (B=\(batch),Tk,\(channels)), got \(memory?.shape.description ?? "none")")
             }
-            q = try query(x).reshaped([batch, queryLength, heads, headSize]).permuted([0, 2, 1, 3])
-            let kv = try keyValue(memory).reshaped([batch, memory.shape[1], 2, heads, headSize]).permuted([2, 0, 3, 1, 4])
-            (k, v) = (try kv.selected(0, index: 0), try kv.selected(0, index: 1))
+            q = try query(x).splitHeads(heads, parts: 1, part: 0)
+            // (B,Tk,2C) = (B,Tk,2,NH,HS) → k, v (B,NH,Tk,HS)
+            let kv = try keyValue(memory)
+            (k, v) = (try kv.splitHeads(heads, parts: 2, part: 0), try kv.splitHeads(heads, parts: 2, part: 1))
         }
         let (attended, weights) = try Tensor.attention(query: q, key: k, value: v, causal: causal,
                                                        keyPaddingMask: keyPaddingMask, returnWeights: returnWeights)
-        // (B,NH,Tq,HS) → (B,Tq,NH,HS) → (B,Tq,C)
-        let merged = try attended.permuted([0, 2, 1, 3]).reshaped([batch, queryLength, channels])
-        return (try projection(merged), weights)
+        // (B,NH,Tq,HS) → (B,Tq,C)
+        return (try projection(attended.mergedHeads()), weights)
     }
 }

@@ -39,7 +39,11 @@ public final class Adam: Optimizer {
     }
 
     /// One update of every parameter that has a gradient (moments start at zero).
-    public func step() {
+    public func step() { step(gradientScale: 1) }
+
+    /// One update with every gradient multiplied by `gradientScale` (the factor of global
+    /// gradient clipping, see `gradientClipScale`), without rewriting the gradients.
+    public func step(gradientScale: Float) {
         stepCount += 1
         for (index, parameter) in parameters.enumerated() {
             parameter.update { value, grad, count in
@@ -52,14 +56,15 @@ public final class Adam: Optimizer {
                 var coupled: TensorStorage?
                 if !decoupledWeightDecay && weightDecay > 0 {
                     let g = TensorStorage(uninitializedCount: count)
-                    g.pointer.update(from: grad, count: count)
+                    vectorAffine(out: g.pointer, x: grad, alpha: gradientScale, beta: 0, count: count)
                     vectorAddScaled(out: g.pointer, x: value, alpha: weightDecay, count: count)
                     coupled = g
                     gradient = UnsafePointer(g.pointer)
                 }
                 adamwUpdate(params: value, grads: gradient, m: m.pointer, v: v.pointer, count: count,
                             learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
-                            weightDecay: decoupledWeightDecay ? weightDecay : 0, step: stepCount)
+                            weightDecay: decoupledWeightDecay ? weightDecay : 0, step: stepCount,
+                            gradientScale: coupled == nil ? gradientScale : 1)
                 withExtendedLifetime(coupled) {}
             }
         }

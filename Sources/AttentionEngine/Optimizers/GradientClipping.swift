@@ -1,20 +1,28 @@
 /// Global gradient-norm clipping (like `torch.nn.utils.clip_grad_norm_`).
 
-/// Scales all gradients by maxNorm / ‖g‖ when the global L2 norm ‖g‖ of the gradients of
-/// `parameters` exceeds `maxNorm`, and returns ‖g‖ before clipping. The norm is accumulated in
-/// Double, parameter by parameter in order, so it is the same on any thread count. Throws for a
-/// non-positive `maxNorm`.
-@discardableResult
-public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) throws -> Float {
-    guard maxNorm > 0 else { throw AttentionError.invalid("clipGradientNorm: maxNorm \(maxNorm) must be > 0") }
+/// The global L2 norm ‖g‖ of the gradients of `parameters` and the factor that clips it to
+/// `maxNorm`: maxNorm / (‖g‖ + 1e-6) when ‖g‖ > maxNorm, else 1. The norm is accumulated in
+/// Double, parameter by parameter in order, so it is the same on any thread count. An optimizer
+/// can apply the factor during its update (`Adam.step(gradientScale:)`) instead of rewriting the
+/// gradients. Throws for a non-positive `maxNorm`.
+public func gradientClipScale(_ parameters: [Parameter], maxNorm: Float) throws -> (norm: Float, scale: Float) {
+    guard maxNorm > 0 else { throw AttentionError.invalid("gradient clipping: maxNorm \(maxNorm) must be > 0") }
     var squares: Double = 0
     for parameter in parameters {
         guard let grad = parameter.value.node?.grad else { continue }
         squares += sumOfSquares(grad, count: parameter.value.count)
     }
     let norm = Float(squares.squareRoot())
-    if norm > maxNorm {
-        let scale = maxNorm / (norm + 1e-6)
+    return (norm, norm > maxNorm ? maxNorm / (norm + 1e-6) : 1)
+}
+
+/// Scales all gradients by maxNorm / ‖g‖ when the global L2 norm ‖g‖ of the gradients of
+/// `parameters` exceeds `maxNorm`, and returns ‖g‖ before clipping (see `gradientClipScale`).
+/// Throws for a non-positive `maxNorm`.
+@discardableResult
+public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) throws -> Float {
+    let (norm, scale) = try gradientClipScale(parameters, maxNorm: maxNorm)
+    if scale != 1 {
         for parameter in parameters {
             guard let grad = parameter.value.node?.grad else { continue }
             vectorAffine(out: grad, x: grad, alpha: scale, beta: 0, count: parameter.value.count)

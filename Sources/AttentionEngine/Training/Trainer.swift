@@ -172,17 +172,19 @@ public final class Trainer {
         let started = DispatchTime.now().uptimeNanoseconds
         let learningRate = learningRate ?? schedule.learningRate(at: step)
         module.setTraining(true)
-        module.zeroGrad()
+        // Zero the gradients but keep their buffers: this step's backward writes into them.
+        for parameter in module.parameters { parameter.value.node?.clearGradKeepingBuffer() }
         let (loss, tokens) = try loss(&rng)
         let value = loss.item
         guard value.isFinite else {
             throw AttentionError.invalid("training: the loss is \(value) at step \(step + 1)")
         }
         try loss.backward()
-        if let clip = config.gradientClip { try clipGradientNorm(module.parameters, maxNorm: clip) }
+        // Clipping is folded into the AdamW update: the gradients are read once more, not rewritten.
+        let gradientScale = try config.gradientClip.map { try gradientClipScale(module.parameters, maxNorm: $0).scale } ?? 1
         for optimizer in optimizers {
             optimizer.learningRate = learningRate
-            optimizer.step()
+            optimizer.step(gradientScale: gradientScale)
         }
         step += 1
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
