@@ -16,11 +16,13 @@ import Foundation
 let decodeSegment = 256
 
 /// Decode step: out (B,NH,1,HS) = softmax(scale · q·Kᵀ + mask) · V, lse (B,NH,1) optional.
-/// Called by `attentionForward` when Tq == 1; same contract.
+/// Called by `attentionForward` when Tq == 1; same contract (k, v (B,NH,keyCapacity,HS)).
 func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
                      q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                     keyPaddingMask: UnsafePointer<UInt8>?, shape: AttentionShape) {
+                     keyPaddingMask: UnsafePointer<UInt8>?, shape: AttentionShape,
+                     keyCapacity: Int? = nil) {
     let (Tk, HS) = (shape.keyLength, shape.headSize)
+    let keyHeadStride = (keyCapacity ?? Tk) * HS  // elements between the heads of k and v
     let segments = max(1, (Tk + decodeSegment - 1) / decodeSegment)
     let items = shape.headCount * segments
     // Partial results per (head, segment): max, sum, and the unnormalized output (HS).
@@ -39,7 +41,8 @@ func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer
             let partial = partials + item * partialStride
             decodeSegmentPartial(
                 max: &partial[0], sum: &partial[1], output: partial + 2,
-                q: q + head * HS, k: k + (head * Tk + j0) * HS, v: v + (head * Tk + j0) * HS,
+                q: q + head * HS, k: k + head * keyHeadStride + j0 * HS,
+                v: v + head * keyHeadStride + j0 * HS,
                 keyPaddingMask: keyPaddingMask.map { $0 + (head / shape.heads) * Tk + j0 },
                 count: min(decodeSegment, Tk - j0), headSize: HS, scale: shape.scale,
                 scores: scores)
