@@ -29,9 +29,11 @@ func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer
     let partialStride = HS + 2
     let partials = UnsafeMutablePointer<Float>.allocate(capacity: items * partialStride)
     defer { partials.deallocate() }
-    // A segment is ~4·keys·HS flops; a parallel region costs ~1 µs, so group small segments.
+    // A segment is ~4·keys·HS flops. A parallel region costs ~1 µs on a quiet machine and far
+    // more when another process holds a core, so a step of a small model (e.g. 4 heads × 256
+    // keys × HS 64, ~3 µs of work) runs on one thread: chunks of at least 1 M flops.
     let grain = Parallel.grain(itemWork: 4 * Double(min(max(Tk, 1), decodeSegment)) * Double(HS),
-                               targetWork: Double(1 << 16))
+                               targetWork: Double(1 << 20))
     Parallel.forEachChunk(items, grain: grain) { range in
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: decodeSegment)
         defer { scores.deallocate() }
