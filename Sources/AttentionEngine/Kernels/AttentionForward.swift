@@ -240,11 +240,11 @@ private func onlineSoftmaxColumns(_ scores: UnsafeMutablePointer<Float>, keys: I
     var sum = SIMD16<Float>()
     for j in 0..<keys {
         let row = scores + j * ldScores
-        let p = vectorExp(load16(row) - shift)
+        let p = vectorExpNonPositive(load16(row) - shift)
         store16(p, row)
         sum += p
     }
-    let correction = vectorExp(oldMax - shift)  // 0 where oldMax is -inf
+    let correction = vectorExpNonPositive(oldMax - shift)  // 0 where oldMax is -inf
     store16(load16(rowSum) * correction + sum, rowSum)
     store16(newMax, rowMax)
     for t in 0..<rows where correction[t] != 1 {
@@ -287,7 +287,7 @@ private func attentionProbabilitiesChunk(probs: UnsafeMutablePointer<Float>,
                 for c in stride(from: 0, to: width, by: 16) {
                     let x = load16(scratch.keyBias + c)
                         .addingProduct(load16(row + c), SIMD16(repeating: shape.scale))
-                    store16(vectorExp(x - SIMD16(repeating: lse)), row + c)
+                    store16(vectorExpNonPositive(x - SIMD16(repeating: lse)), row + c)
                 }
                 (probs + (r0 + r) * Tk + j0).update(from: row, count: visible)
             }
