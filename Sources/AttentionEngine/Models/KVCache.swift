@@ -11,9 +11,10 @@
 final class KVCache {
     /// Rows each layer can hold: block_size for the GPT, max_target_length for the decoder.
     let capacity: Int
-    /// Per layer: k and v (B,NH,capacity,HS), nil until the layer's first step.
-    private var keys: [UnsafeMutablePointer<Float>?]
-    private var values: [UnsafeMutablePointer<Float>?]
+    /// Per layer: k and v (B,NH,capacity,HS), nil until the layer's first step (tensor
+    /// storages, so `MemoryStatistics` counts them and freed caches return to the pool).
+    private var keys: [TensorStorage?]
+    private var values: [TensorStorage?]
     /// (B, NH, HS) of the cached rows, set by the first step.
     private var dimensions: (batch: Int, heads: Int, headSize: Int)?
     /// Tokens cached so far (L).
@@ -23,10 +24,6 @@ final class KVCache {
         self.capacity = capacity
         keys = Array(repeating: nil, count: layers)
         values = Array(repeating: nil, count: layers)
-    }
-
-    deinit {
-        for buffer in keys + values { buffer?.deallocate() }
     }
 
     /// Forgets the cached tokens (L = 0) and keeps the buffers, for a context that rebuilds its
@@ -61,10 +58,11 @@ final class KVCache {
         dimensions = (batch, heads, headSize)
         // k, v (B,NH,capacity,HS): rows L..<L+Tn of every head ← the step's (Tn,HS) rows.
         let headRows = capacity * headSize
-        let cachedKeys = keys[layer] ?? .allocate(capacity: shape.headCount * headRows)
-        let cachedValues = values[layer] ?? .allocate(capacity: shape.headCount * headRows)
-        keys[layer] = cachedKeys
-        values[layer] = cachedValues
+        let keyStorage = keys[layer] ?? TensorStorage(uninitializedCount: shape.headCount * headRows)
+        let valueStorage = values[layer] ?? TensorStorage(uninitializedCount: shape.headCount * headRows)
+        keys[layer] = keyStorage
+        values[layer] = valueStorage
+        let (cachedKeys, cachedValues) = (keyStorage.pointer, valueStorage.pointer)
         for head in 0..<shape.headCount {
             let source = head * time * headSize, target = head * headRows + length * headSize
             (cachedKeys + target).update(from: k.storage.pointer + source, count: time * headSize)
