@@ -36,9 +36,10 @@ final class AttentionDecodeTests: XCTestCase {
     }
 
     func testBitwiseIdenticalForAnyThreadCount() {
-        // One head: the key segments are what runs in parallel.
-        for heads in [1, 5] {
-            let shape = AttentionShape(batch: 1, heads: heads, queryLength: 1, keyLength: 1000,
+        // One head: the key segments are what runs in parallel. Both shapes are above the
+        // size that runs on one thread (chunks of at least 16 segments at HS 64).
+        for (heads, keys) in [(1, 5000), (5, 1000)] {
+            let shape = AttentionShape(batch: 1, heads: heads, queryLength: 1, keyLength: keys,
                                        headSize: 64, causal: true)
             let inputs = AttentionInputs(shape, seed: 6)
             let runs = withThreadCounts { inputs.forward() }

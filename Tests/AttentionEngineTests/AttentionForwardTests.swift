@@ -117,6 +117,40 @@ final class AttentionForwardTests: XCTestCase {
         }
     }
 
+    /// With `keyCapacity`, k and v are (B,NH,capacity,HS) and only the first Tk rows of each
+    /// head are read (rows past them hold NaN here): bitwise the same output, lse and
+    /// probabilities as the contiguous (B,NH,Tk,HS) buffers, on the decode path (Tq 1, over
+    /// several 256-key segments), the tiled path (Tq 70 > one 64-key tile) and with
+    /// probabilities.
+    func testKeyCapacityReadsTheFirstRowsOfEachHead() {
+        for (Tq, Tk, probabilities) in [(1, 300, false), (70, 300, false), (3, 70, true), (1, 1, false)] {
+            let shape = AttentionShape(batch: 2, heads: 3, queryLength: Tq, keyLength: Tk,
+                                       headSize: 17, causal: true)
+            let inputs = AttentionInputs(shape, seed: UInt64(Tq + Tk))
+            let capacity = Tk + 5, HS = shape.headSize
+            var k = [Float](repeating: .nan, count: shape.headCount * capacity * HS)
+            var v = k
+            for head in 0..<shape.headCount {
+                for i in 0..<Tk * HS {
+                    k[head * capacity * HS + i] = inputs.k[head * Tk * HS + i]
+                    v[head * capacity * HS + i] = inputs.v[head * Tk * HS + i]
+                }
+            }
+            var out = [Float](repeating: .nan, count: shape.queryCount)
+            var lse = [Float](repeating: .nan, count: shape.headCount * Tq)
+            var probs = [Float](repeating: .nan, count: shape.probabilityCount)
+            probs.withUnsafeMutableBufferPointer { probs in
+                attentionForward(out: &out, lse: &lse, probs: probabilities ? probs.baseAddress : nil,
+                                 q: inputs.q, k: k, v: v, keyPaddingMask: nil, shape: shape,
+                                 keyCapacity: capacity)
+            }
+            let expected = inputs.forward(probabilities: probabilities)
+            assertBitwiseEqual(out, expected.out)
+            assertBitwiseEqual(lse, expected.lse)
+            if probabilities { assertBitwiseEqual(probs, expected.probs!) }
+        }
+    }
+
     func testBitwiseIdenticalForAnyThreadCount() {
         let shape = AttentionShape(batch: 1, heads: 3, queryLength: 300, keyLength: 300,
                                    headSize: 64, causal: true)

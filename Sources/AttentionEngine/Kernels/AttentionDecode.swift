@@ -16,20 +16,24 @@ import Foundation
 let decodeSegment = 256
 
 /// Decode step: out (B,NH,1,HS) = softmax(scale · q·Kᵀ + mask) · V, lse (B,NH,1) optional.
-/// Called by `attentionForward` when Tq == 1; same contract.
+/// Called by `attentionForward` when Tq == 1; same contract (k, v (B,NH,keyCapacity,HS)).
 func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
                      q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                     keyPaddingMask: UnsafePointer<UInt8>?, shape: AttentionShape) {
+                     keyPaddingMask: UnsafePointer<UInt8>?, shape: AttentionShape,
+                     keyCapacity: Int? = nil) {
     let (Tk, HS) = (shape.keyLength, shape.headSize)
+    let keyHeadStride = (keyCapacity ?? Tk) * HS  // elements between the heads of k and v
     let segments = max(1, (Tk + decodeSegment - 1) / decodeSegment)
     let items = shape.headCount * segments
     // Partial results per (head, segment): max, sum, and the unnormalized output (HS).
     let partialStride = HS + 2
     let partials = UnsafeMutablePointer<Float>.allocate(capacity: items * partialStride)
     defer { partials.deallocate() }
-    // A segment is ~4·keys·HS flops; a parallel region costs ~1 µs, so group small segments.
+    // A segment is ~4·keys·HS flops. A parallel region costs ~1 µs on a quiet machine and far
+    // more when another process holds a core, so a step of a small model (e.g. 4 heads × 256
+    // keys × HS 64, ~3 µs of work) runs on one thread: chunks of at least 1 M flops.
     let grain = Parallel.grain(itemWork: 4 * Double(min(max(Tk, 1), decodeSegment)) * Double(HS),
-                               targetWork: Double(1 << 16))
+                               targetWork: Double(1 << 20))
     Parallel.forEachChunk(items, grain: grain) { range in
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: decodeSegment)
         defer { scores.deallocate() }
@@ -39,7 +43,8 @@ func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer
             let partial = partials + item * partialStride
             decodeSegmentPartial(
                 max: &partial[0], sum: &partial[1], output: partial + 2,
-                q: q + head * HS, k: k + (head * Tk + j0) * HS, v: v + (head * Tk + j0) * HS,
+                q: q + head * HS, k: k + head * keyHeadStride + j0 * HS,
+                v: v + head * keyHeadStride + j0 * HS,
                 keyPaddingMask: keyPaddingMask.map { $0 + (head / shape.heads) * Tk + j0 },
                 count: min(decodeSegment, Tk - j0), headSize: HS, scale: shape.scale,
                 scores: scores)

@@ -29,6 +29,8 @@ let forwardQueryChunk = 256
 /// - keyPaddingMask (B,Tk), optional: nonzero marks a key no query attends to (PyTorch's
 ///   convention).
 /// - shape: must pass `shape.validate()`.
+/// - keyCapacity, optional (>= Tk): k and v are (B,NH,keyCapacity,HS), of which rows 0..<Tk
+///   of each head are read, as in a KV cache preallocated for keyCapacity tokens; Tk by default.
 ///
 /// A single query (Tq == 1) without `probs` runs on the decode path (`attentionDecode`), split
 /// over the keys. Results are bitwise identical for any thread count.
@@ -40,14 +42,16 @@ let forwardQueryChunk = 256
 public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
                              probs: UnsafeMutablePointer<Float>?, q: UnsafePointer<Float>,
                              k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                             keyPaddingMask: UnsafePointer<UInt8>?, shape: AttentionShape) {
+                             keyPaddingMask: UnsafePointer<UInt8>?, shape: AttentionShape,
+                             keyCapacity: Int? = nil) {
     if shape.headCount == 0 || shape.queryLength == 0 { return }
     if shape.queryLength == 1 && probs == nil {
         attentionDecode(out: out, lse: lse, q: q, k: k, v: v, keyPaddingMask: keyPaddingMask,
-                        shape: shape)
+                        shape: shape, keyCapacity: keyCapacity)
         return
     }
     let (Tq, Tk, HS) = (shape.queryLength, shape.keyLength, shape.headSize)
+    let keyHeadStride = (keyCapacity ?? Tk) * HS  // elements between the heads of k and v
     let chunksPerHead = (Tq + forwardQueryChunk - 1) / forwardQueryChunk
     let items = shape.headCount * chunksPerHead
     // One item is ~4·256·Tk·HS flops; run small problems on one thread.
@@ -67,7 +71,7 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutabl
             attentionForwardChunk(
                 out: out + head * Tq * HS, lse: lse.map { $0 + head * Tq },
                 probs: probs.map { $0 + head * Tq * Tk },
-                q: q + head * Tq * HS, k: k + head * Tk * HS, v: v + head * Tk * HS,
+                q: q + head * Tq * HS, k: k + head * keyHeadStride, v: v + head * keyHeadStride,
                 keyPaddingMask: keyPaddingMask.map { $0 + (head / shape.heads) * Tk },
                 queries: i0..<i1, shape: shape, scratch: scratch)
         }
@@ -236,11 +240,11 @@ private func onlineSoftmaxColumns(_ scores: UnsafeMutablePointer<Float>, keys: I
     var sum = SIMD16<Float>()
     for j in 0..<keys {
         let row = scores + j * ldScores
-        let p = vectorExp(load16(row) - shift)
+        let p = vectorExpNonPositive(load16(row) - shift)
         store16(p, row)
         sum += p
     }
-    let correction = vectorExp(oldMax - shift)  // 0 where oldMax is -inf
+    let correction = vectorExpNonPositive(oldMax - shift)  // 0 where oldMax is -inf
     store16(load16(rowSum) * correction + sum, rowSum)
     store16(newMax, rowMax)
     for t in 0..<rows where correction[t] != 1 {
@@ -283,7 +287,7 @@ private func attentionProbabilitiesChunk(probs: UnsafeMutablePointer<Float>,
                 for c in stride(from: 0, to: width, by: 16) {
                     let x = load16(scratch.keyBias + c)
                         .addingProduct(load16(row + c), SIMD16(repeating: shape.scale))
-                    store16(vectorExp(x - SIMD16(repeating: lse)), row + c)
+                    store16(vectorExpNonPositive(x - SIMD16(repeating: lse)), row + c)
                 }
                 (probs + (r0 + r) * Tk + j0).update(from: row, count: visible)
             }

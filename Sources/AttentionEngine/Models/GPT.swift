@@ -169,14 +169,14 @@ public final class GPT: LanguageModel {
 /// that departs from the uncached sliding window only beyond block_size tokens.
 final class GPTDecodingContext: DecodingContext {
     private let model: GPT
-    private var cache: KVCache
+    private let cache: KVCache
     private var tokens: [Int32] = []
     var recordsAttention = false
     private(set) var lastAttention: [AttentionMap] = []
 
     init(model: GPT) {
         self.model = model
-        cache = KVCache(layers: model.config.nLayer)
+        cache = KVCache(layers: model.config.nLayer, capacity: model.config.blockSize)
     }
 
     var length: Int { tokens.count }
@@ -186,7 +186,7 @@ final class GPTDecodingContext: DecodingContext {
         let blockSize = model.config.blockSize
         var feed = newTokens
         if cache.length + newTokens.count > blockSize {
-            cache = KVCache(layers: model.config.nLayer)
+            cache.reset()
             feed = Array((tokens + newTokens).suffix(min(blockSize, max(blockSize / 2, newTokens.count))))
         }
         let (logits, weights) = try Autograd.withNoGrad {

@@ -245,7 +245,7 @@ final class Seq2SeqDecodingContext: DecodingContext {
     init(model: Seq2Seq, memory: CrossAttentionMemory, cached: Bool) {
         self.model = model
         self.memory = memory
-        cache = cached ? KVCache(layers: model.config.nDecoderLayer) : nil
+        cache = cached ? KVCache(layers: model.config.nDecoderLayer, capacity: model.config.maxTargetLength) : nil
     }
 
     var length: Int { tokens.count }

@@ -17,7 +17,7 @@ extension MultiHeadAttention {
     }
 
     /// Self-attention of x (B,Tn,C) over the keys and values in `cache` (layer `layer`) followed
-    /// by its own, which are appended to the cache; without a cache, plain self-attention.
+    /// by its own, which are written into the cache; without a cache, plain self-attention.
     /// Returns (B,Tn,C) and, with `returnWeights`, the probabilities (B,NH,Tn,L+Tn).
     func attend(_ x: Tensor, cache: KVCache?, layer: Int, returnWeights: Bool) throws -> (output: Tensor, weights: Tensor?) {
         guard case .selfAttention(let qkv) = inputs else {
@@ -26,10 +26,10 @@ extension MultiHeadAttention {
         let (batch, time) = (x.shape[0], x.shape[1])
         // (B,Tn,3C) → (B,Tn,3,NH,HS) → (3,B,NH,Tn,HS)
         let all = try qkv(x).reshaped([batch, time, 3, heads, channels / heads]).permuted([2, 0, 3, 1, 4])
-        var (k, v) = (try all.selected(0, index: 1), try all.selected(0, index: 2))
-        if let cache { (k, v) = try cache.append(layer: layer, keys: k, values: v) }
-        let (attended, weights) = try Tensor.attention(query: all.selected(0, index: 0), key: k, value: v,
-                                                       causal: causal, returnWeights: returnWeights)
+        let (q, k, v) = (try all.selected(0, index: 0), try all.selected(0, index: 1), try all.selected(0, index: 2))
+        let (attended, weights) = try cache.map {
+            try $0.attend(layer: layer, query: q, keys: k, values: v, causal: causal, returnWeights: returnWeights)
+        } ?? Tensor.attention(query: q, key: k, value: v, causal: causal, returnWeights: returnWeights)
         return (try mergeHeads(attended), weights)
     }
 

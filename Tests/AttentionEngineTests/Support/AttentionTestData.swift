@@ -45,7 +45,12 @@ struct AttentionInputs {
         var out = [Float](repeating: .nan, count: shape.queryCount)
         var lse = [Float](repeating: .nan, count: shape.headCount * shape.queryLength)
         var probs = [Float](repeating: .nan, count: probabilities ? shape.probabilityCount : 0)
-        let kernel = naive ? attentionForwardNaive : attentionForward
+        typealias Kernel = (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?,
+                            UnsafeMutablePointer<Float>?, UnsafePointer<Float>, UnsafePointer<Float>,
+                            UnsafePointer<Float>, UnsafePointer<UInt8>?, AttentionShape) -> Void
+        let kernel: Kernel = naive ? attentionForwardNaive : {
+            attentionForward(out: $0, lse: $1, probs: $2, q: $3, k: $4, v: $5, keyPaddingMask: $6, shape: $7)
+        }
         withMask { mask in
             if probabilities {
                 kernel(&out, &lse, &probs, q, k, v, mask, shape)
