@@ -6,14 +6,9 @@
 // HS head size.
 
 extension MultiHeadAttention {
-    /// (B,T,C) → (B,NH,T,HS).
-    private func splitHeads(_ x: Tensor) throws -> Tensor {
-        try x.reshaped([x.shape[0], x.shape[1], heads, channels / heads]).permuted([0, 2, 1, 3])
-    }
-
     /// Concatenates the heads and applies `c_proj`: (B,NH,T,HS) → (B,T,C).
     private func mergeHeads(_ attended: Tensor) throws -> Tensor {
-        try projection(attended.permuted([0, 2, 1, 3]).reshaped([attended.shape[0], attended.shape[2], channels]))
+        try projection(attended.mergedHeads())
     }
 
     /// Self-attention of x (B,Tn,C) over the keys and values in `cache` (layer `layer`) followed
@@ -23,10 +18,10 @@ extension MultiHeadAttention {
         guard case .selfAttention(let qkv) = inputs else {
             throw AttentionError.invalid("MultiHeadAttention: a cross-attention layer needs the encoder memory")
         }
-        let (batch, time) = (x.shape[0], x.shape[1])
-        // (B,Tn,3C) → (B,Tn,3,NH,HS) → (3,B,NH,Tn,HS)
-        let all = try qkv(x).reshaped([batch, time, 3, heads, channels / heads]).permuted([2, 0, 3, 1, 4])
-        let (q, k, v) = (try all.selected(0, index: 0), try all.selected(0, index: 1), try all.selected(0, index: 2))
+        // (B,Tn,3C) → q, k, v (B,NH,Tn,HS)
+        let all = try qkv(x)
+        let (q, k, v) = (try all.splitHeads(heads, parts: 3, part: 0), try all.splitHeads(heads, parts: 3, part: 1),
+                         try all.splitHeads(heads, parts: 3, part: 2))
         let (attended, weights) = try cache.map {
             try $0.attend(layer: layer, query: q, keys: k, values: v, causal: causal, returnWeights: returnWeights)
         } ?? Tensor.attention(query: q, key: k, value: v, causal: causal, returnWeights: returnWeights)
@@ -39,9 +34,8 @@ extension MultiHeadAttention {
         guard case .cross(_, let keyValue) = inputs else {
             throw AttentionError.invalid("MultiHeadAttention: a self-attention layer has no cross keys")
         }
-        let kv = try keyValue(memory).reshaped([memory.shape[0], memory.shape[1], 2, heads, channels / heads])
-            .permuted([2, 0, 3, 1, 4])
-        return (try kv.selected(0, index: 0), try kv.selected(0, index: 1))
+        let kv = try keyValue(memory)  // (B,Ts,2C)
+        return (try kv.splitHeads(heads, parts: 2, part: 0), try kv.splitHeads(heads, parts: 2, part: 1))
     }
 
     /// Cross-attention of x (B,Tn,C) over precomputed encoder keys and values (B,NH,Ts,HS).
@@ -51,9 +45,9 @@ extension MultiHeadAttention {
         guard case .cross(let query, _) = inputs else {
             throw AttentionError.invalid("MultiHeadAttention: a self-attention layer cannot attend to memory")
         }
-        let (attended, weights) = try Tensor.attention(query: splitHeads(query(x)), key: keys, value: values,
-                                                       causal: false, keyPaddingMask: paddingMask,
-                                                       returnWeights: returnWeights)
+        let q = try query(x).splitHeads(heads, parts: 1, part: 0)  // (B,Tn,C) → (B,NH,Tn,HS)
+        let (attended, weights) = try Tensor.attention(query: q, key: keys, value: values, causal: false,
+                                                       keyPaddingMask: paddingMask, returnWeights: returnWeights)
         return (try mergeHeads(attended), weights)
     }
 }
