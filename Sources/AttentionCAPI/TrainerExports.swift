@@ -4,19 +4,19 @@ import CAttention
 // attn_trainer_*: training runs behind an opaque handle (see include/attention.h).
 
 /// The Swift object behind an attn_trainer_t: the engine's trainer over one model handle (kept
-/// alive), the C config, a learning rate fixed by the host, and the progress callback.
+/// alive), the validation split of token-stream runs, and the progress callback.
 final class TrainerHandle {
     let model: ModelHandle
     let trainer: Trainer
-    let config: attn_train_config
-    var fixedLearningRate: Float?
+    /// attn_train_config.validation_fraction, the one field the engine's config does not hold.
+    let validationFraction: Double
     var callback: attn_progress_fn?
     var userData: UnsafeMutableRawPointer?
 
-    init(model: ModelHandle, trainer: Trainer, config: attn_train_config) {
+    init(model: ModelHandle, trainer: Trainer, validationFraction: Double) {
         self.model = model
         self.trainer = trainer
-        self.config = config
+        self.validationFraction = validationFraction
     }
 
     /// Runs `body` and leaves the network in evaluation mode afterwards (the engine's trainer
@@ -26,12 +26,11 @@ final class TrainerHandle {
         return try naming(function, body)
     }
 
-    /// One optimizer step on the loss `loss` builds, reported to the callback. Returns the
-    /// report and whether the callback asked to stop.
-    func step(_ function: String, _ loss: (inout Random) throws -> (loss: Tensor, tokens: Int))
-        throws -> (TrainingProgress, stop: Bool) {
-        let report = try training(function) { try trainer.step(learningRate: fixedLearningRate, loss) }
-        return (report, notify(report))
+    /// One optimizer step on the loss `loss` builds, reported to the callback.
+    func step(_ function: String, _ loss: Trainer.TrainingLoss) throws -> TrainingProgress {
+        let report = try training(function) { try trainer.step(loss) }
+        _ = notify(report)
+        return report
     }
 
     /// Calls the progress callback; true when it returned nonzero (stop).
@@ -41,17 +40,11 @@ final class TrainerHandle {
         return callback(&report, userData) != 0
     }
 
-    /// Steps until the configured number of steps, validating every eval_interval steps with
-    /// `validation` and stopping early when the callback asks.
-    func run(_ function: String, _ loss: (inout Random) throws -> (loss: Tensor, tokens: Int),
-             validation: (inout Random) throws -> Float) throws {
-        let interval = trainer.config.evaluationInterval, total = trainer.config.steps
-        while trainer.step < total {
-            var report = try training(function) { try trainer.step(learningRate: fixedLearningRate, loss) }
-            if interval > 0 && (trainer.step % interval == 0 || trainer.step == total) {
-                report.validationLoss = try training(function) { try trainer.evaluate(validation) }
-            }
-            if notify(report) { break }
+    /// Steps until the configured number of steps on `losses`, validating every eval_interval
+    /// steps and stopping early when the callback asks.
+    func run(_ function: String, _ losses: (training: Trainer.TrainingLoss, validation: Trainer.ValidationLoss)) throws {
+        try training(function) {
+            _ = try trainer.run(trainingLoss: losses.training, validationLoss: losses.validation) { !self.notify($0) }
         }
     }
 }
@@ -80,7 +73,7 @@ public func attn_trainer_init(_ model: OpaquePointer?, _ config: UnsafePointer<a
             try naming(function) { try trainer.restore(saved) }
         }
         handle.model.setTraining(false)
-        return TrainerHandle(model: handle, trainer: trainer, config: c)
+        return TrainerHandle(model: handle, trainer: trainer, validationFraction: Double(c.validation_fraction))
     }
 }
 
@@ -147,10 +140,7 @@ public func attn_trainer_step(_ trainer: OpaquePointer?, _ inputs: UnsafePointer
         let function = "attn_trainer_step"
         let handle = try trainerHandle(trainer, function)
         let (model, tokens) = try languageModelBatch(handle, inputs, targets, batch, time, function)
-        let (report, _) = try handle.step(function) { _ in
-            (try model.loss(tokens: tokens.inputs, targets: tokens.targets, batch: tokens.batch, time: tokens.time),
-             tokens.inputs.count)
-        }
+        let report = try handle.step(function) { _ in (try model.loss(tokens), tokens.inputs.count) }
         loss?.pointee = report.loss
     }
 }
@@ -163,9 +153,7 @@ public func attn_trainer_step_seq2seq(_ trainer: OpaquePointer?, _ questions: Un
         let function = "attn_trainer_step_seq2seq"
         let handle = try trainerHandle(trainer, function)
         let (model, pairs) = try seq2seqBatch(handle, questions, questionLength, answers, answerLength, batch, function)
-        let (report, _) = try handle.step(function) { _ in
-            (try model.loss(pairs), pairs.targets.filter { $0 != CharTokenizer.pad }.count)
-        }
+        let report = try handle.step(function) { _ in (try model.loss(pairs), pairs.targetTokenCount) }
         loss?.pointee = report.loss
     }
 }
@@ -180,7 +168,7 @@ public func attn_trainer_evaluate(_ trainer: OpaquePointer?, _ inputs: UnsafePoi
         let (model, tokens) = try languageModelBatch(handle, inputs, targets, batch, time, function)
         loss.pointee = try handle.training(function) {
             try handle.trainer.evaluate { _ in
-                try model.loss(tokens: tokens.inputs, targets: tokens.targets, batch: tokens.batch, time: tokens.time).item
+                try model.loss(tokens).item
             }
         }
     }
@@ -207,7 +195,7 @@ public func attn_trainer_set_learning_rate(_ trainer: OpaquePointer?, _ learning
         guard learningRate.isFinite, learningRate >= 0 else {
             throw AttentionError.invalid("\(function): learning rate \(learningRate) must be finite and >= 0")
         }
-        handle.fixedLearningRate = learningRate
+        handle.trainer.fixedLearningRate = learningRate
     }
 }
 
@@ -239,23 +227,11 @@ public func attn_trainer_run_tokens(_ trainer: OpaquePointer?, _ tokens: UnsafeP
         let ids = try tokenArgument(tokens, count, vocabularySize: model.vocabularySize, "tokens", function)
         let data = try naming(function) {
             try TextBatches(tokens: ids, contextLength: model.contextLength,
-                            validationFraction: Double(handle.config.validation_fraction))
+                            validationFraction: handle.validationFraction)
         }
-        let size = handle.trainer.config.batchSize, evaluationBatches = handle.trainer.config.evaluationBatches
+        let size = handle.trainer.config.batchSize
         try requireActivationMemory(of: handle.model, tokens: size * model.contextLength, function)
-        let validationSplit: TextBatches.Split = data.hasWindows(.validation) ? .validation : .train
-        try handle.run(function, { rng in
-            let batch = try data.batch(.train, size: size, using: &rng)
-            return (try model.loss(tokens: batch.inputs, targets: batch.targets, batch: batch.batch, time: batch.time),
-                    batch.inputs.count)
-        }, validation: { rng in
-            var total: Float = 0
-            for _ in 0..<evaluationBatches {
-                let batch = try data.batch(validationSplit, size: size, using: &rng)
-                total += try model.loss(tokens: batch.inputs, targets: batch.targets, batch: batch.batch, time: batch.time).item
-            }
-            return total / Float(evaluationBatches)
-        })
+        try handle.run(function, Trainer.losses(of: model, on: data, batchSize: size))
     }
 }
 
@@ -271,17 +247,10 @@ public func attn_trainer_run_pairs(_ trainer: OpaquePointer?, _ tsv: UnsafePoint
             try PairBatches(pairs: DialoguePair.parseTSV(text), tokenizer: tokenizer,
                             maxSourceLength: model.config.maxSourceLength, maxTargetLength: model.config.maxTargetLength)
         }
-        let size = handle.trainer.config.batchSize, evaluationBatches = handle.trainer.config.evaluationBatches
+        let size = handle.trainer.config.batchSize
         try requireActivationMemory(of: handle.model, tokens: size * (model.config.maxSourceLength + model.config.maxTargetLength),
                                     function)
-        try handle.run(function, { rng in
-            let batch = try data.batch(size: size, using: &rng)
-            return (try model.loss(batch), batch.targets.filter { $0 != CharTokenizer.pad }.count)
-        }, validation: { rng in
-            var total: Float = 0
-            for _ in 0..<evaluationBatches { total += try model.loss(data.batch(size: size, using: &rng)).item }
-            return total / Float(evaluationBatches)
-        })
+        try handle.run(function, Trainer.losses(of: model, on: data, batchSize: size))
     }
 }
 

@@ -39,6 +39,7 @@ final class TrainerTests: XCTestCase {
         let config = TrainingConfig(steps: 4, batchSize: 2, learningRate: 2e-3, gradientClip: 0.05)
         let (trainerModel, data) = try smallSetup()
         let trainer = try Trainer(module: trainerModel, config: config)
+        trainer.fixedLearningRate = 2e-3  // the plain loop's AdamW keeps its rate
         let (plainModel, _) = try smallSetup()
         let parameters = plainModel.parameters
         let optimizers = [
@@ -50,7 +51,7 @@ final class TrainerTests: XCTestCase {
         var rng = Random(seed: 9)
         for _ in 0..<4 {
             let batch = try data.batch(.train, size: 2, using: &rng)
-            _ = try trainer.step(learningRate: 2e-3) { _ in
+            _ = try trainer.step { _ in
                 (try trainerModel.loss(tokens: batch.inputs, targets: batch.targets, batch: 2, time: 16), 32)
             }
             plainModel.zeroGrad()
@@ -89,7 +90,8 @@ final class TrainerTests: XCTestCase {
         }
         XCTAssertTrue(loss.isFinite)
         XCTAssertEqual(stepModel.parameters.map(\.value.scalars), before)
-        let fixed = try trainer.step(learningRate: 0.25) { _ in
+        trainer.fixedLearningRate = 0.25
+        let fixed = try trainer.step { _ in
             (try stepModel.loss(tokens: batch.inputs, targets: batch.targets, batch: 2, time: 16), 32)
         }
         XCTAssertEqual(fixed.learningRate, 0.25)

@@ -29,6 +29,11 @@ extension LanguageModel {
         try logits(tokens: tokens, batch: batch, time: time).crossEntropyLoss(targets: targets)
     }
 
+    /// The loss of a `TokenBatch` (inputs and targets (B,T)).
+    public func loss(_ batch: TokenBatch) throws -> Tensor {
+        try loss(tokens: batch.inputs, targets: batch.targets, batch: batch.batch, time: batch.time)
+    }
+
     /// Checks that `tokens` holds B·T ids in 0..<V and that 0 < T ≤ contextLength.
     func checkTokens(_ tokens: [Int32], batch: Int, time: Int, model: String) throws {
         guard batch >= 0, time >= 0, time <= contextLength,

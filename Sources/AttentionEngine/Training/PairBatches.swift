@@ -53,6 +53,9 @@ public struct PairBatch: Equatable, Sendable {
 }
 
 extension PairBatch {
+    /// The answer tokens the loss counts: targets that are not PAD (answers plus EOS).
+    public var targetTokenCount: Int { targets.filter { $0 != CharTokenizer.pad }.count }
+
     /// Pads `rows` (question ids, answer ids without BOS/EOS) into one batch: sources to the
     /// longest question, decoder inputs BOS + answer and targets answer + EOS to the longest
     /// answer + 1, with PAD.

@@ -75,25 +75,32 @@ public struct TrainingProgress: Sendable {
 ///                               config: TrainingConfig(steps: 200, batchSize: 16, evaluationInterval: 50))
 ///     let history = try trainer.run { print($0.step, $0.loss, $0.validationLoss ?? .nan); return true }
 public final class Trainer {
+    /// Builds a training batch from the trainer's generator; returns its loss and the number of
+    /// target tokens it holds.
+    public typealias TrainingLoss = (_ rng: inout Random) throws -> (loss: Tensor, tokens: Int)
+    /// The loss of one validation batch drawn from the generator.
+    public typealias ValidationLoss = (_ rng: inout Random) throws -> Float
+
     public let config: TrainingConfig
     let module: any Module
-    private let trainingLoss: ((_ rng: inout Random) throws -> (loss: Tensor, tokens: Int))?
-    private let validationLoss: ((_ rng: inout Random) throws -> Float)?
+    private let trainingLoss: TrainingLoss?
+    private let validationLoss: ValidationLoss?
     let schedule: WarmupCosineLearningRate
     let optimizers: [Adam]
     /// Steps completed so far.
     public internal(set) var step = 0
+    /// When set, the learning rate of every following step, in place of the schedule's.
+    public var fixedLearningRate: Float?
     /// Draws the training batches; kept across `run` calls (and saved in checkpoints) so that a
     /// run split in parts draws the same batches as one uninterrupted run.
     var rng: Random
 
     /// A trainer for any module: `trainingLoss` builds a batch from the generator and returns its
     /// loss and token count; `validationLoss` returns the loss of one validation batch. Without
-    /// them, only `step(learningRate:_:)` and `evaluate(_:)` with a loss of the caller's making
+    /// them, only `step(_:)` and `evaluate(_:)` with a loss of the caller's making
     /// can be used (`run` and `evaluate()` throw).
-    public init(module: any Module, config: TrainingConfig,
-                trainingLoss: ((_ rng: inout Random) throws -> (loss: Tensor, tokens: Int))? = nil,
-                validationLoss: ((_ rng: inout Random) throws -> Float)? = nil) throws {
+    public init(module: any Module, config: TrainingConfig, trainingLoss: TrainingLoss? = nil,
+                validationLoss: ValidationLoss? = nil) throws {
         try config.validate()
         self.config = config
         self.module = module
@@ -118,33 +125,51 @@ public final class Trainer {
         guard data.contextLength <= model.contextLength else {
             throw AttentionError.invalid("training: batches of \(data.contextLength) tokens exceed the model's context of \(model.contextLength)")
         }
-        let size = config.batchSize
-        try self.init(module: model, config: config, trainingLoss: { rng in
-            let batch = try data.batch(.train, size: size, using: &rng)
-            return (try model.loss(tokens: batch.inputs, targets: batch.targets, batch: batch.batch, time: batch.time),
-                    batch.inputs.count)
-        }, validationLoss: { rng in
-            let batch = try data.batch(data.hasWindows(.validation) ? .validation : .train, size: size, using: &rng)
-            return try model.loss(tokens: batch.inputs, targets: batch.targets, batch: batch.batch, time: batch.time).item
-        })
+        let losses = Self.losses(of: model, on: data, batchSize: config.batchSize)
+        try self.init(module: model, config: config, trainingLoss: losses.training, validationLoss: losses.validation)
     }
 
     /// Seq2seq training on question–answer pairs; validation on `validation` (the training pairs
     /// when nil). Tokens per second count the non-PAD targets.
     public convenience init(model: Seq2Seq, data: PairBatches, validation: PairBatches? = nil,
                             config: TrainingConfig) throws {
-        let size = config.batchSize
-        try self.init(module: model, config: config, trainingLoss: { rng in
-            let batch = try data.batch(size: size, using: &rng)
-            return (try model.loss(batch), batch.targets.filter { $0 != CharTokenizer.pad }.count)
-        }, validationLoss: { rng in
-            try model.loss((validation ?? data).batch(size: size, using: &rng)).item
+        let losses = Self.losses(of: model, on: data, validation: validation, batchSize: config.batchSize)
+        try self.init(module: model, config: config, trainingLoss: losses.training, validationLoss: losses.validation)
+    }
+
+    /// Next-token losses on text batches: training windows of `batchSize` rows from the train
+    /// split, validation windows from the validation split (the train split when it is empty).
+    public static func losses(of model: any LanguageModel, on data: TextBatches, batchSize: Int)
+        -> (training: TrainingLoss, validation: ValidationLoss) {
+        ({ rng in
+            let batch = try data.batch(.train, size: batchSize, using: &rng)
+            return (try model.loss(batch), batch.inputs.count)
+        }, { rng in
+            let split: TextBatches.Split = data.hasWindows(.validation) ? .validation : .train
+            return try model.loss(data.batch(split, size: batchSize, using: &rng)).item
+        })
+    }
+
+    /// Seq2seq losses on question–answer pairs, validated on `validation` (the training pairs
+    /// when nil); the token count is the non-PAD targets.
+    public static func losses(of model: Seq2Seq, on data: PairBatches, validation: PairBatches? = nil, batchSize: Int)
+        -> (training: TrainingLoss, validation: ValidationLoss) {
+        ({ rng in
+            let batch = try data.batch(size: batchSize, using: &rng)
+            return (try model.loss(batch), batch.targetTokenCount)
+        }, { rng in
+            try model.loss((validation ?? data).batch(size: batchSize, using: &rng)).item
         })
     }
 
     /// Mean loss over `evaluationBatches` validation batches drawn from a fixed seed (the same
     /// batches every time), with dropout off and no autograd.
     public func evaluate() throws -> Float {
+        try evaluate(meanOf: validationLoss)
+    }
+
+    /// Mean of `evaluationBatches` values of `validationLoss`, as `evaluate()`.
+    private func evaluate(meanOf validationLoss: ValidationLoss?) throws -> Float {
         guard let validationLoss else { throw AttentionError.invalid("training: this trainer has no validation data") }
         return try evaluate { rng in
             var total: Float = 0
@@ -164,13 +189,12 @@ public final class Trainer {
 
     /// One optimizer step: `loss` builds a batch (from the trainer's batch generator, which
     /// checkpoints save) and returns its loss and its number of target tokens; then backward,
-    /// clipping and AdamW at `learningRate` (default: the schedule's rate for this step).
+    /// clipping and AdamW at `fixedLearningRate` if set, else the schedule's rate for this step.
     /// Throws `AttentionError.invalid` naming the step when the loss is not finite (parameters
     /// keep their values). The module is left in training mode.
-    public func step(learningRate: Float? = nil,
-                     _ loss: (_ rng: inout Random) throws -> (loss: Tensor, tokens: Int)) throws -> TrainingProgress {
+    public func step(_ loss: TrainingLoss) throws -> TrainingProgress {
         let started = DispatchTime.now().uptimeNanoseconds
-        let learningRate = learningRate ?? schedule.learningRate(at: step)
+        let learningRate = fixedLearningRate ?? schedule.learningRate(at: step)
         module.setTraining(true)
         // Zero the gradients but keep their buffers: this step's backward writes into them.
         for parameter in module.parameters { parameter.value.node?.clearGradKeepingBuffer() }
@@ -198,11 +222,19 @@ public final class Trainer {
     @discardableResult
     public func run(progress: ((TrainingProgress) -> Bool)? = nil) throws -> [TrainingProgress] {
         guard let trainingLoss else { throw AttentionError.invalid("training: this trainer has no training data") }
+        return try run(trainingLoss: trainingLoss, validationLoss: validationLoss, progress: progress)
+    }
+
+    /// `run(progress:)` on the given losses instead of the trainer's own (e.g. data that arrives
+    /// after the trainer was made).
+    @discardableResult
+    public func run(trainingLoss: TrainingLoss, validationLoss: ValidationLoss?,
+                    progress: ((TrainingProgress) -> Bool)? = nil) throws -> [TrainingProgress] {
         var history: [TrainingProgress] = []
         while step < config.steps {
             var report = try step(trainingLoss)
             if config.evaluationInterval > 0 && (step % config.evaluationInterval == 0 || step == config.steps) {
-                report.validationLoss = try evaluate()
+                report.validationLoss = try evaluate(meanOf: validationLoss)
             }
             history.append(report)
             if let progress, !progress(report) { break }

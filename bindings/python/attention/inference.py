@@ -175,7 +175,7 @@ class Context(Handle):
                stop_at_eos: bool = bool(_DEFAULTS["stop_at_eos"]), use_cache: bool = not _DEFAULTS["no_cache"],
                on_token: Optional[TokenCallback] = None) -> str:
         """A seq2seq model's answer to `question` (1..max_source_length characters of its
-        vocabulary), decoded from BOS until EOS or max_new_tokens (at most max_target_length)."""
+        vocabulary), decoded from BOS until EOS or max_new_tokens (at most max_target_length - 1)."""
         data = utf8(question, "question")
         text, length = _capi.c_char_ptr(), ctypes.c_size_t()
         return self._generate(_capi.attn_context_answer, data, len(data), (text, length),
