@@ -74,8 +74,9 @@ public struct SafeTensorsFile: Sendable {
     }
 
     /// Reads the safetensors file at `path`. Tensor data is read straight into the result, so
-    /// memory use is about the size of the FP32 tensors.
-    public static func read(path: String) throws -> SafeTensorsFile {
+    /// memory use is about the size of the FP32 tensors. Tensors named in `skipping` may have any
+    /// dtype of the format; they are validated but left out of the result.
+    public static func read(path: String, skipping: Set<String> = []) throws -> SafeTensorsFile {
         let file = try FileDescriptor.openForReading(path)
         defer { _ = try? file.close() }
         do {
@@ -88,7 +89,7 @@ public struct SafeTensorsFile: Sendable {
                 count = headerLength
             }
             let header = try json.withUnsafeBufferPointer {
-                try SafeTensorsHeader(json: $0, dataByteCount: fileSize - 8 - headerLength)
+                try SafeTensorsHeader(json: $0, dataByteCount: fileSize - 8 - headerLength, skipping: skipping)
             }
             let dataStart = 8 + headerLength
             return try decode(header) { entry, destination in
@@ -124,11 +125,12 @@ public struct SafeTensorsFile: Sendable {
     static func decode(_ header: SafeTensorsHeader,
                        load: (SafeTensorsHeader.Entry, UnsafeMutableRawBufferPointer) throws -> Void)
     throws -> SafeTensorsFile {
-        let tensors = try header.entries.map { entry in
+        let tensors = try header.entries.compactMap { entry -> SafeTensor? in
+            guard let dtype = entry.dtype else { return nil }
             let data = try [Float](unsafeUninitializedCapacity: entry.elementCount) { buffer, count in
                 guard entry.elementCount > 0 else { return } // an empty buffer has no address
                 let raw = UnsafeMutableRawBufferPointer(buffer)
-                switch entry.dtype {
+                switch dtype {
                 case .f32:
                     try load(entry, raw)
                 case .f16, .bf16:
@@ -136,11 +138,11 @@ public struct SafeTensorsFile: Sendable {
                     // in place.
                     try load(entry, UnsafeMutableRawBufferPointer(rebasing: raw[0..<2 * entry.elementCount]))
                     HalfFloat.widenInPlace(raw.baseAddress!, count: entry.elementCount,
-                                           from: entry.dtype == .f16 ? .float16 : .bfloat16)
+                                           from: dtype == .f16 ? .float16 : .bfloat16)
                 }
                 count = entry.elementCount
             }
-            return SafeTensor(name: entry.name, dtype: entry.dtype, shape: entry.shape, data: data)
+            return SafeTensor(name: entry.name, dtype: dtype, shape: entry.shape, data: data)
         }
         return SafeTensorsFile(tensors: tensors, metadata: header.metadata)
     }

@@ -9,7 +9,8 @@
 struct SafeTensorsHeader {
     struct Entry {
         let name: String
-        let dtype: SafeTensorDType
+        /// nil for a tensor the caller asked to skip: its range is checked, its bytes unread.
+        let dtype: SafeTensorDType?
         let shape: [Int]
         let elementCount: Int
         /// Byte range in the data buffer (which starts right after the header).
@@ -21,8 +22,10 @@ struct SafeTensorsHeader {
     let entries: [Entry]
     let metadata: [String: String]
 
-    /// Parses and validates `json` for a data buffer of `dataByteCount` bytes.
-    init(json: UnsafeBufferPointer<UInt8>, dataByteCount: Int) throws {
+    /// Parses and validates `json` for a data buffer of `dataByteCount` bytes. Tensors named in
+    /// `skipping` may have any dtype of the format (e.g. the I64 `position_ids` buffer of a
+    /// Hugging Face checkpoint); their byte ranges are validated like the others.
+    init(json: UnsafeBufferPointer<UInt8>, dataByteCount: Int, skipping: Set<String> = []) throws {
         let document: JSONValue
         do {
             document = try JSONValue.parse(json, maxDepth: 8)
@@ -39,7 +42,8 @@ struct SafeTensorsHeader {
             if member.key == "__metadata__" {
                 metadata = try Self.metadata(member.value)
             } else {
-                entries.append(try Self.entry(named: member.key, member.value, dataByteCount: dataByteCount))
+                entries.append(try Self.entry(named: member.key, member.value, dataByteCount: dataByteCount,
+                                              skipped: skipping.contains(member.key)))
             }
         }
         entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
@@ -66,7 +70,14 @@ struct SafeTensorsHeader {
         return metadata
     }
 
-    static func entry(named name: String, _ value: JSONValue, dataByteCount: Int) throws -> Entry {
+    /// Bytes per element of every dtype of the format, for tensors that are skipped.
+    static let storageByteSize: [String: Int] = [
+        "BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "I16": 2, "U16": 2, "F16": 2,
+        "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8,
+    ]
+
+    static func entry(named name: String, _ value: JSONValue, dataByteCount: Int,
+                      skipped: Bool = false) throws -> Entry {
         guard case .object(let fields) = value else {
             throw error("tensor '\(name)' is \(value.kindDescription), not an object")
         }
@@ -81,7 +92,9 @@ struct SafeTensorsHeader {
         guard case .string(let dtypeName) = try field("dtype") else {
             throw error("tensor '\(name)': dtype is not a string")
         }
-        guard let dtype = SafeTensorDType(rawValue: dtypeName) else {
+        let dtype = SafeTensorDType(rawValue: dtypeName)
+        let elementByteSize = skipped ? Self.storageByteSize[dtypeName] : dtype?.byteSize
+        guard let elementByteSize else {
             let supported = SafeTensorDType.allCases.map(\.rawValue).joined(separator: ", ")
             throw error("tensor '\(name)' has dtype '\(dtypeName)', which is not supported (supported: \(supported))")
         }
@@ -100,7 +113,7 @@ struct SafeTensorsHeader {
             }
             elementCount = product
         }
-        let (byteCount, overflow) = elementCount.multipliedReportingOverflow(by: dtype.byteSize)
+        let (byteCount, overflow) = elementCount.multipliedReportingOverflow(by: elementByteSize)
         guard !overflow else {
             throw error("tensor '\(name)': the byte size of \(dtypeName) shape \(describeShape(shape)) overflows")
         }
@@ -119,7 +132,7 @@ struct SafeTensorsHeader {
         guard end - begin == byteCount else {
             throw error("tensor '\(name)': \(dtypeName) shape \(describeShape(shape)) needs \(byteCount) bytes but data_offsets [\(begin), \(end)] hold \(end - begin)")
         }
-        return Entry(name: name, dtype: dtype, shape: shape, elementCount: elementCount,
+        return Entry(name: name, dtype: skipped ? nil : dtype, shape: shape, elementCount: elementCount,
                      begin: begin, end: end)
     }
 
