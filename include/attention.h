@@ -563,6 +563,75 @@ attn_status attn_context_attention(attn_context_t *context, const char *text, si
                                    const char *answer, size_t answer_length,
                                    const attn_attention_map **maps, int64_t *map_count);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Pretrained sentence encoders (BERT family, e.g. all-MiniLM-L6-v2)                          */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * A Hugging Face / sentence-transformers BERT folder (config.json, model.safetensors, vocab.txt,
+ * optional tokenizer_config.json, sentence_bert_config.json, 1_Pooling/config.json) loaded for
+ * inference: text in, one D-dimensional vector per text out (D = hidden size, 384 for
+ * all-MiniLM-L6-v2), computed as sentence-transformers does (BERT WordPiece tokens, mean over
+ * the tokens of the last layer, L2-normalized). An encoder is immutable: any number of threads
+ * may embed with the same handle at once. N texts, D dimension, L layers, NH heads, T tokens.
+ *
+ *     attn_encoder_t *encoder = NULL;
+ *     const char *texts[2] = {"A man is eating food.", "Someone eats."};
+ *     float vectors[2 * 384];
+ *     CHECK(attn_encoder_load("all-MiniLM-L6-v2", &encoder));
+ *     CHECK(attn_encoder_embed(encoder, texts, NULL, 2, 0, 1, vectors, 2 * 384));
+ *     // cosine similarity = dot product of vectors[0..383] and vectors[384..767]
+ *     attn_encoder_free(encoder);
+ */
+typedef struct attn_encoder attn_encoder_t;
+
+/** Loads the BERT folder at `folder` (NUL-terminated path). Errors name the file and the key or
+ *  tensor: ATTN_ERR_IO for a missing folder or file, ATTN_ERR_FORMAT for another architecture
+ *  (model_type, hidden_act, position_embedding_type other than BERT's), shapes that disagree
+ *  with config.json, a vocab.txt whose size differs from the embedding table. */
+attn_status attn_encoder_load(const char *folder, attn_encoder_t **out);
+
+/** Destroys an encoder. NULL is a no-op. */
+void attn_encoder_free(attn_encoder_t *encoder);
+
+/** `*dim` = D, the length of every embedding. */
+attn_status attn_encoder_dim(const attn_encoder_t *encoder, int64_t *dim);
+
+/** `*max_length` = the most tokens embedded per text, [CLS] and [SEP] included (sentence-
+ *  transformers' max_seq_length, 256 for all-MiniLM-L6-v2); longer texts are truncated. */
+attn_status attn_encoder_max_length(const attn_encoder_t *encoder, int64_t *max_length);
+
+/** Embeds `count` UTF-8 texts into `embeddings` (count, D), a caller buffer of `capacity` floats
+ *  (at least count·D, else ATTN_ERR_SHAPE and nothing written). `texts[i]` has `lengths[i]`
+ *  bytes; `lengths` NULL means every text is NUL-terminated. `batch_size` texts run per forward
+ *  pass (0: 32); it changes speed, never results. `normalize` nonzero divides each vector by
+ *  its L2 norm. count 0 writes nothing and returns ATTN_OK; an empty text embeds [CLS][SEP];
+ *  texts over max_length tokens are truncated (attn_encoder_tokenize tells which). Invalid
+ *  UTF-8 is ATTN_ERR_UTF8 naming the text and byte offset. */
+attn_status attn_encoder_embed(const attn_encoder_t *encoder, const char *const *texts, const size_t *lengths,
+                               int64_t count, int64_t batch_size, int normalize, float *embeddings,
+                               int64_t capacity);
+
+/** The token ids the encoder reads for `text` (`length` bytes of UTF-8): [CLS], the WordPiece
+ *  ids truncated to max_length - 2, [SEP]. `*count` receives their number; `ids` (capacity
+ *  entries) receives them, NULL with capacity 0 only measures. `*truncated` (may be NULL) is
+ *  set to 1 when the text had more tokens than fit, else 0. */
+attn_status attn_encoder_tokenize(const attn_encoder_t *encoder, const char *text, size_t length, int32_t *ids,
+                                  int64_t capacity, int64_t *count, int *truncated);
+
+/** The text of token `id` (a vocab.txt line, e.g. "[CLS]", "eat", "##ing"), NUL-terminated in
+ *  `*text` with its byte length in `*length` (may be NULL); owned by the encoder, valid until
+ *  attn_encoder_free. An id outside the vocabulary is ATTN_ERR_INVALID_ARGUMENT. */
+attn_status attn_encoder_token_text(const attn_encoder_t *encoder, int32_t id, const char **text, size_t *length);
+
+/** What every layer and head attends to when the encoder reads `text`: `weights` (L, NH, T, T)
+ *  receives the bidirectional attention probabilities over the text's T tokens (as from
+ *  attn_encoder_tokenize; row i of a head sums to 1). `*layers`, `*heads`, `*tokens` receive
+ *  L, NH, T; `weights` (capacity floats) NULL with capacity 0 only measures, a smaller buffer
+ *  is ATTN_ERR_SHAPE. */
+attn_status attn_encoder_attention(const attn_encoder_t *encoder, const char *text, size_t length, float *weights,
+                                   int64_t capacity, int64_t *layers, int64_t *heads, int64_t *tokens);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@ enum HandleKind: UInt64 {
     case model = 0x4C44_4F4D_4E54_5441      // "ATTNMODL"
     case trainer = 0x4E52_5254_4E54_5441    // "ATTNTRRN"
     case context = 0x5458_5443_4E54_5441    // "ATTNCTXT"
+    case encoder = 0x434E_4545_4E54_5441    // "ATTNEENC"
 
     var name: String {
         switch self {
@@ -21,6 +22,7 @@ enum HandleKind: UInt64 {
         case .model: return "model"
         case .trainer: return "trainer"
         case .context: return "context"
+        case .encoder: return "encoder"
         }
     }
 }
