@@ -9,12 +9,16 @@
         trainer.run_tokens(attention.default_corpus())
     print(model.generate("道可道", max_new_tokens=40, seed=1))
 
+    encoder = attention.Encoder("path/to/all-MiniLM-L6-v2")   # a pretrained BERT folder
+    vectors = encoder.encode(["A man is eating food.", "Someone eats."])   # (2, 384) float32
+
 The shared library is found through ATTENTION_LIBRARY, the package folder, or a SwiftPM
 release build of the checkout (see attention._library).
 """
 from . import _capi
 from ._status import check as _check
 from .data import default_corpus, default_dialogue
+from .encoder import Encoder
 from .errors import (AttentionError, ClosedError, FormatError, InternalError, InvalidArgumentError,
                      LibraryIOError, NullPointerError, OutOfMemoryError, ShapeError, UTF8Error)
 from .inference import AttentionMap, Context
@@ -26,7 +30,7 @@ from .training import Progress, TrainConfig, Trainer
 __all__ = [
     "AttentionError", "ClosedError", "FormatError", "InternalError", "InvalidArgumentError",
     "LibraryIOError", "NullPointerError", "OutOfMemoryError", "ShapeError", "UTF8Error",
-    "AttentionMap", "Context", "Model", "ModelConfig", "Progress", "Tokenizer", "TrainConfig",
+    "AttentionMap", "Context", "Encoder", "Model", "ModelConfig", "Progress", "Tokenizer", "TrainConfig",
     "Trainer",
     "abi_version", "attention", "attention_backward", "default_corpus", "default_dialogue",
     "get_num_threads", "layernorm", "matmul", "set_num_threads", "softmax", "version",

@@ -414,3 +414,40 @@ class attn_attention_map(ctypes.Structure):
 attn_context_attention = _bind("attn_context_attention", attn_status, [
     POINTER(attn_context_t), c_char_p, c_size_t, c_char_p, c_size_t, POINTER(POINTER(attn_attention_map)),
     POINTER(c_int64)])
+
+# ---------------------------------------------------------------------------------------------
+# Pretrained sentence encoders (BERT family)
+# ---------------------------------------------------------------------------------------------
+
+# typedef struct attn_encoder attn_encoder_t;
+class attn_encoder(ctypes.Structure):
+    pass
+
+
+attn_encoder_t = attn_encoder
+
+# attn_status attn_encoder_load(const char *folder, attn_encoder_t **out);
+attn_encoder_load = _bind("attn_encoder_load", attn_status, [c_char_p, POINTER(POINTER(attn_encoder_t))])
+# void attn_encoder_free(attn_encoder_t *encoder);
+attn_encoder_free = _bind("attn_encoder_free", None, [POINTER(attn_encoder_t)])
+# attn_status attn_encoder_dim(const attn_encoder_t *encoder, int64_t *dim);
+attn_encoder_dim = _bind("attn_encoder_dim", attn_status, [POINTER(attn_encoder_t), POINTER(c_int64)])
+# attn_status attn_encoder_max_length(const attn_encoder_t *encoder, int64_t *max_length);
+attn_encoder_max_length = _bind("attn_encoder_max_length", attn_status, [POINTER(attn_encoder_t), POINTER(c_int64)])
+# attn_status attn_encoder_embed(const attn_encoder_t *encoder, const char *const *texts, const size_t *lengths,
+#                                int64_t count, int64_t batch_size, int normalize, float *embeddings,
+#                                int64_t capacity);
+attn_encoder_embed = _bind("attn_encoder_embed", attn_status, [
+    POINTER(attn_encoder_t), POINTER(c_char_p), POINTER(c_size_t), c_int64, c_int64, c_int, c_void_p, c_int64])
+# attn_status attn_encoder_tokenize(const attn_encoder_t *encoder, const char *text, size_t length, int32_t *ids,
+#                                   int64_t capacity, int64_t *count, int *truncated);
+attn_encoder_tokenize = _bind("attn_encoder_tokenize", attn_status, [
+    POINTER(attn_encoder_t), c_char_p, c_size_t, c_void_p, c_int64, POINTER(c_int64), POINTER(c_int)])
+# attn_status attn_encoder_token_text(const attn_encoder_t *encoder, int32_t id, const char **text, size_t *length);
+attn_encoder_token_text = _bind("attn_encoder_token_text", attn_status, [
+    POINTER(attn_encoder_t), c_int32, POINTER(c_char_ptr), POINTER(c_size_t)])
+# attn_status attn_encoder_attention(const attn_encoder_t *encoder, const char *text, size_t length, float *weights,
+#                                    int64_t capacity, int64_t *layers, int64_t *heads, int64_t *tokens);
+attn_encoder_attention = _bind("attn_encoder_attention", attn_status, [
+    POINTER(attn_encoder_t), c_char_p, c_size_t, c_void_p, c_int64, POINTER(c_int64), POINTER(c_int64),
+    POINTER(c_int64)])

@@ -49,7 +49,7 @@ def test_every_callback_type_is_a_cfunctype_with_its_parameter_count(header):
 def test_every_opaque_handle_type_exists(header):
     declared = re.findall(r"typedef\s+struct\s+(\w+)\s+(\w+);", header)
     assert {alias for _, alias in declared} == {"attn_tokenizer_t", "attn_model_t", "attn_trainer_t",
-                                                "attn_context_t"}
+                                                "attn_context_t", "attn_encoder_t"}
     for tag, alias in declared:
         assert getattr(_capi, alias) is getattr(_capi, tag)
         assert issubclass(getattr(_capi, alias), ctypes.Structure)
