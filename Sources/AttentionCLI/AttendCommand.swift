@@ -7,10 +7,14 @@ import Foundation
 /// every layer and head.
 struct AttendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "attend", abstract: "Show which earlier characters a GPT attends to while it generates.")
+        commandName: "attend", abstract: "Show which earlier characters a GPT attends to while it generates.",
+        discussion: "With --text and a pretrained encoder folder as --model: what each layer attends to from one token.")
 
     @Option(help: "GPT checkpoint written by attn train.") var model: String
-    @Option(help: "Text to continue.") var prompt: String
+    @Option(help: "Text to continue (GPT checkpoint).") var prompt: String?
+    // Pretrained encoders (EncoderAttend.swift).
+    @Option(help: "Text for a pretrained encoder folder given as --model.") var text: String?
+    @Option(help: "With --text: the token whose attention is shown (0-based; default 0, [CLS]).") var token: Int?
     @Option(help: "Characters to generate.") var tokens = 12
     @Option(help: "Layer to show (0-based; default: the last).") var layer: Int?
     @Option(help: "Head to show (0-based; default: the mean over heads).") var head: Int?
@@ -20,12 +24,16 @@ struct AttendCommand: ParsableCommand {
     @OptionGroup var sampling: SamplingArguments
 
     func validate() throws {
+        if (prompt == nil) == (text == nil) { throw ValidationError("give --prompt (GPT checkpoint) or --text (encoder folder)") }
+        if token != nil && text == nil { throw ValidationError("--token needs --text") }
         if mean && head != nil { throw ValidationError("give --head or --mean, not both") }
         if !(0...1000).contains(tokens) { throw ValidationError("--tokens must be from 0 to 1000") }
     }
 
     func run() throws {
         try reportingErrors {
+            if let text { return try runEncoder(text: text) }
+            guard let prompt else { return }
             for path in [html, svg].compactMap({ $0 }) { try InputFiles.checkWritable(path) }
             let (languageModel, tokenizer) = try loadLanguageModel(model)
             guard let gpt = languageModel as? GPT else {
@@ -75,7 +83,8 @@ struct AttendCommand: ParsableCommand {
 
 /// A grid of attention matrices, layers down and heads across, as one SVG.
 enum AttentionHeatmap {
-    static func svg(maps: [AttentionMap], labels: [String]) -> String {
+    /// `causal`: draw only the lower triangle (a query sees no later token).
+    static func svg(maps: [AttentionMap], labels: [String], causal: Bool = true) -> String {
         let n = maps.first?.queryLength ?? 0, heads = maps.first?.heads ?? 0
         let cell = 14, margin = 30, panel = n * cell + margin + 10
         let width = heads * panel + margin, height = maps.count * panel + margin
@@ -85,7 +94,7 @@ enum AttentionHeatmap {
                 let x0 = margin + h * panel, y0 = margin + l * panel
                 svg += "<text x=\"\(x0)\" y=\"\(y0 - 18)\">layer \(l) head \(h)</text>\n"
                 for (i, row) in map.rows(head: h).enumerated() {
-                    for (j, weight) in row.enumerated() where j <= i {
+                    for (j, weight) in row.enumerated() where !causal || j <= i {
                         svg += "<rect x=\"\(x0 + j * cell)\" y=\"\(y0 + i * cell)\" width=\"\(cell)\" height=\"\(cell)\" "
                             + String(format: "fill=\"#1f4fb4\" fill-opacity=\"%.3f\"/>\n", weight)
                     }

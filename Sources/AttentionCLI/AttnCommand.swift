@@ -8,5 +8,7 @@ struct AttnCommand: ParsableCommand {
         commandName: "attn",
         abstract: "Train, run and inspect small neural networks with libattention (try: attn tour).",
         subcommands: [TourCommand.self, TrainCommand.self, GenerateCommand.self, ChatCommand.self, AttendCommand.self, BenchCommand.self]
+            + [EmbedCommand.self]
+            + [SearchCommand.self]
     )
 }
