@@ -3,6 +3,7 @@ public let benchmarkSuites: [String: (_ quick: Bool) -> [BenchmarkCase]] = [
     "attention": attentionBenchmarks,
     "checkpoint": checkpointBenchmarks,
     "elementwise": elementwiseBenchmarks,
+    "encoder": encoderBenchmarks,
     "engine": engineBenchmarks,
     "gemm": gemmBenchmarks,
     "lm-compare": languageModelComparison,

@@ -31,7 +31,9 @@ struct EmbedCommand: ParsableCommand {
                 if inputs.last == "" { inputs.removeLast() }
             }
             EncoderSupport.noteTruncation(inputs, encoder)
-            let vectors = try EncoderSupport.embed(inputs, encoder, batchSize: batchSize, normalize: !noNormalize)
+            let bar = ProgressBar(total: inputs.count, batchSize: batchSize)
+            let vectors = try EncoderSupport.embed(inputs, encoder, batchSize: batchSize, normalize: !noNormalize, bar: bar)
+            bar.finish()
             let D = encoder.dimension
             for (i, text) in inputs.enumerated() {
                 let numbers = vectors[i * D..<(i + 1) * D].map { "\($0)" }

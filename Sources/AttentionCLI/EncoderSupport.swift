@@ -23,19 +23,35 @@ enum EncoderSupport {
             "attn: \(subject) longer than \(encoder.maxLength) tokens and embedded truncated (as sentence-transformers does)\n".utf8))
     }
 
-    /// Embeds `texts`, drawing a progress bar on stderr when it is a terminal and there are
-    /// enough texts for the wait to be noticeable.
-    static func embed(_ texts: [String], _ encoder: SentenceEncoder, batchSize: Int, normalize: Bool = true) throws -> [Float] {
-        let showBar = isatty(STDERR_FILENO) != 0 && texts.count > 4 * batchSize
-        let start = Date()
-        let vectors = try encoder.embed(texts, batchSize: batchSize, normalize: normalize) { done in
-            guard showBar else { return }
-            let width = 30, filled = width * done / max(texts.count, 1)
-            let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-3)
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            FileHandle.standardError.write(Data(String(format: "\rembedding %@ %d/%d  %.0f texts/s", bar, done, texts.count, rate).utf8))
-        }
-        if showBar { FileHandle.standardError.write(Data("\n".utf8)) }
-        return vectors
+    /// Embeds `texts`, drawing `bar` (if any) as texts complete; `done` is how many texts of
+    /// the bar's total came before these.
+    static func embed(_ texts: [String], _ encoder: SentenceEncoder, batchSize: Int, normalize: Bool = true,
+                      bar: ProgressBar? = nil, done: Int = 0) throws -> [Float] {
+        try encoder.embed(texts, batchSize: batchSize, normalize: normalize) { bar?.update(done + $0) }
+    }
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal and there are enough texts
+/// for the wait to be noticeable.
+final class ProgressBar {
+    let total: Int
+    private let visible: Bool
+    private let start = Date()
+
+    init(total: Int, batchSize: Int) {
+        self.total = total
+        visible = isatty(STDERR_FILENO) != 0 && total > 4 * batchSize
+    }
+
+    func update(_ done: Int) {
+        guard visible else { return }
+        let width = 30, filled = width * done / max(total, 1)
+        let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-3)
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        FileHandle.standardError.write(Data(String(format: "\rembedding %@ %d/%d  %.0f texts/s", bar, done, total, rate).utf8))
+    }
+
+    func finish() {
+        if visible { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

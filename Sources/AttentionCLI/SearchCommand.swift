@@ -16,6 +16,9 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "One JSON object per result: {\"score\": ..., \"line\": ..., \"text\": ...}.") var json = false
     @Argument(help: "UTF-8 text file; each non-empty line is one document.") var file: String
 
+    /// Lines embedded per call.
+    static let chunkSize = 4096
+
     func validate() throws {
         if top < 1 { throw ValidationError("--top must be at least 1") }
         if !(1...65_536).contains(batchSize) { throw ValidationError("--batch-size must be from 1 to 65536") }
@@ -31,12 +34,18 @@ struct SearchCommand: ParsableCommand {
             guard !documents.isEmpty else { throw AttentionError.invalid("\(file) has no non-empty lines to search") }
             let encoder = try EncoderSupport.load(model)
             EncoderSupport.noteTruncation(documents.map(\.1) + [query], encoder, what: "lines")
-            let vectors = try EncoderSupport.embed(documents.map(\.1), encoder, batchSize: batchSize)
             let queryVector = try encoder.embed([query])
             let D = encoder.dimension
-            let scores = documents.indices.map { i in
-                (0..<D).reduce(Float(0)) { $0 + vectors[i * D + $1] * queryVector[$1] }
+            // Chunks of lines, so memory holds one chunk's vectors, not the whole file's.
+            let bar = ProgressBar(total: documents.count, batchSize: batchSize)
+            var scores: [Float] = []
+            scores.reserveCapacity(documents.count)
+            for start in stride(from: 0, to: documents.count, by: Self.chunkSize) {
+                let chunk = documents[start..<min(start + Self.chunkSize, documents.count)].map(\.1)
+                let vectors = try EncoderSupport.embed(chunk, encoder, batchSize: batchSize, bar: bar, done: start)
+                scores += chunk.indices.map { i in (0..<D).reduce(Float(0)) { $0 + vectors[i * D + $1] * queryVector[$1] } }
             }
+            bar.finish()
             let ranked = documents.indices.sorted { (scores[$0], -$0) > (scores[$1], -$1) }.prefix(top)
             for i in ranked {
                 if json {

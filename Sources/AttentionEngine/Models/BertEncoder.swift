@@ -53,17 +53,18 @@ final class BertEncoder: Sendable {
         let residual = workspace.residual             // (rows,C) = x with padding rows
 
         // Embeddings: word + position + token type 0, then LayerNorm.
-        embeddingForward(out: residual, tokens: tokens, table: weights.wordEmbedding, count: N, channels: C)
-        Parallel.forEachChunk(N, grain: max(1, 16_384 / C)) { range in
-            for row in range {
-                let t = row % T
-                let r = residual + row * C
-                vectorAdd(out: r, a: r, b: self.weights.positionEmbedding + t * C, count: C)
-                vectorAdd(out: r, a: r, b: self.weights.typeEmbedding, count: C)
+        weights.withEmbeddings { table in
+            embeddingForward(out: residual, tokens: tokens, table: table.word, count: N, channels: C)
+            Parallel.forEachChunk(N, grain: max(1, 16_384 / C)) { range in
+                for row in range {
+                    let r = residual + row * C
+                    vectorAdd(out: r, a: r, b: table.position + (row % T) * C, count: C)
+                    vectorAdd(out: r, a: r, b: table.type, count: C)
+                }
             }
+            layernormForward(out: residual, mean: nil, rstd: nil, inp: residual, weight: table.normWeight,
+                             bias: table.normBias, rows: N, channels: C, eps: config.layerNormEps)
         }
-        layernormForward(out: residual, mean: nil, rstd: nil, inp: residual, weight: weights.embeddingNormWeight,
-                         bias: weights.embeddingNormBias, rows: N, channels: C, eps: config.layerNormEps)
 
         // Key padding mask (B,T): 1 marks a padded key.
         let mask = workspace.mask
@@ -74,10 +75,13 @@ final class BertEncoder: Sendable {
         let (qkv, q, k, v) = (workspace.qkv, workspace.q, workspace.k, workspace.v)
         let (attended, merged, hidden, sum) = (workspace.attended, workspace.merged, workspace.hidden, workspace.sum)
 
-        for (index, layer) in weights.layers.enumerated() {
-            // qkv (rows,3C) = x · Wqkvᵀ + b, then q, k, v (B,NH,T,HS).
-            gemm(transA: false, transB: true, m: rows, n: 3 * C, k: C, alpha: 1, a: residual, lda: C,
-                 b: layer.qkvWeight, ldb: C, beta: 0, c: qkv, ldc: 3 * C, bias: layer.qkvBias)
+        for index in 0..<config.layerCount { weights.withLayer(index) { layer in
+            // qkv (rows,3C) = x · [Wq; Wk; Wv]ᵀ + [bq; bk; bv], then q, k, v (B,NH,T,HS).
+            for (part, (weight, bias)) in [(layer.queryWeight, layer.queryBias), (layer.keyWeight, layer.keyBias),
+                                           (layer.valueWeight, layer.valueBias)].enumerated() {
+                gemm(transA: false, transB: true, m: rows, n: C, k: C, alpha: 1, a: residual, lda: C,
+                     b: weight, ldb: C, beta: 0, c: qkv + part * C, ldc: 3 * C, bias: bias)
+            }
             for (part, target) in [q, k, v].enumerated() {
                 splitHeadsForward(out: target, inp: qkv, batch: B, time: T, parts: 3, part: part, heads: NH, headSize: HS)
             }
@@ -103,7 +107,7 @@ final class BertEncoder: Sendable {
             vectorAdd(out: sum, a: sum, b: residual, count: rows * C)
             layernormForward(out: residual, mean: nil, rstd: nil, inp: sum, weight: layer.ln2Weight,
                              bias: layer.ln2Bias, rows: rows, channels: C, eps: config.layerNormEps)
-        }
+        } }
         x.update(from: residual, count: N * C)
     }
 

@@ -1,9 +1,9 @@
-/// The parameters of a BERT encoder in one FP32 buffer, read from a Hugging Face
-/// `model.safetensors` (tensor names with or without the `bert.` prefix of `BertForX` models).
+/// The parameters of a BERT encoder, read from a Hugging Face `model.safetensors` (tensor
+/// names with or without the `bert.` prefix of `BertForX` models).
 ///
-/// Letters as in `BertConfig`. Linear weights are (out, in), as PyTorch stores them; the query,
-/// key and value projections of a layer are stacked into one (3C, C) matrix so one GEMM
-/// computes all three.
+/// Letters as in `BertConfig`. Linear weights are (out, in), as PyTorch stores them. The tensors
+/// are kept as the reader returned them (no copy: peak memory while loading stays at one model),
+/// and `withEmbeddings` / `withLayer` lend them to the forward pass.
 ///
 /// | tensor | shape |
 /// |---|---|
@@ -20,91 +20,109 @@
 ///
 /// `embeddings.position_ids` (an integer buffer) and the pooler are ignored. A missing tensor or
 /// one whose shape disagrees with the config is an `AttentionError(.format)` naming it.
-final class BertWeights: @unchecked Sendable {
+final class BertWeights: Sendable {
+    /// The embedding tables, valid inside `withEmbeddings`.
+    struct Embeddings {
+        let word: UnsafePointer<Float>        // (V, C)
+        let position: UnsafePointer<Float>    // (P, C)
+        let type: UnsafePointer<Float>        // (TT, C)
+        let normWeight, normBias: UnsafePointer<Float>  // (C)
+    }
+
+    /// One layer's parameters, valid inside `withLayer`.
     struct Layer {
-        let qkvWeight: UnsafePointer<Float>      // (3C, C)
-        let qkvBias: UnsafePointer<Float>        // (3C)
+        let queryWeight, keyWeight, valueWeight: UnsafePointer<Float>  // (C, C) each
+        let queryBias, keyBias, valueBias: UnsafePointer<Float>        // (C) each
         let attentionOutWeight: UnsafePointer<Float>  // (C, C)
         let attentionOutBias: UnsafePointer<Float>    // (C)
-        let ln1Weight: UnsafePointer<Float>      // (C): LayerNorm after attention
-        let ln1Bias: UnsafePointer<Float>
-        let ffnInWeight: UnsafePointer<Float>    // (F, C)
-        let ffnInBias: UnsafePointer<Float>      // (F)
-        let ffnOutWeight: UnsafePointer<Float>   // (C, F)
-        let ffnOutBias: UnsafePointer<Float>     // (C)
-        let ln2Weight: UnsafePointer<Float>      // (C): LayerNorm after the feed-forward
-        let ln2Bias: UnsafePointer<Float>
+        let ln1Weight, ln1Bias: UnsafePointer<Float>  // (C): LayerNorm after attention
+        let ffnInWeight: UnsafePointer<Float>         // (F, C)
+        let ffnInBias: UnsafePointer<Float>           // (F)
+        let ffnOutWeight: UnsafePointer<Float>        // (C, F)
+        let ffnOutBias: UnsafePointer<Float>          // (C)
+        let ln2Weight, ln2Bias: UnsafePointer<Float>  // (C): LayerNorm after the feed-forward
     }
 
     let config: BertConfig
-    let wordEmbedding: UnsafePointer<Float>      // (V, C)
-    let positionEmbedding: UnsafePointer<Float>  // (P, C)
-    let typeEmbedding: UnsafePointer<Float>      // (TT, C)
-    let embeddingNormWeight: UnsafePointer<Float>  // (C)
-    let embeddingNormBias: UnsafePointer<Float>    // (C)
-    let layers: [Layer]
-    private let storage: UnsafeMutablePointer<Float>
-    /// Floats in `storage`.
+    /// The tensors in the order of `tensorSpecs`.
+    private let tensors: [[Float]]
+    /// Floats of all tensors.
     let parameterCount: Int
 
-    /// Names of tensors a Hugging Face BERT file may hold in a dtype we do not read.
-    static let skippedTensors: Set<String> = ["embeddings.position_ids", "bert.embeddings.position_ids"]
-
-    /// Copies the tensors of `file` that `config` describes, checking every shape.
-    init(config: BertConfig, file: SafeTensorsFile) throws {
-        try config.validate()
+    /// The Hugging Face names (without prefix) and shapes of the tensors the model reads, in the
+    /// order `withEmbeddings` and `withLayer` read them.
+    static func tensorSpecs(_ config: BertConfig) -> [(name: String, shape: [Int])] {
         let (V, C, F, P, TT) = (config.vocabSize, config.hiddenSize, config.intermediateSize,
                                 config.maxPositions, config.typeVocabSize)
-        let prefix = (try? file.tensor(named: "bert.embeddings.word_embeddings.weight")) != nil ? "bert." : ""
-        if let extra = file.tensors.first(where: { $0.name.hasPrefix(prefix + "encoder.layer.\(config.layerCount).") }) {
-            throw AttentionError(.format, "tensor '\(extra.name)' belongs to a layer beyond num_hidden_layers \(config.layerCount)")
-        }
-        // Every tensor in storage order, checked before anything is allocated: a config that
-        // disagrees with the file fails here, naming the tensor.
         var specs: [(name: String, shape: [Int])] = [
             ("embeddings.word_embeddings.weight", [V, C]), ("embeddings.position_embeddings.weight", [P, C]),
             ("embeddings.token_type_embeddings.weight", [TT, C]),
             ("embeddings.LayerNorm.weight", [C]), ("embeddings.LayerNorm.bias", [C]),
         ]
-        let layerParts: [(String, [Int])] = [
-            // q, k, v weights one after the other form the (3C, C) matrix; their biases (3C).
-            ("attention.self.query.weight", [C, C]), ("attention.self.key.weight", [C, C]),
-            ("attention.self.value.weight", [C, C]), ("attention.self.query.bias", [C]),
-            ("attention.self.key.bias", [C]), ("attention.self.value.bias", [C]),
-            ("attention.output.dense.weight", [C, C]), ("attention.output.dense.bias", [C]),
-            ("attention.output.LayerNorm.weight", [C]), ("attention.output.LayerNorm.bias", [C]),
-            ("intermediate.dense.weight", [F, C]), ("intermediate.dense.bias", [F]),
-            ("output.dense.weight", [C, F]), ("output.dense.bias", [C]),
-            ("output.LayerNorm.weight", [C]), ("output.LayerNorm.bias", [C]),
-        ]
         for i in 0..<config.layerCount {
-            specs += layerParts.map { ("encoder.layer.\(i).\($0.0)", $0.1) }
+            let parts: [(String, [Int])] = [
+                ("attention.self.query.weight", [C, C]), ("attention.self.key.weight", [C, C]),
+                ("attention.self.value.weight", [C, C]), ("attention.self.query.bias", [C]),
+                ("attention.self.key.bias", [C]), ("attention.self.value.bias", [C]),
+                ("attention.output.dense.weight", [C, C]), ("attention.output.dense.bias", [C]),
+                ("attention.output.LayerNorm.weight", [C]), ("attention.output.LayerNorm.bias", [C]),
+                ("intermediate.dense.weight", [F, C]), ("intermediate.dense.bias", [F]),
+                ("output.dense.weight", [C, F]), ("output.dense.bias", [C]),
+                ("output.LayerNorm.weight", [C]), ("output.LayerNorm.bias", [C]),
+            ]
+            specs += parts.map { ("encoder.layer.\(i).\($0.0)", $0.1) }
         }
-        let arrays = try specs.map { try file.tensor(named: prefix + $0.name, shape: $0.shape) }  // shares storage
-        let count = arrays.reduce(0) { $0 + $1.count }
-        storage = .allocate(capacity: count)
-        parameterCount = count
+        return specs
+    }
+
+    /// Tensors per layer in `tensorSpecs`.
+    private static let layerTensorCount = 16
+
+    /// Names of tensors a Hugging Face BERT file may hold in a dtype we do not read.
+    static let skippedTensors: Set<String> = ["embeddings.position_ids", "bert.embeddings.position_ids"]
+
+    /// Takes the tensors of `file` that `config` describes (sharing their storage), checking
+    /// every name and shape.
+    init(config: BertConfig, file: SafeTensorsFile) throws {
+        try config.validate()
+        let prefix = (try? file.tensor(named: "bert.embeddings.word_embeddings.weight")) != nil ? "bert." : ""
+        if let extra = file.tensors.first(where: { $0.name.hasPrefix(prefix + "encoder.layer.\(config.layerCount).") }) {
+            throw AttentionError(.format, "tensor '\(extra.name)' belongs to a layer beyond num_hidden_layers \(config.layerCount)")
+        }
+        tensors = try Self.tensorSpecs(config).map { try file.tensor(named: prefix + $0.name, shape: $0.shape) }
+        parameterCount = tensors.reduce(0) { $0 + $1.count }
         self.config = config
-        var pointers: [UnsafePointer<Float>] = []
-        var offset = 0
-        for data in arrays {
-            let target = storage + offset
-            data.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: $0.count) }
-            pointers.append(UnsafePointer(target))
-            offset += data.count
-        }
-        wordEmbedding = pointers[0]
-        positionEmbedding = pointers[1]
-        typeEmbedding = pointers[2]
-        embeddingNormWeight = pointers[3]
-        embeddingNormBias = pointers[4]
-        layers = (0..<config.layerCount).map { i in
-            let p = pointers[5 + i * layerParts.count..<5 + (i + 1) * layerParts.count].map { $0 }
-            return Layer(qkvWeight: p[0], qkvBias: p[3], attentionOutWeight: p[6], attentionOutBias: p[7],
-                         ln1Weight: p[8], ln1Bias: p[9], ffnInWeight: p[10], ffnInBias: p[11],
-                         ffnOutWeight: p[12], ffnOutBias: p[13], ln2Weight: p[14], ln2Bias: p[15])
+    }
+
+    /// Calls `body` with the embedding tables, valid for the duration of the call.
+    func withEmbeddings<Result>(_ body: (Embeddings) throws -> Result) rethrows -> Result {
+        try lend(0..<5) { p in
+            try body(Embeddings(word: p[0], position: p[1], type: p[2], normWeight: p[3], normBias: p[4]))
         }
     }
 
-    deinit { storage.deallocate() }
+    /// Calls `body` with the parameters of layer `index`, valid for the duration of the call.
+    func withLayer<Result>(_ index: Int, _ body: (Layer) throws -> Result) rethrows -> Result {
+        let first = 5 + index * Self.layerTensorCount
+        return try lend(first..<first + Self.layerTensorCount) { l in
+            try body(Layer(queryWeight: l[0], keyWeight: l[1], valueWeight: l[2], queryBias: l[3], keyBias: l[4],
+                           valueBias: l[5], attentionOutWeight: l[6], attentionOutBias: l[7], ln1Weight: l[8],
+                           ln1Bias: l[9], ffnInWeight: l[10], ffnInBias: l[11], ffnOutWeight: l[12],
+                           ffnOutBias: l[13], ln2Weight: l[14], ln2Bias: l[15]))
+        }
+    }
+
+    /// Pointers to `tensors[range]` (at most 16 nested `withUnsafeBufferPointer` calls).
+    private func lend<Result>(_ range: Range<Int>, _ body: ([UnsafePointer<Float>]) throws -> Result) rethrows -> Result {
+        var collected: [UnsafePointer<Float>] = []
+        collected.reserveCapacity(range.count)
+        func nest(_ index: Int, _ collected: inout [UnsafePointer<Float>]) throws -> Result {
+            guard index < range.upperBound else { return try body(collected) }
+            return try tensors[index].withUnsafeBufferPointer { buffer in
+                collected.append(buffer.baseAddress!)  // every tensor has ≥ 1 element (sizes ≥ 1)
+                return try nest(index + 1, &collected)
+            }
+        }
+        return try nest(range.lowerBound, &collected)
+    }
 }
