@@ -167,7 +167,7 @@ func gemmScale(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc:
 }
 
 /// Same contract, triple loop, Double accumulation: the reference.
-public func gemmNaive(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+package func gemmNaive(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                       alpha: Float, a: UnsafePointer<Float>?, lda: Int,
                       b: UnsafePointer<Float>?, ldb: Int,
                       beta: Float, c: UnsafeMutablePointer<Float>?, ldc: Int,
@@ -199,7 +199,7 @@ public func gemmNaive(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
 /// A is stored (m, k) with lda >= k, or (k, m) with lda >= m when transA; B is stored (k, n)
 /// with ldb >= n, or (n, k) with ldb >= k when transB; C is (m, n) with ldc >= n. The byte extent
 /// of each operand ((rows - 1) · ld + cols floats) must fit in an Int.
-public func checkGemmArguments(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+package func checkGemmArguments(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                                a: UnsafeRawPointer?, lda: Int, b: UnsafeRawPointer?, ldb: Int,
                                c: UnsafeRawPointer?, ldc: Int) throws {
     guard m >= 0, n >= 0, k >= 0 else {
