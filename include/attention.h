@@ -563,6 +563,18 @@ attn_status attn_context_attention(attn_context_t *context, const char *text, si
                                    const char *answer, size_t answer_length,
                                    const attn_attention_map **maps, int64_t *map_count);
 
+/* ---------------------------------------------------------------------------------------------
+ * CPU features: which kernels run
+ * ------------------------------------------------------------------------------------------- */
+
+/** Which SIMD kernels this process runs and what the CPU offers, as one line of space-separated
+ *  `key=value` fields: `kernels=avx512 cpu=avx2,fma,avx512f,avx512cd,avx512bw,avx512dq,avx512vl`.
+ *  `kernels` is `avx512` when the CPU has AVX-512 (F, CD, BW, DQ, VL), else `avx2`; setting the
+ *  environment variable ATTN_ISA=avx2 before the first call forces the AVX2 kernels (for
+ *  comparisons). The library needs AVX2 + FMA. Decided once per process; static storage, never
+ *  NULL. Example: `printf("%s\n", attn_cpu_features());` */
+const char *attn_cpu_features(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,7 +26,10 @@ public func runBenchmarks(suites: [String], filter: String?, exactName: String? 
         return
     }
     var results: [BenchmarkResult] = []
-    if !json { output(BenchmarkReport.header) }
+    if !json {
+        output("\(CPUFeatures.summary), \(Parallel.threadCount) threads")
+        output(BenchmarkReport.header)
+    }
     for (suite, benchmark) in cases {
         let result = measure(benchmark, suite: suite)
         results.append(result)

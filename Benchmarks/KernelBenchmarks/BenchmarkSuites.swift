@@ -7,6 +7,7 @@ public let benchmarkSuites: [String: (_ quick: Bool) -> [BenchmarkCase]] = [
     "gemm": gemmBenchmarks,
     "lm-compare": languageModelComparison,
     "models": modelBenchmarks,
+    "peak": peakBenchmarks,
     "safetensors": safeTensorsBenchmarks,
 ]
 

@@ -78,7 +78,7 @@ public func vectorExpNonPositive(_ x: SIMD16<Float>) -> SIMD16<Float> {
 }
 
 /// Scalar e^x with the same method and error bound as `vectorExp`, for loop tails.
-@inlinable
+@_transparent
 public func scalarExp(_ x: Float) -> Float {
     vectorExp(SIMD16<Float>(repeating: x))[0]
 }
