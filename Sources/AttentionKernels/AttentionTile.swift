@@ -11,8 +11,8 @@
 // (Pᵀ is P read with aRowStride 1 and aDepthStride = P's row length). B and C are read as rows
 // of V lanes. The register budget sets the widest tile: 4 rows × 4 vectors (16 accumulators,
 // 4 loads of B and 4 broadcasts of A per 16 FMAs) fits AVX-512's 32 registers; AVX2 has 16,
-// where that tile spills, so SIMD8 runs 4 rows × 2 vectors (8 accumulators + 2 loads + 1
-// broadcast). Every element of C gets the same FMA sequence whatever the tile width, so both
+// where that tile spills, so SIMD8 runs 4 rows × 3 vectors (12 accumulators + 3 loads + 1
+// broadcast), then 2 and 1 vectors for the rest of the width. Every element of C gets the same FMA sequence whatever the tile width, so both
 // ISAs compute bitwise identical results.
 
 /// Keys per tile: the width of a score tile (four SIMD16 or eight SIMD8 registers).
@@ -43,6 +43,12 @@ package func tileMultiplyAdd<V: SIMD>(_: V.Type, rows: Int, width: Int, depth: I
             tile4x4(V.self, depth, accumulate, c0 + column, c1 + column, c2 + column, c3 + column,
                     a0, a1, a2, a3, aDepthStride, b + column, ldb)
             column += 4 * w
+        }
+    } else {
+        while column + 3 * w <= width {
+            tile4x3(V.self, depth, accumulate, c0 + column, c1 + column, c2 + column, c3 + column,
+                    a0, a1, a2, a3, aDepthStride, b + column, ldb)
+            column += 3 * w
         }
     }
     while column + 2 * w <= width {
@@ -127,6 +133,45 @@ func tile4x4<V: SIMD>(_: V.Type, _ depth: Int, _ accumulate: Bool,
     storeVector(s20, c2); storeVector(s21, c2 + w); storeVector(s22, c2 + 2 * w); storeVector(s23, c2 + 3 * w)
     storeVector(s10, c1); storeVector(s11, c1 + w); storeVector(s12, c1 + 2 * w); storeVector(s13, c1 + 3 * w)
     storeVector(s00, c0); storeVector(s01, c0 + w); storeVector(s02, c0 + 2 * w); storeVector(s03, c0 + 3 * w)
+}
+
+/// C (4 × 3W) (+)= A (4 × depth) · B (depth × 3W): 12 accumulators, 3 loads of B and 1
+/// broadcast register: all 16 registers of AVX2, 12 FMAs per 7 loads.
+@inlinable @inline(__always)
+func tile4x3<V: SIMD>(_: V.Type, _ depth: Int, _ accumulate: Bool,
+                      _ c0: UnsafeMutablePointer<Float>, _ c1: UnsafeMutablePointer<Float>,
+                      _ c2: UnsafeMutablePointer<Float>, _ c3: UnsafeMutablePointer<Float>,
+                      _ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>,
+                      _ a2: UnsafePointer<Float>, _ a3: UnsafePointer<Float>, _ ads: Int,
+                      _ b: UnsafePointer<Float>, _ ldb: Int) where V.Scalar == Float {
+    let w = V.scalarCount
+    var s00: V = loadAccumulator(c0, accumulate), s01: V = loadAccumulator(c0 + w, accumulate)
+    var s02: V = loadAccumulator(c0 + 2 * w, accumulate)
+    var s10: V = loadAccumulator(c1, accumulate), s11: V = loadAccumulator(c1 + w, accumulate)
+    var s12: V = loadAccumulator(c1 + 2 * w, accumulate)
+    var s20: V = loadAccumulator(c2, accumulate), s21: V = loadAccumulator(c2 + w, accumulate)
+    var s22: V = loadAccumulator(c2 + 2 * w, accumulate)
+    var s30: V = loadAccumulator(c3, accumulate), s31: V = loadAccumulator(c3 + w, accumulate)
+    var s32: V = loadAccumulator(c3 + 2 * w, accumulate)
+    var bRow = b
+    var offset = 0
+    for _ in 0..<depth {
+        let b0: V = loadVector(bRow), b1: V = loadVector(bRow + w), b2: V = loadVector(bRow + 2 * w)
+        let x0 = V(repeating: a0[offset])
+        s00 = s00.addingProduct(x0, b0); s01 = s01.addingProduct(x0, b1); s02 = s02.addingProduct(x0, b2)
+        let x1 = V(repeating: a1[offset])
+        s10 = s10.addingProduct(x1, b0); s11 = s11.addingProduct(x1, b1); s12 = s12.addingProduct(x1, b2)
+        let x2 = V(repeating: a2[offset])
+        s20 = s20.addingProduct(x2, b0); s21 = s21.addingProduct(x2, b1); s22 = s22.addingProduct(x2, b2)
+        let x3 = V(repeating: a3[offset])
+        s30 = s30.addingProduct(x3, b0); s31 = s31.addingProduct(x3, b1); s32 = s32.addingProduct(x3, b2)
+        bRow += ldb
+        offset += ads
+    }
+    storeVector(s30, c3); storeVector(s31, c3 + w); storeVector(s32, c3 + 2 * w)
+    storeVector(s20, c2); storeVector(s21, c2 + w); storeVector(s22, c2 + 2 * w)
+    storeVector(s10, c1); storeVector(s11, c1 + w); storeVector(s12, c1 + 2 * w)
+    storeVector(s00, c0); storeVector(s01, c0 + w); storeVector(s02, c0 + 2 * w)
 }
 
 /// C (4 × 2W) (+)= A (4 × depth) · B (depth × 2W): 8 accumulators.

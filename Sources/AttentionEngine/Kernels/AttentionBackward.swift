@@ -11,7 +11,7 @@
 // block (64 × 64) come from the micro-kernel, then dV, dK of the tile and dQ of the block are
 // accumulated on it. Each head runs on one thread in this fixed order, so dQ's sum over key
 // tiles needs no atomics and the result is bitwise identical for any thread count; heads run
-// in parallel.
+// in parallel. The head's work (AttentionBackwardHead.swift) runs in the kernel set of `isa`.
 
 /// Fused attention backward from the forward's saved log-sum-exp.
 ///

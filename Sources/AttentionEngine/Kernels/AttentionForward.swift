@@ -12,7 +12,8 @@ import Foundation
 // output), and adds P·V to the output accumulator (256 × HS). Extra memory is per work item,
 // never a (Tq × Tk) matrix. Tiles no query of the item may see (causal, or all keys padded)
 // are skipped; on the causal diagonal only the 4-key × 16-query pieces that some query sees
-// are computed.
+// are computed. The work item (AttentionForwardChunk.swift) runs in the kernel set of `isa`
+// (KernelISA: AVX-512 or AVX2 tiles); this file splits the work and runs it in parallel.
 
 /// Fused attention forward: out = softmax(scale · Q·Kᵀ + mask) · V.
 ///

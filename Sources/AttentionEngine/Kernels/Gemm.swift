@@ -167,7 +167,7 @@ func gemmScale(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc:
 }
 
 /// Same contract, triple loop, Double accumulation: the reference.
-public func gemmNaive(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+package func gemmNaive(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                       alpha: Float, a: UnsafePointer<Float>?, lda: Int,
                       b: UnsafePointer<Float>?, ldb: Int,
                       beta: Float, c: UnsafeMutablePointer<Float>?, ldc: Int,

@@ -30,9 +30,11 @@ def test_forced_avx2_gives_the_same_bits():
         "out = attention.attention(q, q, q, causal=True)\n"
         "sys.stdout.buffer.write(attention.cpu_features()['kernels'].encode() + b'\\n')\n"
         "sys.stdout.buffer.write(out.tobytes() + attention.matmul(a, a.T).tobytes())\n")
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(attention.__file__)))
+    path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
     results = {}
     for isa in ("avx2", ""):
-        env = dict(os.environ, ATTN_ISA=isa)
+        env = dict(os.environ, ATTN_ISA=isa, PYTHONPATH=path)
         output = subprocess.run([sys.executable, "-c", script], env=env, check=True,
                                 capture_output=True).stdout
         kernels, data = output.split(b"\n", 1)
