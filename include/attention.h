@@ -310,9 +310,10 @@ typedef struct attn_model_config {
 } attn_model_config;
 
 /** Fills `config` (whose struct_size the caller sets first) with a small model of `kind` that
- *  trains in seconds on the built-in data: gpt 4 layers, 4 heads, C 128, block 64; seq2seq 2+2
- *  layers, 4 heads, C 128, 32/32 tokens; rnn GRU 2 layers, C 128, hidden 256, block 64; cnn 6
- *  layers, C 128, kernel 3, block 64. vocab_size 0 (take the tokenizer's), seed 0. */
+ *  trains in seconds on the built-in data (the defaults of `attn train` too): gpt 4 layers,
+ *  4 heads, C 128, block 64, dropout 0.2; seq2seq 2+2 layers, 4 heads, C 64, 32/32 tokens; rnn
+ *  GRU 1 layer, C 128, hidden 256, block 64; cnn 5 layers, C 128, kernel 3, block 64.
+ *  vocab_size 0 (take the tokenizer's), seed 0. */
 attn_status attn_model_config_default(attn_model_kind kind, attn_model_config *config);
 
 /** Creates a model with freshly initialized weights. `tokenizer` is optional: when given it is

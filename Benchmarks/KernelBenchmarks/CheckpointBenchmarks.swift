@@ -8,11 +8,11 @@ import Foundation
 // source/target 0 = a memory buffer, 1 = a file (the file write is atomic, with fsync).
 
 func checkpointBenchmarks(quick: Bool) -> [BenchmarkCase] {
-    let (layers, heads, channels, blockSize, vocabulary) = quick ? (2, 4, 128, 64, 69) : (6, 6, 384, 256, 69)
-    let config = GPTConfig(nLayer: layers, nHead: heads, nEmbd: channels, blockSize: blockSize, vocabSize: vocabulary)
+    let (layers, heads, channels, contextLength, vocabulary) = quick ? (2, 4, 128, 64, 69) : (6, 6, 384, 256, 69)
+    let config = GPTConfig(nLayer: layers, nHead: heads, nEmbd: channels, contextLength: contextLength, vocabularySize: vocabulary)
     let gpt = try! GPT(config: config, seed: 1)
     let checkpoint = ModelCheckpoint(model: gpt)
-    let parameters = ["n_layer": layers, "n_head": heads, "n_embd": channels, "block_size": blockSize,
+    let parameters = ["n_layer": layers, "n_head": heads, "n_embd": channels, "block_size": contextLength,
                       "vocab_size": vocabulary]
     let size = "L\(layers) C\(channels)"
     let bytes = Double(gpt.parameterCount * MemoryLayout<Float>.stride)

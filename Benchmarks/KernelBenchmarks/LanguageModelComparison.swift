@@ -10,11 +10,11 @@ func languageModelComparison(quick: Bool) -> [BenchmarkCase] {
     let budget = quick ? 1.0 : 8.0
     let context = 64
     let models: [(name: String, build: (Int) throws -> any LanguageModel)] = [
-        ("gpt L4 H4 C128", { try GPT(config: GPTConfig(nLayer: 4, nHead: 4, nEmbd: 128, blockSize: context, vocabSize: $0), seed: 1) }),
+        ("gpt L4 H4 C128", { try GPT(config: GPTConfig(nLayer: 4, nHead: 4, nEmbd: 128, contextLength: context, vocabularySize: $0), seed: 1) }),
         ("gru E128 H256", { try RecurrentLM(config: RecurrentLMConfig(cell: .gru, nLayer: 1, nEmbd: 128, hiddenSize: 256,
-                                                                      blockSize: context, vocabSize: $0), seed: 1) }),
+                                                                      contextLength: context, vocabularySize: $0), seed: 1) }),
         ("cnn L6 C192 K3", { try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: 6, nEmbd: 192, kernelSize: 3,
-                                                                               blockSize: context, vocabSize: $0), seed: 1) }),
+                                                                               contextLength: context, vocabularySize: $0), seed: 1) }),
     ]
     return models.map { model in
         BenchmarkCase(name: "lm-compare \(model.name)", kind: "lm_compare",

@@ -20,8 +20,8 @@ func modelBenchmarks(quick: Bool) -> [BenchmarkCase] {
     var cases = shapes.map { shape in
         let parameters = ["n_layer": shape.layers, "n_head": shape.heads, "n_embd": shape.channels,
                           "block_size": shape.block, "vocab_size": shape.vocab, "batch": shape.batch, "time": shape.time]
-        let config = GPTConfig(nLayer: shape.layers, nHead: shape.heads, nEmbd: shape.channels, blockSize: shape.block,
-                               vocabSize: shape.vocab)
+        let config = GPTConfig(nLayer: shape.layers, nHead: shape.heads, nEmbd: shape.channels, contextLength: shape.block,
+                               vocabularySize: shape.vocab)
         return BenchmarkCase(name: "models.gpt_train_step \(shape.name) B\(shape.batch) T\(shape.time)",
                              kind: "gpt_train_step", parameters: parameters,
                              flops: trainingFlops(config, batch: shape.batch, time: shape.time),
@@ -29,11 +29,11 @@ func modelBenchmarks(quick: Bool) -> [BenchmarkCase] {
     }
     let newTokens = quick ? 32 : 256
     let generationConfig = quick
-        ? GPTConfig(nLayer: 2, nHead: 2, nEmbd: 64, blockSize: 64, vocabSize: vocab)
-        : GPTConfig(nLayer: 4, nHead: 4, nEmbd: 256, blockSize: 512, vocabSize: vocab)
+        ? GPTConfig(nLayer: 2, nHead: 2, nEmbd: 64, contextLength: 64, vocabularySize: vocab)
+        : GPTConfig(nLayer: 4, nHead: 4, nEmbd: 256, contextLength: 512, vocabularySize: vocab)
     for cached in [true, false] {
         let parameters = ["n_layer": generationConfig.nLayer, "n_head": generationConfig.nHead,
-                          "n_embd": generationConfig.nEmbd, "block_size": generationConfig.blockSize,
+                          "n_embd": generationConfig.nEmbd, "block_size": generationConfig.contextLength,
                           "vocab_size": vocab, "new_tokens": newTokens, "cached": cached ? 1 : 0]
         var model: GPT?
         cases.append(BenchmarkCase(name: "models.generate \(cached ? "cached" : "uncached") \(newTokens)",
@@ -51,7 +51,7 @@ func modelBenchmarks(quick: Bool) -> [BenchmarkCase] {
 private func trainingFlops(_ config: GPTConfig, batch: Int, time: Int) -> Double {
     let c: Double = Double(config.nEmbd), l: Double = Double(config.nLayer)
     let tokens: Double = Double(batch * time)
-    let parameters: Double = l * 12 * c * c + Double(config.vocabSize) * c
+    let parameters: Double = l * 12 * c * c + Double(config.vocabularySize) * c
     let attention: Double = 6 * l * tokens * Double(time) * c
     return 6 * parameters * tokens + attention
 }
@@ -62,7 +62,7 @@ private func lazyTrainStep(_ config: GPTConfig, batch: Int, time: Int) -> () -> 
     return {
         if trainer == nil {
             var rng = Random(seed: 2)
-            let tokens = (0..<batch * (time + 1)).map { _ in Int32(rng.nextInt(below: config.vocabSize)) }
+            let tokens = (0..<batch * (time + 1)).map { _ in Int32(rng.nextInt(below: config.vocabularySize)) }
             var inputs: [Int32] = [], targets: [Int32] = []
             for row in 0..<batch {
                 let start: Int = row * (time + 1)

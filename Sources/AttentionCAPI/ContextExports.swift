@@ -220,7 +220,7 @@ public func attn_context_attention(_ context: OpaquePointer?, _ text: UnsafePoin
         let attention: [AttentionMap]
         switch handle.model.model {
         case let gpt as GPT:
-            let ids = try knownTokens(input, tokenizer, "text", limit: gpt.config.blockSize, function)
+            let ids = try knownTokens(input, tokenizer, "text", limit: gpt.config.contextLength, function)
             attention = try naming(function) { try gpt.inspectAttention(prompt: ids) }
         case let seq2seq as Seq2Seq:
             let question = try knownTokens(input, tokenizer, "text", limit: seq2seq.config.maxSourceLength, function)

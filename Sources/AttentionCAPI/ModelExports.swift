@@ -29,7 +29,7 @@ final class ModelHandle {
 
     /// The vocabulary size V of the network.
     var vocabularySize: Int {
-        (model as? any LanguageModel)?.vocabularySize ?? (model as? Seq2Seq)?.config.vocabSize ?? 0
+        ModelKinds.describe(model)?.config["vocab_size"].flatMap { Int($0) } ?? 0
     }
 
     /// The network as a next-token language model (gpt, rnn, cnn), or an error naming `function`.

@@ -28,12 +28,12 @@ public func attn_tokenizer_free(_ tokenizer: OpaquePointer?) {
 }
 
 @c @implementation
-public func attn_tokenizer_vocab_size(_ tokenizer: OpaquePointer?, _ vocabSize: UnsafeMutablePointer<Int64>?) -> attn_status {
+public func attn_tokenizer_vocab_size(_ tokenizer: OpaquePointer?, _ vocabularySize: UnsafeMutablePointer<Int64>?) -> attn_status {
     guarded {
         let function = "attn_tokenizer_vocab_size"
         let tokenizer = try tokenizerHandle(tokenizer, function)
-        let vocabSize = try nonNull(vocabSize, "vocab_size", function)
-        vocabSize.pointee = Int64(tokenizer.vocabularySize)
+        let vocabularySize = try nonNull(vocabularySize, "vocab_size", function)
+        vocabularySize.pointee = Int64(tokenizer.vocabularySize)
     }
 }
 

@@ -113,7 +113,7 @@ private func seq2seqBatch(_ handle: TrainerHandle, _ questions: UnsafePointer<In
         throw AttentionError.shape(
             "\(function): batch \(batch) must be >= 1, question_len \(questionLength) in 1...\(config.maxSourceLength) and answer_len \(answerLength) in 1...\(config.maxTargetLength - 1) (max_target_length minus EOS)")
     }
-    let V = config.vocabSize
+    let V = config.vocabularySize
     let questionIds = try tokenArgument(questions, Int64(questionCount), vocabularySize: V, "questions", function)
     let answerIds = try tokenArgument(answers, Int64(answerCount), vocabularySize: V, "answers", function)
     func rows(_ ids: [Int32], width: Int, _ name: String) throws -> [[Int32]] {

@@ -39,8 +39,8 @@ struct AttendCommand: ParsableCommand {
                 throw AttentionError.invalid("--head \(head) is outside 0..<\(gpt.config.nHead)")
             }
             let ids = try encodePrompt(prompt, tokenizer)
-            guard ids.count + tokens <= gpt.config.blockSize else {
-                throw AttentionError.invalid("prompt and --tokens together exceed the model's block size \(gpt.config.blockSize)")
+            guard ids.count + tokens <= gpt.config.contextLength else {
+                throw AttentionError.invalid("prompt and --tokens together exceed the model's block size \(gpt.config.contextLength)")
             }
             let result = try generate(model: gpt, prompt: ids, options: GenerationOptions(
                 maxNewTokens: tokens, sampling: sampling.options, recordAttention: true))
@@ -56,7 +56,7 @@ struct AttendCommand: ParsableCommand {
             }
             if html != nil || svg != nil {
                 let all = ids + result.tokens.filter { $0 != CharTokenizer.eos }
-                let maps = try gpt.inspectAttention(prompt: Array(all.prefix(gpt.config.blockSize)))
+                let maps = try gpt.inspectAttention(prompt: Array(all.prefix(gpt.config.contextLength)))
                 let labels = try all.map { try tokenizer.decode([$0], showSpecial: true) }
                 let image = AttentionHeatmap.svg(maps: maps, labels: labels)
                 if let svg { try LossPlot.write(image, to: svg) }

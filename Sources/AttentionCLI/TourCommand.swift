@@ -83,10 +83,10 @@ enum TourNextCharacter {
         tourHeading(3, "Next-character prediction with self-attention")
         let corpus = DefaultData.corpus
         let tokenizer = try CharTokenizer(corpus: corpus)
-        let config = GPTConfig(nLayer: 2, nHead: 4, nEmbd: 96, blockSize: 32,
-                               vocabSize: tokenizer.vocabularySize)
+        let config = GPTConfig(nLayer: 2, nHead: 4, nEmbd: 96, contextLength: 32,
+                               vocabularySize: tokenizer.vocabularySize)
         let model = try GPT(config: config, seed: seed)
-        let data = try TextBatches(text: corpus, tokenizer: tokenizer, contextLength: config.blockSize)
+        let data = try TextBatches(text: corpus, tokenizer: tokenizer, contextLength: config.contextLength)
         print("   A GPT (\(config.nLayer) layers, \(config.nHead) heads, width \(config.nEmbd), "
             + "\(model.parameterCount) parameters) reads \(corpus.utf8.count / 1024) KB of classical Chinese "
             + "(\(tokenizer.vocabularySize) distinct characters) for \(Int(seconds)) s.")
@@ -137,7 +137,7 @@ enum TourDialogue {
         let tokenizer = try CharTokenizer(corpus: pairs.map { $0.question + $0.answer }.joined())
         let expected = pairs.first { $0.question == question }?.answer ?? ""
         let config = Seq2SeqConfig(nEncoderLayer: 2, nDecoderLayer: 2, nHead: 4, nEmbd: 64, maxSourceLength: 40,
-                                   maxTargetLength: 40, vocabSize: tokenizer.vocabularySize)
+                                   maxTargetLength: 40, vocabularySize: tokenizer.vocabularySize)
         let model = try Seq2Seq(config: config, seed: seed)
         let data = try PairBatches(pairs: pairs, tokenizer: tokenizer, maxSourceLength: 40, maxTargetLength: 40)
         print("   \(pairs.count) question–answer pairs such as “\(pairs[1].question)” → “\(pairs[1].answer)”; "
@@ -178,11 +178,11 @@ enum TourComparison {
         let data = try TextBatches(text: corpus, tokenizer: tokenizer, contextLength: block)
         let contenders: [(String, any LanguageModel)] = [
             ("GRU (RNN)", try RecurrentLM(config: RecurrentLMConfig(
-                cell: .gru, nLayer: 1, nEmbd: 96, hiddenSize: 192, blockSize: block, vocabSize: vocabulary), seed: seed)),
+                cell: .gru, nLayer: 1, nEmbd: 96, hiddenSize: 192, contextLength: block, vocabularySize: vocabulary), seed: seed)),
             ("causal CNN", try ConvolutionalLM(config: ConvolutionalLMConfig(
-                nLayer: 4, nEmbd: 96, kernelSize: 3, blockSize: block, vocabSize: vocabulary), seed: seed)),
+                nLayer: 4, nEmbd: 96, kernelSize: 3, contextLength: block, vocabularySize: vocabulary), seed: seed)),
             ("GPT (attention)", try GPT(config: GPTConfig(
-                nLayer: 2, nHead: 4, nEmbd: 96, blockSize: block, vocabSize: vocabulary), seed: seed)),
+                nLayer: 2, nHead: 4, nEmbd: 96, contextLength: block, vocabularySize: vocabulary), seed: seed)),
         ]
         print("   " + Terminal.pad("model", to: 18) + Terminal.pad("parameters", to: 12) + Terminal.pad("steps", to: 8)
             + Terminal.pad("tokens/s", to: 10) + "best validation loss")

@@ -18,9 +18,14 @@ struct TrainCommand: ParsableCommand {
             so far are kept (--best): a small corpus is memorised long before the last step.
             """)
 
-    enum Kind: String, ExpressibleByArgument, CaseIterable { case gpt, seq2seq, rnn, cnn }
+    /// The names of the kinds `attn train` can train: "gpt, seq2seq, rnn, cnn".
+    static let trainableKinds = ModelKinds.all.filter { $0.capabilities.contains(.training) }.map(\.name)
+        .joined(separator: ", ")
 
-    @Option(help: "Model kind: gpt, seq2seq, rnn (GRU) or cnn.") var model: Kind = .gpt
+    @Option(help: "Model kind: \(trainableKinds) (rnn: a GRU).") var model = "gpt"
+
+    /// The kind named by --model (checked by `validate`).
+    var kind: any ModelKind { ModelKinds.named(model)! }
     @Option(help: "UTF-8 text to learn (default: the built-in classical Chinese corpus).") var corpus: String?
     @Option(help: "Question–answer pairs for seq2seq, TSV or .jsonl (default: the built-in pairs).")
     var pairs: String?
@@ -39,9 +44,12 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "One JSON object per log line (and a final summary).") var json = false
 
     func validate() throws {
+        guard let kind = ModelKinds.named(model), kind.capabilities.contains(.training) else {
+            throw ValidationError("--model \(model) is not a kind attn can train (\(Self.trainableKinds))")
+        }
         if corpus != nil && pairs != nil { throw ValidationError("give --corpus or --pairs, not both") }
-        if pairs != nil && model != .seq2seq { throw ValidationError("--pairs trains a seq2seq model: add --model seq2seq") }
-        if corpus != nil && model == .seq2seq { throw ValidationError("a seq2seq model learns from --pairs, not --corpus") }
+        if pairs != nil && !kind.capabilities.contains(.answering) { throw ValidationError("--pairs trains a seq2seq model: add --model seq2seq") }
+        if corpus != nil && kind.capabilities.contains(.answering) { throw ValidationError("a seq2seq model learns from --pairs, not --corpus") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         if let time, !(time > 0) { throw ValidationError("--time must be positive") }
         if steps != nil && time != nil { throw ValidationError("give --steps or --time, not both") }
@@ -51,7 +59,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let output = out ?? "\(model.rawValue).safetensors"
+            let output = out ?? "\(model).safetensors"
             let bestOutput = best ?? Self.bestPath(for: output)
             try InputFiles.checkWritable(output)
             try InputFiles.checkWritable(bestOutput)
@@ -100,16 +108,20 @@ final class TrainingRun {
                                     learningRate: schedule?.peak ?? options.learningRate,
                                     minLearningRate: schedule?.minimum,
                                     warmupSteps: schedule?.warmupSteps ?? min(100, totalSteps / 10),
-                                    weightDecay: options.model == .seq2seq ? 0 : 0.1,
+                                    weightDecay: options.kind.capabilities.contains(.answering) ? 0 : 0.1,
                                     evaluationInterval: max(1, min(totalSteps, 500) / 10), seed: options.seed)
-        if options.model == .seq2seq {
+        if options.kind.capabilities.contains(.answering) {
             let pairs = try options.pairs.map(InputFiles.pairs) ?? DefaultData.dialoguePairs
             let tokenizer = try resumed?.tokenizer
                 ?? CharTokenizer(corpus: pairs.map { $0.question + $0.answer }.joined())
             let longest = pairs.map { max($0.question.unicodeScalars.count, $0.answer.unicodeScalars.count) }.max() ?? 1
-            let model = try resumed?.model as? Seq2Seq ?? Seq2Seq(config: Seq2SeqConfig(
-                nEncoderLayer: 2, nDecoderLayer: 2, nHead: 4, nEmbd: 64, maxSourceLength: longest + 2,
-                maxTargetLength: longest + 2, vocabSize: tokenizer.vocabularySize), seed: options.seed)
+            // The kind's defaults, with the lengths fitted to the pairs.
+            let fitted = ["max_source_length": "\(longest + 2)", "max_target_length": "\(longest + 2)"]
+            guard let model = try resumed?.model as? Seq2Seq
+                ?? Self.makeModel(options.kind, vocabulary: tokenizer.vocabularySize, seed: options.seed, overrides: fitted)
+                as? Seq2Seq else {
+                throw AttentionError.invalid("\(options.model) answers questions, but is not a seq2seq model")
+            }
             let data = try PairBatches(pairs: pairs, tokenizer: tokenizer, maxSourceLength: model.config.maxSourceLength,
                                        maxTargetLength: model.config.maxTargetLength)
             trainer = try Trainer(model: model, data: data, config: config)
@@ -122,8 +134,10 @@ final class TrainingRun {
             if !unknown.isEmpty {
                 throw AttentionError.invalid("the corpus has \(unknown.count) characters the resumed model does not know, e.g. '\(unknown[0])'")
             }
-            let model = try resumed?.languageModel ?? Self.languageModel(options.model, vocabulary: tokenizer.vocabularySize,
-                                                                         seed: options.seed)
+            guard let model = try resumed?.languageModel
+                ?? Self.makeModel(options.kind, vocabulary: tokenizer.vocabularySize, seed: options.seed) as? any LanguageModel else {
+                throw AttentionError.invalid("\(options.model) is not a next-character language model")
+            }
             let data = try TextBatches(text: text, tokenizer: tokenizer, contextLength: model.contextLength)
             trainer = try Trainer(model: model, data: data, config: config)
             (self.model, self.tokenizer) = (model, tokenizer)
@@ -137,23 +151,13 @@ final class TrainingRun {
         }
     }
 
-    /// A GPT sized to learn something visible in a few minutes on two cores, or the RNN / CNN
-    /// language models of comparable size.
-    static func languageModel(_ kind: TrainCommand.Kind, vocabulary: Int, seed: UInt64) throws -> any LanguageModel {
-        switch kind {
-        case .gpt:
-            // Dropout because the built-in corpus is small enough to be memorised in a few hundred steps.
-            return try GPT(config: GPTConfig(nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, vocabSize: vocabulary,
-                                             dropout: 0.2), seed: seed)
-        case .rnn:
-            return try RecurrentLM(config: RecurrentLMConfig(cell: .gru, nLayer: 1, nEmbd: 128, hiddenSize: 256,
-                                                             blockSize: 64, vocabSize: vocabulary), seed: seed)
-        case .cnn:
-            return try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: 5, nEmbd: 128, kernelSize: 3, blockSize: 64,
-                                                                     vocabSize: vocabulary), seed: seed)
-        case .seq2seq:
-            throw AttentionError.invalid("seq2seq is not a next-character language model")
-        }
+    /// A fresh model of `kind` with the kind's defaults (shared with the C ABI's
+    /// attn_model_config_default), `overrides` and the tokenizer's vocabulary.
+    static func makeModel(_ kind: any ModelKind, vocabulary: Int, seed: UInt64,
+                          overrides: [String: String] = [:]) throws -> any Module {
+        var config = kind.defaultConfig.merging(overrides) { $1 }
+        config["vocab_size"] = "\(vocabulary)"
+        return try kind.makeModel(config: config, seed: seed)
     }
 
     /// Trains until the step count, the time limit or Ctrl-C; saves checkpoints on the way and at
@@ -162,7 +166,7 @@ final class TrainingRun {
     func train(output: String, best: String) throws -> Bool {
         let started = Date()
         let progressBar = Terminal.interactive && !options.log && !options.json
-        print("training \(options.model.rawValue) (\(model.parameterCount) parameters, vocabulary \(tokenizer.vocabularySize)) "
+        print("training \(options.model) (\(model.parameterCount) parameters, vocabulary \(tokenizer.vocabularySize)) "
             + "from step \(trainer.step)" + (options.time.map { " for \(Int($0)) s" } ?? " to step \(totalSteps)")
             + "; checkpoint: \(output)")
         var lastLine = Date.distantPast
@@ -196,7 +200,7 @@ final class TrainingRun {
         try save(output)
         if let plot = options.plot {
             try LossPlot.write(LossPlot.svg(training: trainingCurve, validation: validationCurve,
-                                            title: "attn train --model \(options.model.rawValue)"), to: plot)
+                                            title: "attn train --model \(options.model)"), to: plot)
         }
         let validation = try trainer.evaluate()
         if options.json {

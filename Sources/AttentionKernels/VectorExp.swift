@@ -16,7 +16,8 @@
 /// slower). `@_transparent` rather than `@inline(__always)`: the latter was not honoured inside
 /// large kernel bodies, which left a call per vector with the lanes spilled across it.
 @_transparent
-public func vectorExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+@usableFromInline
+package func vectorExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     typealias V = SIMD16<Float>
     let log2e: Float = 1.44269504088896341
     let magic: Float = 12582912.0  // 1.5 * 2^23: adding it rounds to an integer in the low bits
@@ -57,7 +58,7 @@ public func vectorExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
 /// compute garbage that the final select replaces by 0); about 25 % fewer instructions.
 /// NaN stays NaN. Positive inputs give wrong results.
 @_transparent
-public func vectorExpNonPositive(_ x: SIMD16<Float>) -> SIMD16<Float> {
+package func vectorExpNonPositive(_ x: SIMD16<Float>) -> SIMD16<Float> {
     typealias V = SIMD16<Float>
     let magic: Float = 12582912.0
     let lower: Float = -87.3365479
@@ -79,6 +80,6 @@ public func vectorExpNonPositive(_ x: SIMD16<Float>) -> SIMD16<Float> {
 
 /// Scalar e^x with the same method and error bound as `vectorExp`, for loop tails.
 @_transparent
-public func scalarExp(_ x: Float) -> Float {
+package func scalarExp(_ x: Float) -> Float {
     vectorExp(SIMD16<Float>(repeating: x))[0]
 }

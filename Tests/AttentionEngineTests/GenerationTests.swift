@@ -2,8 +2,8 @@ import AttentionEngine
 import XCTest
 
 final class GenerationTests: XCTestCase {
-    private func model(seed: UInt64 = 5, blockSize: Int = 48) throws -> GPT {
-        try GPT(config: GPTConfig(nLayer: 2, nHead: 3, nEmbd: 48, blockSize: blockSize, vocabSize: 29), seed: seed)
+    private func model(seed: UInt64 = 5, contextLength: Int = 48) throws -> GPT {
+        try GPT(config: GPTConfig(nLayer: 2, nHead: 3, nEmbd: 48, contextLength: contextLength, vocabularySize: 29), seed: seed)
     }
 
     /// Issue: cached and uncached generation give the same tokens and logits within 1e-5
@@ -26,7 +26,7 @@ final class GenerationTests: XCTestCase {
     /// tiled forward over the cache) then single-token steps up to 300 cached tokens agree with
     /// the uncached forward within 1e-5.
     func testLongCacheMatchesUncached() throws {
-        let gpt = try model(seed: 8, blockSize: 300)
+        let gpt = try model(seed: 8, contextLength: 300)
         let prompt = (0..<70).map { Int32($0 * 7 % 29) }
         var options = GenerationOptions(maxNewTokens: 230, stopAtEOS: false, recordLogits: true)
         let cached = try generate(model: gpt, prompt: prompt, options: options)
@@ -40,7 +40,7 @@ final class GenerationTests: XCTestCase {
     /// tokens (positions restart at 0): after every rebuild, and the steps that follow it, the
     /// logits are the last row of a plain forward over that window (within 1e-5).
     func testCacheReusedAfterRebuild() throws {
-        let gpt = try model(blockSize: 8)
+        let gpt = try model(contextLength: 8)
         let context = try gpt.makeDecodingContext(cached: true)
         var window: [Int32] = []
         var all: [Int32] = []
@@ -81,7 +81,7 @@ final class GenerationTests: XCTestCase {
     }
 
     func testStopsAtEOSOrLimitAndPastBlockSize() throws {
-        let gpt = try model(blockSize: 8)
+        let gpt = try model(contextLength: 8)
         // Past block_size both contexts keep going (window / rebuilt cache).
         for useCache in [true, false] {
             let long = try generate(model: gpt, prompt: [1, 5],

@@ -47,14 +47,14 @@ final class ModelCheckpointInteropTests: XCTestCase {
     func testNumpyReferenceLogits() throws {
         let checkpoint = try checkLogits("gpt_numpy", extra: [("logits", 1e-5)])
         XCTAssertEqual((checkpoint.model as? GPT)?.config,
-                       GPTConfig(nLayer: 2, nHead: 4, nEmbd: 32, blockSize: 16, vocabSize: 19))
+                       GPTConfig(nLayer: 2, nHead: 4, nEmbd: 32, contextLength: 16, vocabularySize: 19))
         XCTAssertEqual(try checkpoint.tokenizer?.decode([4, 6, 7, 17]), "\n。一者")
     }
 
     func testPyTorchNanoGPTExportLogits() throws {
         let checkpoint = try checkLogits("gpt_torch")
         XCTAssertEqual((checkpoint.model as? GPT)?.config,
-                       GPTConfig(nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16, vocabSize: 37))
+                       GPTConfig(nLayer: 2, nHead: 2, nEmbd: 32, contextLength: 16, vocabularySize: 37))
         XCTAssertNil(checkpoint.tokenizer)
     }
 }

@@ -11,8 +11,8 @@ final class ModelCheckpointTests: XCTestCase {
 
     private func smallGPT(dropout: Float = 0, seed: UInt64 = 3) throws -> (GPT, CharTokenizer) {
         let tokenizer = try CharTokenizer(corpus: corpus)
-        let gpt = try GPT(config: GPTConfig(nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16,
-                                            vocabSize: tokenizer.vocabularySize, dropout: dropout), seed: seed)
+        let gpt = try GPT(config: GPTConfig(nLayer: 2, nHead: 2, nEmbd: 32, contextLength: 16,
+                                            vocabularySize: tokenizer.vocabularySize, dropout: dropout), seed: seed)
         return (gpt, tokenizer)
     }
 
@@ -68,8 +68,8 @@ final class ModelCheckpointTests: XCTestCase {
         let tokenizer = try CharTokenizer(corpus: text)
         let data = try TextBatches(text: text, tokenizer: tokenizer, contextLength: 16)
         func freshGPT() throws -> GPT {
-            try GPT(config: GPTConfig(nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16,
-                                      vocabSize: tokenizer.vocabularySize, dropout: 0.1), seed: 9)
+            try GPT(config: GPTConfig(nLayer: 2, nHead: 2, nEmbd: 32, contextLength: 16,
+                                      vocabularySize: tokenizer.vocabularySize, dropout: 0.1), seed: 9)
         }
 
         let straightModel = try freshGPT()
@@ -112,9 +112,9 @@ final class ModelCheckpointTests: XCTestCase {
         let data = try TextBatches(text: text, tokenizer: tokenizer, contextLength: 12)
         let V = tokenizer.vocabularySize
         let makers: [(String, () throws -> any LanguageModel)] = [
-            ("gru", { try RecurrentLM(config: RecurrentLMConfig(cell: .gru, nLayer: 2, nEmbd: 16, hiddenSize: 24, blockSize: 12, vocabSize: V), seed: 1) }),
-            ("lstm", { try RecurrentLM(config: RecurrentLMConfig(cell: .lstm, nLayer: 1, nEmbd: 16, hiddenSize: 17, blockSize: 12, vocabSize: V), seed: 2) }),
-            ("cnn", { try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: 3, nEmbd: 16, kernelSize: 3, blockSize: 12, vocabSize: V), seed: 3) }),
+            ("gru", { try RecurrentLM(config: RecurrentLMConfig(cell: .gru, nLayer: 2, nEmbd: 16, hiddenSize: 24, contextLength: 12, vocabularySize: V), seed: 1) }),
+            ("lstm", { try RecurrentLM(config: RecurrentLMConfig(cell: .lstm, nLayer: 1, nEmbd: 16, hiddenSize: 17, contextLength: 12, vocabularySize: V), seed: 2) }),
+            ("cnn", { try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: 3, nEmbd: 16, kernelSize: 3, contextLength: 12, vocabularySize: V), seed: 3) }),
         ]
         let config = TrainingConfig(steps: 6, batchSize: 3, learningRate: 3e-3, seed: 8)
         for (name, make) in makers {
@@ -158,7 +158,7 @@ final class ModelCheckpointTests: XCTestCase {
         let data = try PairBatches(pairs: pairs, tokenizer: tokenizer, maxSourceLength: 24, maxTargetLength: 24)
         func freshModel() throws -> Seq2Seq {
             try Seq2Seq(config: Seq2SeqConfig(nEncoderLayer: 1, nDecoderLayer: 2, nHead: 2, nEmbd: 32, maxSourceLength: 24,
-                                              maxTargetLength: 24, vocabSize: tokenizer.vocabularySize, dropout: 0.1), seed: 4)
+                                              maxTargetLength: 24, vocabularySize: tokenizer.vocabularySize, dropout: 0.1), seed: 4)
         }
         let config = TrainingConfig(steps: 6, batchSize: 4, learningRate: 3e-3, seed: 2)
         let straightModel = try freshModel()
@@ -305,10 +305,10 @@ final class ModelCheckpointTests: XCTestCase {
         let V = tokenizer.vocabularySize
         let models: [any Module] = [
             gpt,
-            try RecurrentLM(config: RecurrentLMConfig(cell: .lstm, nLayer: 1, nEmbd: 8, hiddenSize: 8, blockSize: 8, vocabSize: V), seed: 1),
-            try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: 2, nEmbd: 8, kernelSize: 2, blockSize: 8, vocabSize: V), seed: 1),
+            try RecurrentLM(config: RecurrentLMConfig(cell: .lstm, nLayer: 1, nEmbd: 8, hiddenSize: 8, contextLength: 8, vocabularySize: V), seed: 1),
+            try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: 2, nEmbd: 8, kernelSize: 2, contextLength: 8, vocabularySize: V), seed: 1),
             try Seq2Seq(config: Seq2SeqConfig(nEncoderLayer: 1, nDecoderLayer: 1, nHead: 2, nEmbd: 8, maxSourceLength: 8,
-                                              maxTargetLength: 8, vocabSize: V), seed: 1),
+                                              maxTargetLength: 8, vocabularySize: V), seed: 1),
         ]
         let values = ["-1", "0", "1", "2", "3", "7", "\(1 << 31)", "\(1 << 62)", "\(Int.max)", "-\(Int.max)",
                       "99999999999999999999", "1e3", "0.5", #""8""#, "true", "null", "[]", "{}"]

@@ -5,8 +5,8 @@ final class ModelConvolutionalTests: XCTestCase {
     /// Issue: the CNN LM lowers the validation loss on the default corpus (by > 1 nat after 60 steps).
     func testLowersValidationLoss() throws {
         let (tokenizer, data) = try defaultCorpusBatches(length: 32)
-        let model = try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: 3, nEmbd: 64, kernelSize: 3, blockSize: 32,
-                                                                      vocabSize: tokenizer.vocabularySize), seed: 2)
+        let model = try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: 3, nEmbd: 64, kernelSize: 3, contextLength: 32,
+                                                                      vocabularySize: tokenizer.vocabularySize), seed: 2)
         let (before, after) = try validationLossBeforeAndAfter(model, data: data, steps: 60)
         XCTAssertGreaterThan(before, 6.5)
         XCTAssertLessThan(after, before - 1)
@@ -15,7 +15,7 @@ final class ModelConvolutionalTests: XCTestCase {
     /// Causal: changing token t changes no logits before t, and changes those within the
     /// receptive field after it (1 + 2·(2³ − 1) = 15 tokens).
     func testCausalWithReceptiveField() throws {
-        let config = ConvolutionalLMConfig(nLayer: 3, nEmbd: 16, kernelSize: 3, blockSize: 40, vocabSize: 11)
+        let config = ConvolutionalLMConfig(nLayer: 3, nEmbd: 16, kernelSize: 3, contextLength: 40, vocabularySize: 11)
         XCTAssertEqual(config.receptiveField, 15)
         let model = try ConvolutionalLM(config: config, seed: 3)
         var tokens = (0..<40).map { Int32($0 % 11) }
@@ -29,7 +29,7 @@ final class ModelConvolutionalTests: XCTestCase {
     }
 
     func testNamesConfigAndThreads() throws {
-        let config = ConvolutionalLMConfig(nLayer: 2, nEmbd: 12, kernelSize: 2, blockSize: 13, vocabSize: 19)
+        let config = ConvolutionalLMConfig(nLayer: 2, nEmbd: 12, kernelSize: 2, contextLength: 13, vocabularySize: 19)
         let names = try ConvolutionalLM(config: config, seed: 1).namedParameters.map(\.name)
         XCTAssertEqual(names, ["wte.weight", "ln.0.weight", "ln.0.bias", "ln.1.weight", "ln.1.bias", "conv.0.weight",
                                "conv.0.bias", "conv.1.weight", "conv.1.bias", "ln_f.weight", "ln_f.bias"])

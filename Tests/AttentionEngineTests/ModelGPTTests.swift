@@ -2,14 +2,14 @@ import AttentionEngine
 import XCTest
 
 final class ModelGPTTests: XCTestCase {
-    private let tiny = GPTConfig(nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16, vocabSize: 23)
+    private let tiny = GPTConfig(nLayer: 2, nHead: 2, nEmbd: 32, contextLength: 16, vocabularySize: 23)
 
     func testConfigValidation() {
         var bad = tiny
         bad.nHead = 3  // 32 % 3 != 0
         XCTAssertThrowsError(try GPT(config: bad, seed: 1))
         bad = tiny
-        bad.blockSize = 0
+        bad.contextLength = 0
         XCTAssertThrowsError(try GPT(config: bad, seed: 1))
         bad = tiny
         bad.dropout = 1
@@ -58,7 +58,7 @@ final class ModelGPTTests: XCTestCase {
     /// Logits, loss and every parameter gradient are bitwise identical on 1, 2 and 3 threads
     /// (odd shapes: T = 13, C = 48, 3 heads of 16).
     func testBitwiseIdenticalAcrossThreadCounts() throws {
-        let config = GPTConfig(nLayer: 2, nHead: 3, nEmbd: 48, blockSize: 13, vocabSize: 17)
+        let config = GPTConfig(nLayer: 2, nHead: 3, nEmbd: 48, contextLength: 13, vocabularySize: 17)
         var rng = TestRandom(seed: 3)
         let tokens = (0..<26).map { _ in Int32(rng.int(17)) }
         let targets = (0..<26).map { _ in Int32(rng.int(17)) }
@@ -78,7 +78,7 @@ final class ModelGPTTests: XCTestCase {
         let text = "你吃了吗？吃了！今天天气很好。道可道，非常道。名可名，非常名。"
         let tokenizer = try CharTokenizer(corpus: text)
         let ids = tokenizer.encode(text)
-        let config = GPTConfig(nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16, vocabSize: tokenizer.vocabularySize)
+        let config = GPTConfig(nLayer: 2, nHead: 2, nEmbd: 32, contextLength: 16, vocabularySize: tokenizer.vocabularySize)
         let gpt = try GPT(config: config, seed: 4)
         let batch = TokenBatch(inputs: Array(ids[0..<16]) + Array(ids[8..<24]),
                                targets: Array(ids[1..<17]) + Array(ids[9..<25]), batch: 2, time: 16)

@@ -8,7 +8,7 @@ final class ModelRecurrentTests: XCTestCase {
         let (tokenizer, data) = try defaultCorpusBatches(length: 32)
         for cell in [RecurrentLMConfig.Cell.gru, .lstm] {
             let model = try RecurrentLM(config: RecurrentLMConfig(cell: cell, nLayer: 1, nEmbd: 48, hiddenSize: 96,
-                                                                  blockSize: 32, vocabSize: tokenizer.vocabularySize), seed: 2)
+                                                                  contextLength: 32, vocabularySize: tokenizer.vocabularySize), seed: 2)
             let (before, after) = try validationLossBeforeAndAfter(model, data: data, steps: 60)
             XCTAssertGreaterThan(before, 6.5, "\(cell)")
             XCTAssertLessThan(after, before - 1, "\(cell)")
@@ -20,7 +20,7 @@ final class ModelRecurrentTests: XCTestCase {
     func testStatefulAndWindowGenerationAgree() throws {
         for cell in [RecurrentLMConfig.Cell.gru, .lstm] {
             let model = try RecurrentLM(config: RecurrentLMConfig(cell: cell, nLayer: 2, nEmbd: 17, hiddenSize: 33,
-                                                                  blockSize: 40, vocabSize: 31), seed: 4)
+                                                                  contextLength: 40, vocabularySize: 31), seed: 4)
             var options = GenerationOptions(maxNewTokens: 30, sampling: SamplingOptions(temperature: 1, seed: 5),
                                             stopAtEOS: false, recordLogits: true)
             let cached = try generate(model: model, prompt: [1, 9, 4], options: options)
@@ -32,7 +32,7 @@ final class ModelRecurrentTests: XCTestCase {
     }
 
     func testNamesConfigAndThreads() throws {
-        let config = RecurrentLMConfig(cell: .lstm, nLayer: 2, nEmbd: 8, hiddenSize: 12, blockSize: 9, vocabSize: 20)
+        let config = RecurrentLMConfig(cell: .lstm, nLayer: 2, nEmbd: 8, hiddenSize: 12, contextLength: 9, vocabularySize: 20)
         let model = try RecurrentLM(config: config, seed: 1)
         XCTAssertEqual(model.namedParameters.map(\.name).prefix(6),
                        ["wte.weight", "rnn.0.weight_ih", "rnn.0.weight_hh", "rnn.0.bias_ih", "rnn.0.bias_hh", "rnn.1.weight_ih"])

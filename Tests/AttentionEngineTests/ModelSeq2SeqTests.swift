@@ -6,7 +6,7 @@ final class ModelSeq2SeqTests: XCTestCase {
 
     private func config(layers: Int = 2, channels: Int = 64) -> Seq2SeqConfig {
         Seq2SeqConfig(nEncoderLayer: layers, nDecoderLayer: layers, nHead: 4, nEmbd: channels, maxSourceLength: 40,
-                      maxTargetLength: 40, vocabSize: tokenizer.vocabularySize)
+                      maxTargetLength: 40, vocabularySize: tokenizer.vocabularySize)
     }
 
     /// Issue: trained on the default pairs, the model answers 你吃了吗？ with its trained answer

@@ -6,8 +6,8 @@ final class TrainerTests: XCTestCase {
         let text = String(DefaultData.corpus.prefix(1200))
         let tokenizer = try CharTokenizer(corpus: text)
         let data = try TextBatches(text: text, tokenizer: tokenizer, contextLength: 16)
-        let gpt = try GPT(config: GPTConfig(nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 16,
-                                            vocabSize: tokenizer.vocabularySize), seed: 1)
+        let gpt = try GPT(config: GPTConfig(nLayer: 1, nHead: 2, nEmbd: 32, contextLength: 16,
+                                            vocabularySize: tokenizer.vocabularySize), seed: 1)
         return (gpt, data)
     }
 

@@ -50,3 +50,18 @@ extension GPT {
         return try weights.enumerated().map { try AttentionMap(kind: .selfAttention, layer: $0.offset, batchWeights: $0.element) }
     }
 }
+
+extension Seq2Seq {
+    /// What the model looks at while reading `question` and writing `answer` (teacher-forced,
+    /// decoder input BOS + answer): per encoder layer (NH,Ts,Ts) `.encoderSelfAttention`, per
+    /// decoder layer (NH,Tt,Tt) `.selfAttention` and (NH,Tt,Ts) `.crossAttention`.
+    public func inspectAttention(question: [Int32], answer: [Int32]) throws -> [AttentionMap] {
+        try Autograd.withNoGrad {
+            let (memory, encoderWeights) = try self.memory(question: question, returnWeights: true)
+            let result = try decode([CharTokenizer.bos] + answer, memory: memory, cache: nil, returnWeights: true)
+            return try encoderWeights.enumerated().map { try AttentionMap(kind: .encoderSelfAttention, layer: $0.offset, batchWeights: $0.element) }
+                + result.selfWeights.enumerated().map { try AttentionMap(kind: .selfAttention, layer: $0.offset, batchWeights: $0.element) }
+                + result.crossWeights.enumerated().map { try AttentionMap(kind: .crossAttention, layer: $0.offset, batchWeights: $0.element) }
+        }
+    }
+}

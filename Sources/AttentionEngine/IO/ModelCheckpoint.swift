@@ -1,4 +1,4 @@
-/// A model (`GPT`, `RecurrentLM`, `ConvolutionalLM` or `Seq2Seq`) with its tokenizer and, optionally, the state of its training
+/// A model of a registered kind (`ModelKinds`: `GPT`, `Seq2Seq`, `RecurrentLM`, `ConvolutionalLM`) with its tokenizer and, optionally, the state of its training
 /// run, stored as one safetensors file (layout and tensor names in docs/checkpoints.md).
 ///
 /// Tensors: the model's parameters under their nanoGPT names (`transformer.wte.weight`, …), the
@@ -20,7 +20,7 @@
 ///     let checkpoint = try ModelCheckpoint.load(path: "gpt.safetensors")
 ///     let logits = try checkpoint.languageModel!.logits(tokens: ids, batch: 1, time: ids.count)
 public struct ModelCheckpoint {
-    /// The model: a `GPT`, `RecurrentLM`, `ConvolutionalLM` or `Seq2Seq` (see `CheckpointLayout.kinds`).
+    /// The model, of a kind in `ModelKinds.all`.
     public var model: any Module
     public var tokenizer: CharTokenizer?
     public var training: TrainingState?
@@ -56,16 +56,16 @@ public struct ModelCheckpoint {
     }
 
     func contents() throws -> ([SafeTensor], [String: String]) {
-        guard let (kind, config, vocabularySize) = CheckpointLayout.describe(model), let layout = CheckpointLayout(kind: kind) else {
-            throw AttentionError.invalid("checkpoint: cannot save a \(type(of: model)) (known kinds: \(CheckpointLayout.kinds.joined(separator: ", ")))")
+        guard let (kind, config) = ModelKinds.describe(model), let vocabularySize = config["vocab_size"].flatMap({ Int($0) }) else {
+            throw AttentionError.invalid("checkpoint: cannot save a \(type(of: model)) (known kinds: \(ModelKinds.names))")
         }
-        var metadata = ["format": Self.formatName, "format_version": "\(Self.formatVersion)", "model": kind,
+        var metadata = ["format": Self.formatName, "format_version": "\(Self.formatVersion)", "model": kind.name,
                         "config": jsonObject(config)]
         var tensors = model.namedParameters.map {
             SafeTensor(name: $0.name, shape: $0.parameter.shape, data: $0.parameter.value.scalars)
         }
         let byName = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0) })
-        for (alias, source) in layout.tiedTensors {
+        for (alias, source) in kind.tiedTensors {
             guard var tensor = byName[source] else { continue }
             tensor.name = alias
             tensors.append(tensor)
@@ -132,14 +132,14 @@ public struct ModelCheckpoint {
         if let format = metadata["format"], format != Self.formatName {
             throw AttentionError(.format, "checkpoint: format '\(format)' is not '\(Self.formatName)'")
         }
-        guard let kind = metadata["model"] else { throw AttentionError(.format, "checkpoint: __metadata__ has no 'model' kind") }
-        guard let layout = CheckpointLayout(kind: kind) else {
-            throw AttentionError(.format, "checkpoint: unknown model kind '\(kind)' (known: \(CheckpointLayout.kinds.joined(separator: ", ")))")
+        guard let kindName = metadata["model"] else { throw AttentionError(.format, "checkpoint: __metadata__ has no 'model' kind") }
+        guard let kind = ModelKinds.named(kindName) else {
+            throw AttentionError(.format, "checkpoint: unknown model kind '\(kindName)' (known: \(ModelKinds.names))")
         }
         guard let configText = metadata["config"] else { throw AttentionError(.format, "checkpoint: __metadata__ has no 'config'") }
         let config = try parseConfig(configText)
-        let model = try layout.makeModel(config, file.tensors.reduce(0) { $0 + $1.data.count })
-        let described = "model '\(kind)' with config \(configText)"
+        let model = try Self.makeModel(kind, config, available: file.tensors.reduce(0) { $0 + $1.data.count })
+        let described = "model '\(kindName)' with config \(configText)"
 
         var used = Set<String>()
         for (name, parameter) in model.namedParameters {
@@ -152,18 +152,18 @@ public struct ModelCheckpoint {
             try parameter.assign(Tensor(shape: parameter.shape, values: data))
             used.insert(name)
         }
-        for (alias, source) in layout.tiedTensors {
+        for (alias, source) in kind.tiedTensors {
             guard let tied = try? file.tensor(named: alias) else { continue }
             let original = try file.tensor(named: source)
             guard tied.shape == original.shape, tied.data.elementsEqual(original.data, by: { $0.bitPattern == $1.bitPattern }) else {
-                throw AttentionError(.format, "checkpoint: '\(alias)' differs from '\(source)'; the \(kind) ties them (shape \(describeShape(tied.shape)))")
+                throw AttentionError(.format, "checkpoint: '\(alias)' differs from '\(source)'; the \(kindName) ties them (shape \(describeShape(tied.shape)))")
             }
             used.insert(alias)
         }
 
         let training = try Self.trainingState(file, model: model)
         if let unexpected = file.tensors.map(\.name).first(where: {
-            !used.contains($0) && !layout.isIgnored($0) && !(training != nil && $0.hasPrefix("optimizer."))
+            !used.contains($0) && !kind.isIgnoredTensor($0) && !(training != nil && $0.hasPrefix("optimizer."))
         }) {
             throw AttentionError(.format, "checkpoint: unexpected tensor '\(unexpected)' for \(described)")
         }
@@ -174,13 +174,31 @@ public struct ModelCheckpoint {
                 throw AttentionError(.format, "checkpoint: 'tokenizer.characters' is not a JSON string")
             }
             let decoded = try CharTokenizer(characters: Array(characters.unicodeScalars))
-            let vocabularySize = CheckpointLayout.describe(model)?.vocabularySize ?? 0
+            let vocabularySize = config["vocab_size"].flatMap { Int($0) } ?? 0
             guard decoded.vocabularySize == vocabularySize else {
                 throw AttentionError(.format, "checkpoint: the vocabulary has \(decoded.characters.count) characters + \(CharTokenizer.specialCount) special tokens = \(decoded.vocabularySize) ids, but vocab_size is \(vocabularySize)")
             }
             tokenizer = decoded
         }
         self.init(model: model, tokenizer: tokenizer, training: training)
+    }
+
+    /// The model of `config` when the file's `available` values can hold its parameters: more
+    /// than 8 times as many plus 2^20 is refused before anything is allocated (a hostile config
+    /// must not allocate terabytes); the slack lets a config that is only somewhat off build its
+    /// model, so that the error names the tensor that does not fit. Config errors are `.format`.
+    private static func makeModel(_ kind: any ModelKind, _ config: [String: String], available: Int) throws -> any Module {
+        do {
+            let required = try kind.parameterCount(config: config)
+            guard Double(required) <= 8 * Double(available) + Double(1 << 20) else {
+                throw AttentionError(.format, "the config of model '\(kind.name)' needs at least \(required) parameters, the file holds \(available) values")
+            }
+            return try kind.makeModel(config: config, seed: 0)
+        } catch let error as AttentionError {
+            let message = error.message.hasPrefix("bad config") || error.message.hasPrefix("unknown config") || error.message.hasPrefix("the config")
+                ? error.message : "bad config for model '\(kind.name)': \(error.message)"
+            throw AttentionError(.format, "checkpoint: \(message)")
+        }
     }
 
     /// The training state stored in `file`, or nil when it holds none (no `training.step` and no
@@ -253,144 +271,6 @@ public struct ModelCheckpoint {
         }
         return TrainingState(step: step, optimizerStep: optimizerStep, moments: moments, randomStates: randomStates,
                              schedule: schedule)
-    }
-}
-
-/// What differs between model kinds in a checkpoint: how the model is built from its config,
-/// which tensors are written as copies of a parameter (alias → parameter), and which tensors of
-/// other writers are skipped. Add a case here when a model kind is added.
-struct CheckpointLayout {
-    static let kinds = ["gpt", "rnn", "cnn", "seq2seq"]
-
-    /// The kind, config (nanoGPT-style names, without "model") and vocabulary size of a model
-    /// of a known kind.
-    static func describe(_ model: any Module) -> (kind: String, config: [String: String], vocabularySize: Int)? {
-        var config: [String: String]
-        let vocabularySize: Int
-        switch model {
-        case let model as any LanguageModel: (config, vocabularySize) = (model.configDictionary, model.vocabularySize)
-        case let seq2seq as Seq2Seq: (config, vocabularySize) = (seq2seq.config.dictionary, seq2seq.config.vocabSize)
-        default: return nil
-        }
-        guard let kind = config.removeValue(forKey: "model") else { return nil }
-        return (kind, config, vocabularySize)
-    }
-
-    /// Builds the model of `config` when the file's `available` values can hold its parameters
-    /// (checked before anything is allocated: a hostile config must not allocate terabytes).
-    let makeModel: (_ config: [String: String], _ available: Int) throws -> any Module
-    let tiedTensors: [(alias: String, source: String)]
-    let isIgnored: (String) -> Bool
-
-    init?(kind: String) {
-        switch kind {
-        case "gpt":
-            makeModel = { config, available in
-                try checkKeys(config, known: ["n_layer", "n_head", "n_embd", "block_size", "vocab_size", "dropout", "bias"], kind: kind)
-                // nanoGPT's `bias: False` drops the biases of Linear and LayerNorm; the engine's GPT has them.
-                if let bias = config["bias"], bias != "true" {
-                    throw AttentionError(.format, "checkpoint: config bias = \(bias) is not supported (the GPT has biases)")
-                }
-                let gpt = try building(kind) { try GPTConfig(dictionary: config) }
-                let (C, V, L) = (Double(gpt.nEmbd), Double(gpt.vocabSize), Double(gpt.blockSize))
-                try checkSize(kind, atLeast: (V + L) * C + Double(gpt.nLayer) * 12 * C * C, available: available)
-                return try building(kind) { try GPT(config: gpt, seed: 0) }
-            }
-            tiedTensors = [("lm_head.weight", "transformer.wte.weight")]
-            isIgnored = { name in
-                // nanoGPT's causal-mask buffers: transformer.h.{i}.attn.bias / .attn.masked_bias.
-                for suffix in [".attn.bias", ".attn.masked_bias"] where name.hasPrefix("transformer.h.") && name.hasSuffix(suffix) {
-                    let layer = name.dropFirst("transformer.h.".count).dropLast(suffix.count)
-                    if !layer.isEmpty, layer.allSatisfy(\.isASCII), layer.allSatisfy(\.isNumber) { return true }
-                }
-                return false
-            }
-        case "rnn":
-            makeModel = { config, available in
-                let sizes = try integers(config, ["n_layer", "n_embd", "hidden_size", "block_size", "vocab_size"], extra: ["cell"], kind: kind)
-                guard let cell = config["cell"].flatMap(RecurrentLMConfig.Cell.init(rawValue:)) else {
-                    throw AttentionError(.format, "checkpoint: bad config for model 'rnn': 'cell' \(config["cell"] ?? "(missing)") is not gru or lstm")
-                }
-                let (E, H, V) = (Double(sizes[1]), Double(sizes[2]), Double(sizes[4]))
-                try checkSize(kind, atLeast: V * (E + H) + Double(sizes[0]) * 3 * H * H, available: available)
-                return try building(kind) {
-                    try RecurrentLM(config: RecurrentLMConfig(cell: cell, nLayer: sizes[0], nEmbd: sizes[1], hiddenSize: sizes[2],
-                                                              blockSize: sizes[3], vocabSize: sizes[4]), seed: 0)
-                }
-            }
-            tiedTensors = []
-            isIgnored = { _ in false }
-        case "cnn":
-            makeModel = { config, available in
-                let sizes = try integers(config, ["n_layer", "n_embd", "kernel_size", "block_size", "vocab_size"], kind: kind)
-                let (C, K, V) = (Double(sizes[1]), Double(sizes[2]), Double(sizes[4]))
-                try checkSize(kind, atLeast: V * C + Double(sizes[0]) * C * C * K, available: available)
-                return try building(kind) {
-                    try ConvolutionalLM(config: ConvolutionalLMConfig(nLayer: sizes[0], nEmbd: sizes[1], kernelSize: sizes[2],
-                                                                      blockSize: sizes[3], vocabSize: sizes[4]), seed: 0)
-                }
-            }
-            tiedTensors = []
-            isIgnored = { _ in false }
-        case "seq2seq":
-            makeModel = { config, available in
-                let sizes = try integers(config, ["n_encoder_layer", "n_decoder_layer", "n_head", "n_embd", "max_source_length",
-                                                  "max_target_length", "vocab_size"], extra: ["dropout"], kind: kind)
-                guard let dropout = Float(config["dropout"] ?? "0") else {
-                    throw AttentionError(.format, "checkpoint: bad config for model 'seq2seq': 'dropout' is not a number")
-                }
-                let (C, V, Ls, Lt) = (Double(sizes[3]), Double(sizes[6]), Double(sizes[4]), Double(sizes[5]))
-                try checkSize(kind, atLeast: (V + Ls + Lt) * C + (Double(sizes[0]) + Double(sizes[1])) * 12 * C * C, available: available)
-                return try building(kind) {
-                    try Seq2Seq(config: Seq2SeqConfig(nEncoderLayer: sizes[0], nDecoderLayer: sizes[1], nHead: sizes[2], nEmbd: sizes[3],
-                                                      maxSourceLength: sizes[4], maxTargetLength: sizes[5], vocabSize: sizes[6],
-                                                      dropout: dropout), seed: 0)
-                }
-            }
-            tiedTensors = []  // the output head is `transformer.wte.weight`; no other tool expects a copy
-            isIgnored = { _ in false }
-        default:
-            return nil
-        }
-    }
-}
-
-/// The integer values of `keys` in `config`, in that order. Throws naming a missing or
-/// non-integer value, or a key of `config` outside `keys` and `extra`.
-private func integers(_ config: [String: String], _ keys: [String], extra: [String] = [], kind: String) throws -> [Int] {
-    try checkKeys(config, known: Set(keys + extra), kind: kind)
-    return try keys.map { key in
-        guard let text = config[key], let value = Int(text) else {
-            throw AttentionError(.format, "checkpoint: bad config for model '\(kind)': '\(key)' is missing or not an integer")
-        }
-        return value
-    }
-}
-
-/// Throws when a lower bound of the parameter count implied by the config (`atLeast`, in Double
-/// so that it cannot overflow) is far beyond the number of values in the file: more than 8 times
-/// as many plus 2^20. The slack lets a config that is only somewhat off build its model, so that
-/// the error names the tensor that does not fit; memory stays bounded by the file's size.
-private func checkSize(_ kind: String, atLeast required: Double, available: Int) throws {
-    guard required <= 8 * Double(available) + Double(1 << 20) else {
-        throw AttentionError(.format, "checkpoint: the config of model '\(kind)' needs at least \(required) parameters, the file holds \(available) values")
-    }
-}
-
-/// What `make` builds from a config; its errors (an invalid config) become `.format` errors
-/// naming the kind.
-private func building<Built>(_ kind: String, _ make: () throws -> Built) throws -> Built {
-    do {
-        return try make()
-    } catch let error as AttentionError {
-        throw AttentionError(.format, "checkpoint: bad config for model '\(kind)': \(error.message)")
-    }
-}
-
-/// Throws naming the first key of `config` that the model kind does not know.
-private func checkKeys(_ config: [String: String], known: Set<String>, kind: String) throws {
-    if let unknown = config.keys.sorted().first(where: { !known.contains($0) }) {
-        throw AttentionError(.format, "checkpoint: unknown config key '\(unknown)' for model '\(kind)'")
     }
 }
 

@@ -5,7 +5,7 @@ import Foundation
 // dinp and may alias dout.
 
 /// out = max(inp, 0). NaN stays NaN.
-public func reluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+package func reluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     forEachBlock16(count: count) { offset, n in
         let x = loadPartial16(inp + offset, count: n, fill: 0)
         storePartial16(x.replacing(with: 0, where: x .< 0), out + offset, count: n)
@@ -13,7 +13,7 @@ public func reluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Flo
 }
 
 /// dinp = dout where inp > 0, else 0.
-public func reluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func reluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                          inp: UnsafePointer<Float>, count: Int) {
     forEachBlock16(count: count) { offset, n in
         let x = loadPartial16(inp + offset, count: n, fill: 0)
@@ -40,14 +40,14 @@ private func vectorTanh(_ x: SIMD16<Float>) -> SIMD16<Float> {
 }
 
 /// out = tanh(inp). Error ≤ 3 ulp (tested against Double `tanh`).
-public func tanhForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+package func tanhForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     forEachBlock16(count: count) { offset, n in
         storePartial16(vectorTanh(loadPartial16(inp + offset, count: n, fill: 0)), out + offset, count: n)
     }
 }
 
 /// dinp = dout · (1 − out²), from the forward output `out`.
-public func tanhBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func tanhBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                          out: UnsafePointer<Float>, count: Int) {
     forEachBlock16(count: count) { offset, n in
         let y = loadPartial16(out + offset, count: n, fill: 0)
@@ -59,7 +59,7 @@ public func tanhBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<
 /// out = 1 / (1 + e^(−inp)), computed as 1/(1 + e) for inp ≥ 0 and e/(1 + e) for inp < 0 with
 /// e = e^(−|inp|) ≤ 1 (the cheaper exp for non-positive arguments). Error ≤ 3 ulp (exp's 2 ulp,
 /// one addition, one division); −inf gives 0 and +inf gives 1.
-public func sigmoidForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+package func sigmoidForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     forEachBlock16(count: count) { offset, n in
         let x = loadPartial16(inp + offset, count: n, fill: 0)
         let negative = x .< 0
@@ -70,7 +70,7 @@ public func sigmoidForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<
 }
 
 /// dinp = dout · out · (1 − out), from the forward output `out`.
-public func sigmoidBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func sigmoidBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                             out: UnsafePointer<Float>, count: Int) {
     forEachBlock16(count: count) { offset, n in
         let y = loadPartial16(out + offset, count: n, fill: 0)
@@ -80,23 +80,23 @@ public func sigmoidBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePoint
 }
 
 /// Reference for `reluForward`.
-public func reluForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+package func reluForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     for i in 0..<max(count, 0) { out[i] = inp[i] < 0 ? 0 : inp[i] }
 }
 
 /// Reference for `reluBackward`.
-public func reluBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func reluBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                               inp: UnsafePointer<Float>, count: Int) {
     for i in 0..<max(count, 0) { dinp[i] = inp[i] > 0 ? dout[i] : 0 }
 }
 
 /// Reference for `tanhForward`: Double `tanh`.
-public func tanhForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+package func tanhForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     for i in 0..<max(count, 0) { out[i] = Float(Foundation.tanh(Double(inp[i]))) }
 }
 
 /// Reference for `tanhBackward`, in Double.
-public func tanhBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func tanhBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                               out: UnsafePointer<Float>, count: Int) {
     for i in 0..<max(count, 0) {
         let y = Double(out[i])
@@ -105,12 +105,12 @@ public func tanhBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePoi
 }
 
 /// Reference for `sigmoidForward`: Double `exp`.
-public func sigmoidForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+package func sigmoidForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     for i in 0..<max(count, 0) { out[i] = Float(1 / (1 + Foundation.exp(-Double(inp[i])))) }
 }
 
 /// Reference for `sigmoidBackward`, in Double.
-public func sigmoidBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func sigmoidBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                  out: UnsafePointer<Float>, count: Int) {
     for i in 0..<max(count, 0) {
         let y = Double(out[i])

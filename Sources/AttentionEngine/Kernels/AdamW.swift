@@ -15,7 +15,7 @@ import Foundation
 /// with a reciprocal-square-root bit trick refined by three Newton steps (the standard
 /// library's SIMD `squareRoot()` is scalar code): relative error ≤ 3e-7. Elementwise and
 /// deterministic for any thread count.
-public func adamwUpdate(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
+package func adamwUpdate(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
                         m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
                         learningRate: Float, beta1: Float, beta2: Float, eps: Float,
                         weightDecay: Float, step: Int, gradientScale: Float = 1) {
@@ -53,7 +53,7 @@ private func squareRoot16(_ x: SIMD16<Float>) -> SIMD16<Float> {
 }
 
 /// Reference for `adamwUpdate`: the same formulas in Double with `sqrt`.
-public func adamwUpdateNaive(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
+package func adamwUpdateNaive(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
                              m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
                              learningRate: Float, beta1: Float, beta2: Float, eps: Float,
                              weightDecay: Float, step: Int, gradientScale: Float = 1) {

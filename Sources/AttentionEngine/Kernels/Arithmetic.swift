@@ -7,7 +7,7 @@
 /// threads above 32768 elements (`forEachBlock16`).
 
 /// out = a + b. `out` may alias `a` or `b`.
-public func vectorAdd(out: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>,
+package func vectorAdd(out: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>,
                       b: UnsafePointer<Float>, count: Int) {
     forEachBlock16(count: count) { i, n in
         storePartial16(loadPartial16(a + i, count: n, fill: 0) + loadPartial16(b + i, count: n, fill: 0),
@@ -16,7 +16,7 @@ public func vectorAdd(out: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>,
 }
 
 /// out = a · b elementwise. `out` may alias `a` or `b`.
-public func vectorMultiply(out: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>,
+package func vectorMultiply(out: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>,
                            b: UnsafePointer<Float>, count: Int) {
     forEachBlock16(count: count) { i, n in
         storePartial16(loadPartial16(a + i, count: n, fill: 0) * loadPartial16(b + i, count: n, fill: 0),
@@ -25,7 +25,7 @@ public func vectorMultiply(out: UnsafeMutablePointer<Float>, a: UnsafePointer<Fl
 }
 
 /// out = alpha · x + beta. `out` may alias `x`.
-public func vectorAffine(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
+package func vectorAffine(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
                          alpha: Float, beta: Float, count: Int) {
     let va = SIMD16<Float>(repeating: alpha), vb = SIMD16<Float>(repeating: beta)
     forEachBlock16(count: count) { i, n in
@@ -34,7 +34,7 @@ public func vectorAffine(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Floa
 }
 
 /// out += alpha · x (axpy).
-public func vectorAddScaled(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
+package func vectorAddScaled(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
                             alpha: Float, count: Int) {
     let va = SIMD16<Float>(repeating: alpha)
     forEachBlock16(count: count) { i, n in
@@ -45,7 +45,7 @@ public func vectorAddScaled(out: UnsafeMutablePointer<Float>, x: UnsafePointer<F
 
 /// out (rows, cols) = a (rows, cols) ⊕ b (cols), where ⊕ is + or ·: `b` repeats over the rows.
 /// `out` may alias `a`.
-public func broadcastForward(out: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>,
+package func broadcastForward(out: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>,
                              b: UnsafePointer<Float>, rows: Int, cols: Int, multiply: Bool) {
     Parallel.forEachChunk(rows, grain: max(1, 32_768 / max(cols, 1))) { range in
         for row in range {
@@ -65,7 +65,7 @@ public func broadcastForward(out: UnsafeMutablePointer<Float>, a: UnsafePointer<
 /// broadcasting over rows (bias gradients). Each column is summed in row order by one thread;
 /// 64 columns at a time walk the rows with four independent SIMD16 accumulators (one chain of
 /// dependent additions would wait on the adder's latency), the last < 64 columns 16 at a time.
-public func columnSumAccumulate(dsum: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
+package func columnSumAccumulate(dsum: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
                                 y: UnsafePointer<Float>? = nil, rows: Int, cols: Int) {
     let groups = (cols + 63) / 64
     Parallel.forEachChunk(groups, grain: max(1, 32_768 / max(rows * 64, 1))) { range in
@@ -122,7 +122,7 @@ private func columnSumBlock(dsum: UnsafeMutablePointer<Float>, x: UnsafePointer<
 }
 
 /// Reference for `columnSumAccumulate`: the plain double loop in Double.
-public func columnSumAccumulateNaive(dsum: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
+package func columnSumAccumulateNaive(dsum: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
                                      y: UnsafePointer<Float>? = nil, rows: Int, cols: Int) {
     for col in 0..<cols {
         var total = Double(dsum[col])
@@ -152,6 +152,6 @@ func fixedOrderSum(count: Int, _ term: (_ offset: Int, _ n: Int) -> SIMD16<Float
 }
 
 /// Σ x (count), in a fixed order: the same bits on any thread count.
-public func vectorSum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+package func vectorSum(_ x: UnsafePointer<Float>, count: Int) -> Float {
     Float(fixedOrderSum(count: count) { i, n in loadPartial16(x + i, count: n, fill: 0) })
 }

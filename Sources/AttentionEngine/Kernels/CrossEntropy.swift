@@ -11,7 +11,7 @@ import Foundation
 /// logit gives loss +inf); +inf and NaN logits give NaN. Accuracy: the log-sum-exp is summed in
 /// Float with a fixed order and its log taken in Double; tested within 2e-6·(1 + |loss|) of
 /// the loss computed in Double.
-public func crossEntropyForward(losses: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
+package func crossEntropyForward(losses: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
                                 targets: UnsafePointer<Int32>, rows: Int, vocab: Int,
                                 ignoreIndex: Int32 = -1) {
     let V = vocab
@@ -34,7 +34,7 @@ public func crossEntropyForward(losses: UnsafeMutablePointer<Float>, logits: Uns
 /// Backward of `crossEntropyForward` for the loss Σ_r scale·losses[r]:
 /// dlogits[r, :] = scale · (softmax(logits[r, :]) − onehot(targets[r])), overwritten; rows with
 /// the ignored target become 0. `scale` is typically 1 / (number of non-ignored rows).
-public func crossEntropyBackward(dlogits: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
+package func crossEntropyBackward(dlogits: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
                                  targets: UnsafePointer<Int32>, rows: Int, vocab: Int,
                                  scale: Float, ignoreIndex: Int32 = -1) {
     let V = vocab
@@ -99,7 +99,7 @@ private func logSumExpParts(_ row: UnsafePointer<Float>, count V: Int) -> (max: 
 }
 
 /// Reference for `crossEntropyForward`: log-sum-exp in Double.
-public func crossEntropyForwardNaive(losses: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
+package func crossEntropyForwardNaive(losses: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
                                      targets: UnsafePointer<Int32>, rows: Int, vocab: Int,
                                      ignoreIndex: Int32 = -1) {
     for r in 0..<max(rows, 0) {
@@ -117,7 +117,7 @@ public func crossEntropyForwardNaive(losses: UnsafeMutablePointer<Float>, logits
 }
 
 /// Reference for `crossEntropyBackward`: softmax in Double.
-public func crossEntropyBackwardNaive(dlogits: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
+package func crossEntropyBackwardNaive(dlogits: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
                                       targets: UnsafePointer<Int32>, rows: Int, vocab: Int,
                                       scale: Float, ignoreIndex: Int32 = -1) {
     if vocab <= 0 { return }

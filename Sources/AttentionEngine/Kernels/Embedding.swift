@@ -6,7 +6,7 @@
 ///
 /// `tokens` must already be validated to lie in 0..<V (the layer above checks them; this kernel
 /// does not). Rows are copied in parallel.
-public func embeddingForward(out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>,
+package func embeddingForward(out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>,
                              table: UnsafePointer<Float>, count: Int, channels: Int) {
     let C = channels
     if count <= 0 || C <= 0 { return }
@@ -22,7 +22,7 @@ public func embeddingForward(out: UnsafeMutablePointer<Float>, tokens: UnsafePoi
 /// Deterministic for any thread count: threads split the channels, not the tokens, so every
 /// dtable entry receives its contributions in token order i = 0, 1, … . `tokens` must lie in
 /// 0..<vocab.
-public func embeddingBackward(dtable: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func embeddingBackward(dtable: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                               tokens: UnsafePointer<Int32>, count: Int, channels: Int, vocab: Int) {
     let C = channels
     if count <= 0 || C <= 0 || vocab <= 0 { return }
@@ -44,7 +44,7 @@ public func embeddingBackward(dtable: UnsafeMutablePointer<Float>, dout: UnsafeP
 }
 
 /// Reference for `embeddingForward`.
-public func embeddingForwardNaive(out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>,
+package func embeddingForwardNaive(out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>,
                                   table: UnsafePointer<Float>, count: Int, channels: Int) {
     for i in 0..<max(count, 0) {
         for c in 0..<max(channels, 0) { out[i * channels + c] = table[Int(tokens[i]) * channels + c] }
@@ -52,7 +52,7 @@ public func embeddingForwardNaive(out: UnsafeMutablePointer<Float>, tokens: Unsa
 }
 
 /// Reference for `embeddingBackward`: accumulates in Double per table entry, then adds once.
-public func embeddingBackwardNaive(dtable: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func embeddingBackwardNaive(dtable: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                    tokens: UnsafePointer<Int32>, count: Int, channels: Int, vocab: Int) {
     if channels <= 0 || vocab <= 0 { return }
     var sums = [Double](repeating: 0, count: vocab * channels)

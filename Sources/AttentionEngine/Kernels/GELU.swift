@@ -25,7 +25,7 @@ private func geluTanhSigmoid(_ x: SIMD16<Float>) -> SIMD16<Float> {
 /// ≤ 3e-7 for x ≥ −1, 6e-7 for x ≥ −2, 2e-6 for x ≥ −4 and 1.2e-5 below, where the rounding
 /// of the tanh argument u is amplified by |2u| while gelu → 0 (PyTorch's Float formula returns
 /// 0 there). Results of magnitude below 2e-37 (x < −9.9) may be flushed to 0.
-public func geluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+package func geluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     forEachBlock16(count: count) { offset, n in
         let x = loadPartial16(inp + offset, count: n, fill: 0)
         let s = geluTanhSigmoid(x)
@@ -36,7 +36,7 @@ public func geluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Flo
 
 /// Backward of `geluForward`: dinp = dout · gelu'(inp) with, for s = σ(2u),
 /// gelu'(x) = s + 2·x·s·(1 − s)·√(2/π)·(1 + 3·0.044715·x²). `dinp` may alias `dout`.
-public func geluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func geluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                          inp: UnsafePointer<Float>, count: Int) {
     forEachBlock16(count: count) { offset, n in
         let x = loadPartial16(inp + offset, count: n, fill: 0)
@@ -60,7 +60,7 @@ private func normalCDF(_ x: SIMD16<Float>) -> SIMD16<Float> {
 /// Exact GELU: out (count) = 0.5·inp·(1 + erf(inp/√2)) = inp·Φ(inp), with Φ from `vectorErfc`.
 /// `out` may alias `inp`. Relative error vs Double (tested over [-12, 12]): ≤ 4e-7 for x ≥ 0,
 /// 2e-6 for x ≥ −4 and 1.5e-5 below, from the rounding of x² inside erfc (see `vectorErfc`).
-public func geluErfForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+package func geluErfForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     forEachBlock16(count: count) { offset, n in
         let x = loadPartial16(inp + offset, count: n, fill: 0)
         let cdf = normalCDF(x)
@@ -70,7 +70,7 @@ public func geluErfForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<
 
 /// Backward of `geluErfForward`: dinp = dout · (Φ(x) + x·φ(x)) with φ(x) = e^(−x²/2)/√(2π).
 /// `dinp` may alias `dout`.
-public func geluErfBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func geluErfBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                             inp: UnsafePointer<Float>, count: Int) {
     forEachBlock16(count: count) { offset, n in
         let x = loadPartial16(inp + offset, count: n, fill: 0)
@@ -83,7 +83,7 @@ public func geluErfBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePoint
 
 /// Reference for `geluForward`, in Double. 0.5·(1 + tanh(u)) is written 1 / (1 + e^(−2u)):
 /// the textbook form cancels to 0 (even in Double) once tanh(u) rounds to −1, near x = −6.
-public func geluForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+package func geluForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     for i in 0..<max(count, 0) {
         let x = Double(inp[i])
         let u = Double(geluScale) * (x + Double(geluCubic) * x * x * x)
@@ -92,7 +92,7 @@ public func geluForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointe
 }
 
 /// Reference for `geluBackward`: the derivative of the textbook formula, in Double.
-public func geluBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func geluBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                               inp: UnsafePointer<Float>, count: Int) {
     let a = Double(geluScale), b = Double(geluCubic)
     for i in 0..<max(count, 0) {
@@ -104,7 +104,7 @@ public func geluBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePoi
 }
 
 /// Reference for `geluErfForward`: 0.5·x·erfc(−x/√2) in Double.
-public func geluErfForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+package func geluErfForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     for i in 0..<max(count, 0) {
         let x = Double(inp[i])
         out[i] = Float(0.5 * x * Foundation.erfc(-x / 2.0.squareRoot()))
@@ -112,7 +112,7 @@ public func geluErfForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePoi
 }
 
 /// Reference for `geluErfBackward`: Φ(x) + x·φ(x) in Double.
-public func geluErfBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func geluErfBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                  inp: UnsafePointer<Float>, count: Int) {
     for i in 0..<max(count, 0) {
         let x = Double(inp[i])

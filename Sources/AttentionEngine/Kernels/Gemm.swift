@@ -201,7 +201,7 @@ package func gemmNaive(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
 /// A is stored (m, k) with lda >= k, or (k, m) with lda >= m when transA; B is stored (k, n)
 /// with ldb >= n, or (n, k) with ldb >= k when transB; C is (m, n) with ldc >= n. The byte extent
 /// of each operand ((rows - 1) · ld + cols floats) must fit in an Int.
-public func checkGemmArguments(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+package func checkGemmArguments(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                                a: UnsafeRawPointer?, lda: Int, b: UnsafeRawPointer?, ldb: Int,
                                c: UnsafeRawPointer?, ldc: Int) throws {
     guard m >= 0, n >= 0, k >= 0 else {

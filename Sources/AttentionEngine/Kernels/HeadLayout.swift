@@ -7,7 +7,7 @@
 // results are bitwise identical for any thread count.
 
 /// out (B,NH,T,HS) = inp (B,T,P,NH,HS)[:, :, part].
-public func splitHeadsForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+package func splitHeadsForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                               batch: Int, time: Int, parts: Int, part: Int, heads: Int, headSize: Int) {
     let channels = heads * headSize
     forEachHead(batch: batch, time: time, heads: heads, headSize: headSize) { b, h in
@@ -20,7 +20,7 @@ public func splitHeadsForward(out: UnsafeMutablePointer<Float>, inp: UnsafePoint
 }
 
 /// dinp (B,T,P,NH,HS)[:, :, part] += dout (B,NH,T,HS); the other parts are not touched.
-public func splitHeadsBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func splitHeadsBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                batch: Int, time: Int, parts: Int, part: Int, heads: Int, headSize: Int) {
     let channels = heads * headSize
     forEachHead(batch: batch, time: time, heads: heads, headSize: headSize) { b, h in
@@ -40,7 +40,7 @@ public func splitHeadsBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePo
 
 /// out (B,T,NH,HS) = inp (B,NH,T,HS) with the heads side by side. The backward pass is the
 /// split: dinp (B,NH,T,HS) = `splitHeadsForward` of dout (B,T,NH,HS) with P = 1.
-public func mergeHeadsForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+package func mergeHeadsForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                               batch: Int, time: Int, heads: Int, headSize: Int) {
     let channels = heads * headSize
     forEachHead(batch: batch, time: time, heads: heads, headSize: headSize) { b, h in
@@ -60,7 +60,7 @@ private func forEachHead(batch: Int, time: Int, heads: Int, headSize: Int, _ bod
 }
 
 /// Reference for `splitHeadsForward`: element by element from the index formulas.
-public func splitHeadsForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+package func splitHeadsForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                    batch: Int, time: Int, parts: Int, part: Int, heads: Int, headSize: Int) {
     for b in 0..<batch {
         for h in 0..<heads {
@@ -75,7 +75,7 @@ public func splitHeadsForwardNaive(out: UnsafeMutablePointer<Float>, inp: Unsafe
 }
 
 /// Reference for `splitHeadsBackward`.
-public func splitHeadsBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func splitHeadsBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                     batch: Int, time: Int, parts: Int, part: Int, heads: Int, headSize: Int) {
     for b in 0..<batch {
         for h in 0..<heads {
@@ -90,7 +90,7 @@ public func splitHeadsBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: Uns
 }
 
 /// Reference for `mergeHeadsForward`.
-public func mergeHeadsForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+package func mergeHeadsForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                    batch: Int, time: Int, heads: Int, headSize: Int) {
     for b in 0..<batch {
         for t in 0..<time {

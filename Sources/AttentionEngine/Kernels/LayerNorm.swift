@@ -218,7 +218,7 @@ private func layernormParameterGradients(
 }
 
 /// Reference for `layernormForward`: plain loops in Double. Same contract.
-public func layernormForwardNaive(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>?,
+package func layernormForwardNaive(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>?,
                                   rstd: UnsafeMutablePointer<Float>?, inp: UnsafePointer<Float>,
                                   weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
                                   rows: Int, channels: Int, eps: Float = 1e-5) {
@@ -241,7 +241,7 @@ public func layernormForwardNaive(out: UnsafeMutablePointer<Float>, mean: Unsafe
 }
 
 /// Reference for `layernormBackward`: plain loops in Double. Same contract.
-public func layernormBackwardNaive(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>?,
+package func layernormBackwardNaive(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>?,
                                    dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
                                    inp: UnsafePointer<Float>, weight: UnsafePointer<Float>?,
                                    mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,

@@ -8,7 +8,7 @@
 ///     param -= learningRate · g
 ///
 /// params, grads, velocity (count); velocity may be nil when momentum is 0.
-public func sgdUpdate(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
+package func sgdUpdate(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
                       velocity: UnsafeMutablePointer<Float>?, count: Int, learningRate: Float,
                       momentum: Float, nesterov: Bool, weightDecay: Float, firstStep: Bool) {
     let lr = SIMD16<Float>(repeating: -learningRate), wd = SIMD16<Float>(repeating: weightDecay)
@@ -22,5 +22,20 @@ public func sgdUpdate(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<
             g = nesterov ? g.addingProduct(mu, v) : v
         }
         storePartial16(p.addingProduct(lr, g), params + i, count: n)
+    }
+}
+
+/// Reference for `sgdUpdate`: the same update element by element, in Double.
+package func sgdUpdateNaive(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
+                            velocity: UnsafeMutablePointer<Float>?, count: Int, learningRate: Float,
+                            momentum: Float, nesterov: Bool, weightDecay: Float, firstStep: Bool) {
+    for i in 0..<count {
+        var g = Double(grads[i]) + Double(weightDecay) * Double(params[i])
+        if let velocity {
+            let v = firstStep ? g : Double(momentum) * Double(velocity[i]) + g
+            velocity[i] = Float(v)
+            g = nesterov ? g + Double(momentum) * v : v
+        }
+        params[i] = Float(Double(params[i]) - Double(learningRate) * g)
     }
 }

@@ -127,7 +127,7 @@ public func softmaxBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePoint
 }
 
 /// Reference for `softmaxForward`: plain loops, accumulated in Double. Same contract.
-public func softmaxForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+package func softmaxForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                 rows: Int, cols: Int, causal: Bool = false) {
     if cols <= 0 { return }
     for r in 0..<max(rows, 0) {
@@ -148,7 +148,7 @@ public func softmaxForwardNaive(out: UnsafeMutablePointer<Float>, inp: UnsafePoi
 }
 
 /// Reference for `softmaxBackward`: plain loops, accumulated in Double. Same contract.
-public func softmaxBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func softmaxBackwardNaive(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                  out: UnsafePointer<Float>, rows: Int, cols: Int) {
     if cols <= 0 { return }
     for r in 0..<max(rows, 0) {

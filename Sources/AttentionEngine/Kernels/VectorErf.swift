@@ -14,7 +14,7 @@
 /// Written on the concrete SIMD16<Float>: in a generic body the lane comparisons compile to
 /// per-lane scalar loops (see VectorExpSIMD16.swift).
 @_transparent
-public func vectorErfc(_ z: SIMD16<Float>) -> SIMD16<Float> {
+package func vectorErfc(_ z: SIMD16<Float>) -> SIMD16<Float> {
     typealias V = SIMD16<Float>
     let a = z.replacing(with: -z, where: z .< 0)  // |z|
     let t = V(repeating: 1) / V(repeating: 1).addingProduct(a, V(repeating: 0.5))
@@ -35,7 +35,7 @@ public func vectorErfc(_ z: SIMD16<Float>) -> SIMD16<Float> {
 /// Vectorized erf: the Taylor series for |z| < 0.5, 1 − erfc(|z|) (with the sign of z) beyond.
 /// See `vectorErfc` for the method and the error bound.
 @_transparent
-public func vectorErf(_ z: SIMD16<Float>) -> SIMD16<Float> {
+package func vectorErf(_ z: SIMD16<Float>) -> SIMD16<Float> {
     typealias V = SIMD16<Float>
     // erf(z) = 2/√π · (z − z³/3 + z⁵/10 − z⁷/42 + z⁹/216 − z¹¹/1320 + z¹³/9360); the next term
     // is below 1e-9 relative at |z| = 0.5.

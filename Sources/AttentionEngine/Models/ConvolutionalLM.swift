@@ -5,15 +5,15 @@ public struct ConvolutionalLMConfig: Equatable, Sendable {
     public var nLayer: Int
     public var nEmbd: Int
     public var kernelSize: Int
-    public var blockSize: Int
-    public var vocabSize: Int
+    public var contextLength: Int
+    public var vocabularySize: Int
 
-    public init(nLayer: Int, nEmbd: Int, kernelSize: Int, blockSize: Int, vocabSize: Int) {
+    public init(nLayer: Int, nEmbd: Int, kernelSize: Int, contextLength: Int, vocabularySize: Int) {
         self.nLayer = nLayer
         self.nEmbd = nEmbd
         self.kernelSize = kernelSize
-        self.blockSize = blockSize
-        self.vocabSize = vocabSize
+        self.contextLength = contextLength
+        self.vocabularySize = vocabularySize
     }
 
     /// Tokens one output sees: 1 + (K − 1)·(2^n_layer − 1).
@@ -21,7 +21,7 @@ public struct ConvolutionalLMConfig: Equatable, Sendable {
 
     /// Throws unless every size is positive, K ≥ 2 and n_layer ≤ 16 (dilation 2^15).
     public func validate() throws {
-        let sizes = [("n_layer", nLayer), ("n_embd", nEmbd), ("block_size", blockSize), ("vocab_size", vocabSize)]
+        let sizes = [("n_layer", nLayer), ("n_embd", nEmbd), ("block_size", contextLength), ("vocab_size", vocabularySize)]
         for (name, value) in sizes where value <= 0 {
             throw AttentionError.invalid("ConvolutionalLMConfig: \(name) = \(value) must be positive")
         }
@@ -33,7 +33,7 @@ public struct ConvolutionalLMConfig: Equatable, Sendable {
     /// The fields as strings, plus "model": "cnn".
     public var dictionary: [String: String] {
         ["model": "cnn", "n_layer": "\(nLayer)", "n_embd": "\(nEmbd)", "kernel_size": "\(kernelSize)",
-         "block_size": "\(blockSize)", "vocab_size": "\(vocabSize)"]
+         "block_size": "\(contextLength)", "vocab_size": "\(vocabularySize)"]
     }
 }
 
@@ -58,7 +58,7 @@ public final class ConvolutionalLM: LanguageModel {
         try config.validate()
         self.config = config
         var rng = Random(seed: seed)
-        wte = try Embedding(vocabularySize: config.vocabSize, channels: config.nEmbd, rng: &rng)
+        wte = try Embedding(vocabularySize: config.vocabularySize, channels: config.nEmbd, rng: &rng)
         norms = ModuleList(try (0..<config.nLayer).map { _ in try LayerNorm(channels: config.nEmbd) })
         convolutions = ModuleList(try (0..<config.nLayer).map { index in
             try Conv1d(inChannels: config.nEmbd, outChannels: config.nEmbd, kernelSize: config.kernelSize,
@@ -67,8 +67,8 @@ public final class ConvolutionalLM: LanguageModel {
         lnF = try LayerNorm(channels: config.nEmbd)
     }
 
-    public var vocabularySize: Int { config.vocabSize }
-    public var contextLength: Int { config.blockSize }
+    public var vocabularySize: Int { config.vocabularySize }
+    public var contextLength: Int { config.contextLength }
     public var configDictionary: [String: String] { config.dictionary }
 
     public func logits(tokens: [Int32], batch: Int, time: Int) throws -> Tensor {
@@ -78,9 +78,5 @@ public final class ConvolutionalLM: LanguageModel {
             x = try x + convolution(norm(x)).gelu()
         }
         return try lnF(x).linear(weight: wte.weight.value)
-    }
-
-    public func makeDecodingContext(cached: Bool) throws -> any DecodingContext {
-        WindowDecodingContext(model: self)
     }
 }

@@ -5,23 +5,23 @@ public struct GPTConfig: Equatable, Sendable {
     public var nLayer: Int
     public var nHead: Int
     public var nEmbd: Int
-    public var blockSize: Int
-    public var vocabSize: Int
+    public var contextLength: Int
+    public var vocabularySize: Int
     public var dropout: Float
 
-    public init(nLayer: Int, nHead: Int, nEmbd: Int, blockSize: Int, vocabSize: Int, dropout: Float = 0) {
+    public init(nLayer: Int, nHead: Int, nEmbd: Int, contextLength: Int, vocabularySize: Int, dropout: Float = 0) {
         self.nLayer = nLayer
         self.nHead = nHead
         self.nEmbd = nEmbd
-        self.blockSize = blockSize
-        self.vocabSize = vocabSize
+        self.contextLength = contextLength
+        self.vocabularySize = vocabularySize
         self.dropout = dropout
     }
 
     /// Throws unless every size is positive, n_head divides n_embd and 0 ≤ dropout < 1.
     public func validate() throws {
-        let sizes = [("n_layer", nLayer), ("n_head", nHead), ("n_embd", nEmbd), ("block_size", blockSize),
-                     ("vocab_size", vocabSize)]
+        let sizes = [("n_layer", nLayer), ("n_head", nHead), ("n_embd", nEmbd), ("block_size", contextLength),
+                     ("vocab_size", vocabularySize)]
         for (name, value) in sizes where value <= 0 {
             throw AttentionError.invalid("GPTConfig: \(name) = \(value) must be positive")
         }
@@ -36,24 +36,15 @@ public struct GPTConfig: Equatable, Sendable {
     /// nanoGPT's names and values as strings, plus "model": "gpt".
     public var dictionary: [String: String] {
         ["model": "gpt", "n_layer": "\(nLayer)", "n_head": "\(nHead)", "n_embd": "\(nEmbd)",
-         "block_size": "\(blockSize)", "vocab_size": "\(vocabSize)", "dropout": "\(dropout)"]
+         "block_size": "\(contextLength)", "vocab_size": "\(vocabularySize)", "dropout": "\(dropout)"]
     }
 
-    /// Reads `dictionary`'s format back (missing dropout means 0). Throws for a missing or
-    /// malformed entry, or an invalid config.
+    /// Reads `dictionary`'s format back (missing dropout means 0; "model" is ignored). Throws for
+    /// a missing, unknown or malformed entry, or an invalid config.
     public init(dictionary: [String: String]) throws {
-        func integer(_ key: String) throws -> Int {
-            guard let text = dictionary[key], let value = Int(text) else {
-                throw AttentionError(.format, "GPTConfig: '\(key)' is missing or not an integer")
-            }
-            return value
-        }
-        guard let dropout = Float(dictionary["dropout"] ?? "0") else {
-            throw AttentionError(.format, "GPTConfig: 'dropout' is not a number")
-        }
-        self.init(nLayer: try integer("n_layer"), nHead: try integer("n_head"), nEmbd: try integer("n_embd"),
-                  blockSize: try integer("block_size"), vocabSize: try integer("vocab_size"), dropout: dropout)
-        try validate()
+        var dictionary = dictionary
+        dictionary["model"] = nil
+        self = try GPTKind().parse(dictionary)
     }
 }
 
@@ -70,8 +61,8 @@ public final class GPTTransformer: Module {
     }
 
     init(_ config: GPTConfig, seed: UInt64, rng: inout Random) throws {
-        wte = try Embedding(vocabularySize: config.vocabSize, channels: config.nEmbd, rng: &rng)
-        wpe = try LearnedPositionEncoding(maxLength: config.blockSize, channels: config.nEmbd, rng: &rng)
+        wte = try Embedding(vocabularySize: config.vocabularySize, channels: config.nEmbd, rng: &rng)
+        wpe = try LearnedPositionEncoding(maxLength: config.contextLength, channels: config.nEmbd, rng: &rng)
         drop = try Dropout(probability: config.dropout, seed: seed &+ 1)
         h = ModuleList(try (0..<config.nLayer).map { _ in
             try TransformerBlock(channels: config.nEmbd, heads: config.nHead, causal: true, rng: &rng)
@@ -88,8 +79,8 @@ public final class GPTTransformer: Module {
 /// `transformer.h.{i}.ln_1.{weight,bias}`, `.attn.c_attn.{weight,bias}` (3C,C), `.attn.c_proj`,
 /// `.ln_2`, `.mlp.c_fc`, `.mlp.c_proj`, `transformer.ln_f`.
 ///
-///     let gpt = try GPT(config: GPTConfig(nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64,
-///                                         vocabSize: tokenizer.vocabularySize), seed: 7)
+///     let gpt = try GPT(config: GPTConfig(nLayer: 4, nHead: 4, nEmbd: 128, contextLength: 64,
+///                                         vocabularySize: tokenizer.vocabularySize), seed: 7)
 ///     let logits = try gpt.logits(tokens: ids, batch: 1, time: ids.count)   // (1,T,V)
 public final class GPT: LanguageModel {
     public let config: GPTConfig
@@ -115,8 +106,8 @@ public final class GPT: LanguageModel {
         }
     }
 
-    public var vocabularySize: Int { config.vocabSize }
-    public var contextLength: Int { config.blockSize }
+    public var vocabularySize: Int { config.vocabularySize }
+    public var contextLength: Int { config.contextLength }
     public var configDictionary: [String: String] { config.dictionary }
 
     /// tokens (B,T), T ≤ block_size → logits (B,T,V).
@@ -144,59 +135,18 @@ public final class GPT: LanguageModel {
     /// With `returnWeights`, also each layer's attention probabilities (1,NH,T,L+T).
     func decode(_ tokens: [Int32], cache: KVCache?, returnWeights: Bool) throws -> (logits: Tensor, weights: [Tensor]) {
         let start = cache?.length ?? 0
-        guard start + tokens.count <= config.blockSize else {
-            throw AttentionError.invalid("GPT: \(start + tokens.count) tokens exceed block_size \(config.blockSize)")
+        guard start + tokens.count <= config.contextLength else {
+            throw AttentionError.invalid("GPT: \(start + tokens.count) tokens exceed block_size \(config.contextLength)")
         }
         try checkTokens(tokens, batch: 1, time: tokens.count, model: "GPT")
         var x = try embed(tokens, batch: 1, time: tokens.count, start: start)
         var weights: [Tensor] = []
         for (layer, block) in transformer.h.modules.enumerated() {
-            let result = try block.step(x, cache: cache, layer: layer, memory: nil, returnWeights: returnWeights)
+            let result = try block.forward(x, cache: cache, layer: layer, returnWeights: returnWeights)
             x = result.output
             if let w = result.selfWeights { weights.append(w) }
         }
         return (try head(x), weights)
     }
 
-    public func makeDecodingContext(cached: Bool) throws -> any DecodingContext {
-        cached ? GPTDecodingContext(model: self) : WindowDecodingContext(model: self)
-    }
-}
-
-/// GPT generation with a KV cache. When the cache would exceed block_size tokens, it is rebuilt
-/// from the last block_size/2 tokens (positions restart at 0; a prompt longer than block_size
-/// keeps its last block_size tokens, as the uncached window does): an amortized O(1) fallback
-/// that departs from the uncached sliding window only beyond block_size tokens.
-final class GPTDecodingContext: DecodingContext {
-    private let model: GPT
-    private let cache: KVCache
-    private var tokens: [Int32] = []
-    var recordsAttention = false
-    private(set) var lastAttention: [AttentionMap] = []
-
-    init(model: GPT) {
-        self.model = model
-        cache = KVCache(layers: model.config.nLayer, capacity: model.config.blockSize)
-    }
-
-    var length: Int { tokens.count }
-
-    func append(_ newTokens: [Int32]) throws -> [Float] {
-        guard !newTokens.isEmpty else { throw AttentionError.invalid("decoding: append needs at least one token") }
-        let blockSize = model.config.blockSize
-        var feed = newTokens
-        if cache.length + newTokens.count > blockSize {
-            cache.reset()
-            feed = Array((tokens + newTokens).suffix(min(blockSize, max(blockSize / 2, newTokens.count))))
-        }
-        let (logits, weights) = try Autograd.withNoGrad {
-            try model.decode(feed, cache: cache, returnWeights: recordsAttention)
-        }
-        tokens += newTokens
-        lastAttention = try weights.enumerated().map {
-            try AttentionMap(kind: .selfAttention, layer: $0.offset, batchWeights: $0.element)
-        }
-        let vocab = model.config.vocabSize
-        return Array(logits.scalars[(feed.count - 1) * vocab..<feed.count * vocab])
-    }
 }

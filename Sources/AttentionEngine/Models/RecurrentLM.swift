@@ -7,22 +7,22 @@ public struct RecurrentLMConfig: Equatable, Sendable {
     public var nLayer: Int
     public var nEmbd: Int
     public var hiddenSize: Int
-    public var blockSize: Int
-    public var vocabSize: Int
+    public var contextLength: Int
+    public var vocabularySize: Int
 
-    public init(cell: Cell, nLayer: Int, nEmbd: Int, hiddenSize: Int, blockSize: Int, vocabSize: Int) {
+    public init(cell: Cell, nLayer: Int, nEmbd: Int, hiddenSize: Int, contextLength: Int, vocabularySize: Int) {
         self.cell = cell
         self.nLayer = nLayer
         self.nEmbd = nEmbd
         self.hiddenSize = hiddenSize
-        self.blockSize = blockSize
-        self.vocabSize = vocabSize
+        self.contextLength = contextLength
+        self.vocabularySize = vocabularySize
     }
 
     /// Throws unless every size is positive.
     public func validate() throws {
-        let sizes = [("n_layer", nLayer), ("n_embd", nEmbd), ("hidden_size", hiddenSize), ("block_size", blockSize),
-                     ("vocab_size", vocabSize)]
+        let sizes = [("n_layer", nLayer), ("n_embd", nEmbd), ("hidden_size", hiddenSize), ("block_size", contextLength),
+                     ("vocab_size", vocabularySize)]
         for (name, value) in sizes where value <= 0 {
             throw AttentionError.invalid("RecurrentLMConfig: \(name) = \(value) must be positive")
         }
@@ -31,7 +31,7 @@ public struct RecurrentLMConfig: Equatable, Sendable {
     /// The fields as strings, plus "model": "rnn".
     public var dictionary: [String: String] {
         ["model": "rnn", "cell": cell.rawValue, "n_layer": "\(nLayer)", "n_embd": "\(nEmbd)",
-         "hidden_size": "\(hiddenSize)", "block_size": "\(blockSize)", "vocab_size": "\(vocabSize)"]
+         "hidden_size": "\(hiddenSize)", "block_size": "\(contextLength)", "vocab_size": "\(vocabularySize)"]
     }
 }
 
@@ -71,7 +71,7 @@ enum RecurrentLayer {
 /// true)`), so a step costs one cell update per layer whatever the length.
 ///
 ///     let rnn = try RecurrentLM(config: RecurrentLMConfig(cell: .gru, nLayer: 1, nEmbd: 64,
-///                               hiddenSize: 128, blockSize: 64, vocabSize: V), seed: 1)
+///                               hiddenSize: 128, contextLength: 64, vocabularySize: V), seed: 1)
 public final class RecurrentLM: LanguageModel {
     public let config: RecurrentLMConfig
     public let wte: Embedding
@@ -87,7 +87,7 @@ public final class RecurrentLM: LanguageModel {
         try config.validate()
         self.config = config
         var rng = Random(seed: seed)
-        wte = try Embedding(vocabularySize: config.vocabSize, channels: config.nEmbd, rng: &rng)
+        wte = try Embedding(vocabularySize: config.vocabularySize, channels: config.nEmbd, rng: &rng)
         layers = try (0..<config.nLayer).map { index in
             let input = index == 0 ? config.nEmbd : config.hiddenSize
             switch config.cell {
@@ -95,11 +95,11 @@ public final class RecurrentLM: LanguageModel {
             case .lstm: return .lstm(try LSTM(inputSize: input, hiddenSize: config.hiddenSize, rng: &rng))
             }
         }
-        lmHead = try Linear(inFeatures: config.hiddenSize, outFeatures: config.vocabSize, rng: &rng)
+        lmHead = try Linear(inFeatures: config.hiddenSize, outFeatures: config.vocabularySize, rng: &rng)
     }
 
-    public var vocabularySize: Int { config.vocabSize }
-    public var contextLength: Int { config.blockSize }
+    public var vocabularySize: Int { config.vocabularySize }
+    public var contextLength: Int { config.contextLength }
     public var configDictionary: [String: String] { config.dictionary }
 
     public func logits(tokens: [Int32], batch: Int, time: Int) throws -> Tensor {
@@ -118,32 +118,5 @@ public final class RecurrentLM: LanguageModel {
             last.append(result.state)
         }
         return (try lmHead(x), last)
-    }
-
-    public func makeDecodingContext(cached: Bool) throws -> any DecodingContext {
-        cached ? RecurrentDecodingContext(model: self) : WindowDecodingContext(model: self)
-    }
-}
-
-/// Generation that carries the recurrent state (the RNN's "cache").
-final class RecurrentDecodingContext: DecodingContext {
-    private let model: RecurrentLM
-    private var states: [RecurrentLayer.State]?
-    private(set) var length = 0
-
-    init(model: RecurrentLM) { self.model = model }
-
-    func append(_ tokens: [Int32]) throws -> [Float] {
-        guard !tokens.isEmpty else { throw AttentionError.invalid("decoding: append needs at least one token") }
-        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= model.config.vocabSize }) {
-            throw AttentionError.invalid("RecurrentLM: token id \(bad) outside the vocabulary 0..<\(model.config.vocabSize)")
-        }
-        let (logits, newStates) = try Autograd.withNoGrad {
-            try model.run(tokens, batch: 1, time: tokens.count, states: states)
-        }
-        states = newStates
-        length += tokens.count
-        let vocab = model.config.vocabSize
-        return Array(logits.scalars[(tokens.count - 1) * vocab..<tokens.count * vocab])
     }
 }

@@ -8,18 +8,18 @@ public struct Seq2SeqConfig: Equatable, Sendable {
     public var nEmbd: Int
     public var maxSourceLength: Int
     public var maxTargetLength: Int
-    public var vocabSize: Int
+    public var vocabularySize: Int
     public var dropout: Float
 
     public init(nEncoderLayer: Int, nDecoderLayer: Int, nHead: Int, nEmbd: Int, maxSourceLength: Int,
-                maxTargetLength: Int, vocabSize: Int, dropout: Float = 0) {
+                maxTargetLength: Int, vocabularySize: Int, dropout: Float = 0) {
         self.nEncoderLayer = nEncoderLayer
         self.nDecoderLayer = nDecoderLayer
         self.nHead = nHead
         self.nEmbd = nEmbd
         self.maxSourceLength = maxSourceLength
         self.maxTargetLength = maxTargetLength
-        self.vocabSize = vocabSize
+        self.vocabularySize = vocabularySize
         self.dropout = dropout
     }
 
@@ -27,7 +27,7 @@ public struct Seq2SeqConfig: Equatable, Sendable {
     public func validate() throws {
         let sizes = [("n_encoder_layer", nEncoderLayer), ("n_decoder_layer", nDecoderLayer), ("n_head", nHead),
                      ("n_embd", nEmbd), ("max_source_length", maxSourceLength),
-                     ("max_target_length", maxTargetLength), ("vocab_size", vocabSize)]
+                     ("max_target_length", maxTargetLength), ("vocab_size", vocabularySize)]
         for (name, value) in sizes where value <= 0 {
             throw AttentionError.invalid("Seq2SeqConfig: \(name) = \(value) must be positive")
         }
@@ -41,7 +41,7 @@ public struct Seq2SeqConfig: Equatable, Sendable {
     public var dictionary: [String: String] {
         ["model": "seq2seq", "n_encoder_layer": "\(nEncoderLayer)", "n_decoder_layer": "\(nDecoderLayer)",
          "n_head": "\(nHead)", "n_embd": "\(nEmbd)", "max_source_length": "\(maxSourceLength)",
-         "max_target_length": "\(maxTargetLength)", "vocab_size": "\(vocabSize)", "dropout": "\(dropout)"]
+         "max_target_length": "\(maxTargetLength)", "vocab_size": "\(vocabularySize)", "dropout": "\(dropout)"]
     }
 }
 
@@ -90,7 +90,7 @@ public final class Seq2Seq: Module {
         try config.validate()
         self.config = config
         var rng = Random(seed: seed)
-        wte = try Embedding(vocabularySize: config.vocabSize, channels: config.nEmbd, rng: &rng)
+        wte = try Embedding(vocabularySize: config.vocabularySize, channels: config.nEmbd, rng: &rng)
         encoder = try TransformerStack(layers: config.nEncoderLayer, heads: config.nHead, channels: config.nEmbd,
                                        maxLength: config.maxSourceLength, decoder: false, dropout: config.dropout,
                                        seed: seed &+ 1, rng: &rng)
@@ -112,8 +112,8 @@ public final class Seq2Seq: Module {
         guard batch >= 0, time >= 0, time <= limit, tokens.count == batch * time else {
             throw AttentionError.shape("Seq2Seq: \(tokens.count) \(what) tokens for (B,T) = (\(batch),\(time)), T ≤ \(limit)")
         }
-        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
-            throw AttentionError.invalid("Seq2Seq: token id \(bad) outside the vocabulary 0..<\(config.vocabSize)")
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= config.vocabularySize }) {
+            throw AttentionError.invalid("Seq2Seq: token id \(bad) outside the vocabulary 0..<\(config.vocabularySize)")
         }
     }
 
@@ -130,15 +130,9 @@ public final class Seq2Seq: Module {
         var x = try encoder.drop(encoder.wpe(wte(source, shape: [batch, time])))
         var weights: [Tensor] = []
         for block in encoder.h.modules {
-            if returnWeights {
-                // The encoder block's operations (as block(x)) with the attention weights kept.
-                let (attended, w) = try block.attention(block.norms[0](x), keyPaddingMask: paddingMask, returnWeights: true)
-                x = try x + attended
-                x = try x + block.mlp(block.norms[1](x))
-                weights.append(w!)
-            } else {
-                x = try block(x, keyPaddingMask: paddingMask)
-            }
+            let result = try block.forward(x, keyPaddingMask: paddingMask, returnWeights: returnWeights)
+            x = result.output
+            if let w = result.selfWeights { weights.append(w) }
         }
         return (try encoder.lnF(x), weights)
     }
@@ -168,13 +162,11 @@ public final class Seq2Seq: Module {
         guard !question.isEmpty else { throw AttentionError.invalid("Seq2Seq: the question is empty") }
         let (memory, encoderWeights) = try encode(source: question, batch: 1, time: question.count, paddingMask: nil,
                                                   returnWeights: returnWeights)
-        var keys: [Tensor] = [], values: [Tensor] = []
-        for block in decoder.h.modules {
-            let (k, v) = try block.crossAttention!.crossKeysValues(memory)
-            keys.append(k)
-            values.append(v)
+        let layers = try decoder.h.modules.map { block in
+            let (keys, values) = try block.crossAttention!.keysValues(memory)
+            return CrossAttentionMemory.Layer(keys: keys, values: values, paddingMask: nil)
         }
-        return (CrossAttentionMemory(keys: keys, values: values, paddingMask: nil), encoderWeights)
+        return (CrossAttentionMemory(layers: layers), encoderWeights)
     }
 
     /// Decoder logits (1,T,V) of `tokens` after the `cache.length` cached ones (no dropout);
@@ -191,78 +183,12 @@ public final class Seq2Seq: Module {
         var x = try wte(tokens, shape: [1, tokens.count]) + positions
         var selfWeights: [Tensor] = [], crossWeights: [Tensor] = []
         for (layer, block) in decoder.h.modules.enumerated() {
-            let result = try block.step(x, cache: cache, layer: layer, memory: memory, returnWeights: returnWeights)
+            let result = try block.forward(x, cache: cache, layer: layer, memory: memory.layers[layer],
+                                           returnWeights: returnWeights)
             x = result.output
             if let w = result.selfWeights { selfWeights.append(w) }
             if let w = result.crossWeights { crossWeights.append(w) }
         }
         return (try decoder.lnF(x).linear(weight: wte.weight.value), selfWeights, crossWeights)
-    }
-
-    /// A decoding context answering `question` (feed BOS first). `cached: false` recomputes the
-    /// decoder over the whole answer at each step (the reference).
-    public func makeDecodingContext(question: [Int32], cached: Bool) throws -> any DecodingContext {
-        let memory = try Autograd.withNoGrad { try self.memory(question: question).memory }
-        return Seq2SeqDecodingContext(model: self, memory: memory, cached: cached)
-    }
-
-    /// Answers `question`: decodes from BOS until EOS or `options.maxNewTokens` tokens, at most
-    /// max_target_length − 1 (the longest answer training allows: targets are answer + EOS); the
-    /// EOS, when reached, is the last token of the result.
-    /// `onToken` streams the tokens as in `generate(context:prompt:options:onToken:)`.
-    public func answer(question: [Int32], options: GenerationOptions,
-                       onToken: ((Int32) throws -> Bool)? = nil) throws -> GenerationResult {
-        var options = options
-        options.maxNewTokens = min(options.maxNewTokens, config.maxTargetLength - 1)
-        return try generate(context: makeDecodingContext(question: question, cached: options.useCache),
-                            prompt: [CharTokenizer.bos], options: options, onToken: onToken)
-    }
-
-    /// What the model looks at while reading `question` and writing `answer` (teacher-forced,
-    /// decoder input BOS + answer): per encoder layer (NH,Ts,Ts) `.encoderSelfAttention`, per
-    /// decoder layer (NH,Tt,Tt) `.selfAttention` and (NH,Tt,Ts) `.crossAttention`.
-    public func inspectAttention(question: [Int32], answer: [Int32]) throws -> [AttentionMap] {
-        try Autograd.withNoGrad {
-            let (memory, encoderWeights) = try self.memory(question: question, returnWeights: true)
-            let result = try decode([CharTokenizer.bos] + answer, memory: memory, cache: nil, returnWeights: true)
-            return try encoderWeights.enumerated().map { try AttentionMap(kind: .encoderSelfAttention, layer: $0.offset, batchWeights: $0.element) }
-                + result.selfWeights.enumerated().map { try AttentionMap(kind: .selfAttention, layer: $0.offset, batchWeights: $0.element) }
-                + result.crossWeights.enumerated().map { try AttentionMap(kind: .crossAttention, layer: $0.offset, batchWeights: $0.element) }
-        }
-    }
-}
-
-/// Seq2seq answer decoding over a fixed encoder memory, with a KV cache for the decoder's
-/// self-attention (or, uncached, the whole answer recomputed at each step).
-final class Seq2SeqDecodingContext: DecodingContext {
-    private let model: Seq2Seq
-    private let memory: CrossAttentionMemory
-    private let cache: KVCache?
-    private var tokens: [Int32] = []
-    var recordsAttention = false
-    private(set) var lastAttention: [AttentionMap] = []
-
-    init(model: Seq2Seq, memory: CrossAttentionMemory, cached: Bool) {
-        self.model = model
-        self.memory = memory
-        cache = cached ? KVCache(layers: model.config.nDecoderLayer, capacity: model.config.maxTargetLength) : nil
-    }
-
-    var length: Int { tokens.count }
-
-    func append(_ newTokens: [Int32]) throws -> [Float] {
-        guard !newTokens.isEmpty else { throw AttentionError.invalid("decoding: append needs at least one token") }
-        let feed = cache == nil ? tokens + newTokens : newTokens
-        let result = try Autograd.withNoGrad {
-            try model.decode(feed, memory: memory, cache: cache, returnWeights: recordsAttention)
-        }
-        tokens += newTokens
-        lastAttention = try result.selfWeights.enumerated().map {
-            try AttentionMap(kind: .selfAttention, layer: $0.offset, batchWeights: $0.element)
-        } + result.crossWeights.enumerated().map {
-            try AttentionMap(kind: .crossAttention, layer: $0.offset, batchWeights: $0.element)
-        }
-        let vocab = model.config.vocabSize
-        return Array(result.logits.scalars[(feed.count - 1) * vocab..<feed.count * vocab])
     }
 }

@@ -438,12 +438,12 @@ static void test_config_defaults(void) {
           m.dropout >= 0 && m.dropout < 1, "gpt defaults");
     EXPECT_OK(attn_model_config_default(ATTN_MODEL_SEQ2SEQ, &m));
     CHECK(m.kind == ATTN_MODEL_SEQ2SEQ && m.n_layer == 2 && m.n_decoder_layer == 2 && m.n_head == 4 &&
-          m.n_embd == 128 && m.max_source_length == 32 && m.max_target_length == 32, "seq2seq defaults");
+          m.n_embd == 64 && m.max_source_length == 32 && m.max_target_length == 32, "seq2seq defaults");
     EXPECT_OK(attn_model_config_default(ATTN_MODEL_RNN, &m));
-    CHECK(m.kind == ATTN_MODEL_RNN && m.cell == ATTN_CELL_GRU && m.n_layer == 2 && m.n_embd == 128 &&
+    CHECK(m.kind == ATTN_MODEL_RNN && m.cell == ATTN_CELL_GRU && m.n_layer == 1 && m.n_embd == 128 &&
           m.hidden_size == 256 && m.block_size == 64, "rnn defaults");
     EXPECT_OK(attn_model_config_default(ATTN_MODEL_CNN, &m));
-    CHECK(m.kind == ATTN_MODEL_CNN && m.n_layer == 6 && m.n_embd == 128 && m.kernel_size == 3 &&
+    CHECK(m.kind == ATTN_MODEL_CNN && m.n_layer == 5 && m.n_embd == 128 && m.kernel_size == 3 &&
           m.block_size == 64, "cnn defaults");
     EXPECT_FAIL(attn_model_config_default(ATTN_MODEL_GPT, NULL), ATTN_ERR_NULL_POINTER);
     EXPECT_FAIL(attn_model_config_default((attn_model_kind)0, &m), ATTN_ERR_INVALID_ARGUMENT);

@@ -43,7 +43,7 @@ def _named_values(struct: _capi.attn_model_config) -> Dict[str, Any]:
 class ModelConfig:
     """The architecture of a model (attn_model_config). Fields left as None take the default of
     the kind (attn_model_config_default): gpt 4 layers, 4 heads, C 128, block 64; seq2seq 2+2
-    layers, 4 heads, C 128, 32/32 tokens; rnn GRU 2 layers, C 128, hidden 256, block 64; cnn 6
+    layers, 4 heads, C 64, 32/32 tokens; rnn GRU 1 layer, C 128, hidden 256, block 64; cnn 5
     layers, C 128, kernel 3, block 64; vocab_size 0 (the tokenizer's), seed 0. Fields a kind
     does not use are ignored. The library validates the values when a Model is created.
 

@@ -20,11 +20,11 @@ def test_config_defaults_per_kind_match_the_header():
     assert (gpt.n_layer, gpt.n_head, gpt.n_embd, gpt.block_size, gpt.vocab_size, gpt.seed) == (4, 4, 128, 64, 0, 0)
     seq2seq = attention.ModelConfig("seq2seq")
     assert (seq2seq.n_layer, seq2seq.n_decoder_layer, seq2seq.n_head, seq2seq.n_embd,
-            seq2seq.max_source_length, seq2seq.max_target_length) == (2, 2, 4, 128, 32, 32)
+            seq2seq.max_source_length, seq2seq.max_target_length) == (2, 2, 4, 64, 32, 32)
     rnn = attention.ModelConfig("rnn")
-    assert (rnn.cell, rnn.n_layer, rnn.n_embd, rnn.hidden_size, rnn.block_size) == ("gru", 2, 128, 256, 64)
+    assert (rnn.cell, rnn.n_layer, rnn.n_embd, rnn.hidden_size, rnn.block_size) == ("gru", 1, 128, 256, 64)
     cnn = attention.ModelConfig("cnn")
-    assert (cnn.n_layer, cnn.n_embd, cnn.kernel_size, cnn.block_size) == (6, 128, 3, 64)
+    assert (cnn.n_layer, cnn.n_embd, cnn.kernel_size, cnn.block_size) == (5, 128, 3, 64)
     assert attention.ModelConfig("gpt", n_layer=1).n_layer == 1  # overrides keep the rest
     assert attention.ModelConfig("gpt", n_layer=1).n_embd == 128
 

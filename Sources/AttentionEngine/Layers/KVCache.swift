@@ -80,10 +80,14 @@ final class KVCache {
     }
 }
 
-/// The encoder output as each decoder layer's cross-attention sees it: k, v (B,NH,Ts,HS) per
-/// layer and the source padding mask (B·Ts, true = padding).
+/// The encoder output as each decoder layer's cross-attention sees it, computed once per
+/// question: per layer, k, v (B,NH,Ts,HS) and the source padding mask (B·Ts, true = padding).
 struct CrossAttentionMemory {
-    let keys: [Tensor]
-    let values: [Tensor]
-    let paddingMask: [Bool]?
+    struct Layer {
+        let keys: Tensor
+        let values: Tensor
+        let paddingMask: [Bool]?
+    }
+
+    let layers: [Layer]
 }
