@@ -1,33 +1,22 @@
 // swift-tools-version:6.1
-import Foundation
 import PackageDescription
 
 // Swift SIMD code is only fast when the compiler may use the CPU's vector units: without a target
-// CPU a SIMD16 FMA kernel compiles to scalar `fmaf` calls (~100x slower). `native` is the default;
-// set ATTN_TARGET_CPU (e.g. `haswell` for AVX2 machines) for a portable build.
-let targetCPU = Context.environment["ATTN_TARGET_CPU"] ?? "native"
-
-// The GEMM micro-kernel keeps a 6×32 tile of SIMD16 accumulators in AVX-512's 32 registers; on
-// AVX2 (16 registers) that tile spills, so AVX2 targets build the SIMD8 tile (condition ATTN_SIMD8).
-let avx512CPUs: Set<String> = [
-    "skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake-client", "icelake-server",
-    "tigerlake", "rocketlake", "sapphirerapids", "graniterapids", "emeraldrapids", "znver4",
-    "znver5", "x86-64-v4",
-]
-let targetHasAVX512: Bool = {
-    if targetCPU == "native" {
-        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        return cpuinfo.contains(" avx512f")
-    }
-    return avx512CPUs.contains(targetCPU)
-}()
+// CPU a SIMD16 FMA kernel compiles to scalar `fmaf` calls (~100x slower). The library is built
+// for a baseline every supported host has, AVX2 + FMA (`haswell`), and chooses its attention and
+// GEMM micro-kernels at run time (KernelISA): they are generic `@inlinable` code in
+// AttentionKernels, specialised in one small module per instruction set, each built for its own
+// CPU. ATTN_TARGET_CPU (e.g. `native`) raises the baseline for a build that only runs on this
+// kind of host.
+let baselineCPU = Context.environment["ATTN_TARGET_CPU"] ?? "haswell"
 
 // The engine is always optimized, even in a debug build, so tests exercise the real kernels at
 // usable speed. `-Ounchecked` drops the arithmetic-overflow traps from the hot loops; every value
 // that comes from outside is validated explicitly before it reaches a kernel.
-let engineSwiftSettings: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", targetCPU, "-Ounchecked"]),
-] + (targetHasAVX512 ? [] : [.define("ATTN_SIMD8")])
+func kernelSwiftSettings(cpu: String) -> [SwiftSetting] {
+    [.unsafeFlags(["-target-cpu", cpu, "-Ounchecked"])]
+}
+let engineSwiftSettings = kernelSwiftSettings(cpu: baselineCPU)
 
 let package = Package(
     name: "libattention",
@@ -50,9 +39,25 @@ let package = Package(
             cSettings: [.unsafeFlags(["-fopenmp", "-O2"])],
             linkerSettings: [.linkedLibrary("omp5")]
         ),
+        // The SIMD kernels as generics over the vector type (baseline CPU), and their
+        // specialisations for AVX2 (SIMD8, `haswell`) and AVX-512 (SIMD16, `skylake-avx512`:
+        // F/CD/BW/DQ/VL, which KernelISA checks before calling it).
+        .target(name: "AttentionKernels", swiftSettings: engineSwiftSettings),
+        .target(
+            name: "AttentionKernelsAVX2",
+            dependencies: ["AttentionKernels"],
+            swiftSettings: kernelSwiftSettings(cpu: "haswell")
+        ),
+        .target(
+            name: "AttentionKernelsAVX512",
+            dependencies: ["AttentionKernels"],
+            swiftSettings: kernelSwiftSettings(cpu: "skylake-avx512")
+        ),
         .target(
             name: "AttentionEngine",
-            dependencies: ["CAttentionShims"],
+            dependencies: [
+                "CAttentionShims", "AttentionKernels", "AttentionKernelsAVX2", "AttentionKernelsAVX512",
+            ],
             // The default data is compiled into the library, so every host has it without files.
             resources: [
                 .embedInCode("Data/classical-chinese.txt"),
@@ -63,7 +68,7 @@ let package = Package(
         .target(
             name: "AttentionCAPI",
             dependencies: ["AttentionEngine", "CAttention", "CAttentionShims"],
-            swiftSettings: [.unsafeFlags(["-target-cpu", targetCPU, "-O"])]
+            swiftSettings: [.unsafeFlags(["-target-cpu", baselineCPU, "-O"])]
         ),
         .executableTarget(
             name: "AttentionCLI",
@@ -89,7 +94,7 @@ let package = Package(
             name: "AttentionEngineTests",
             dependencies: ["AttentionEngine"],
             exclude: ["Fixtures"],
-            swiftSettings: [.unsafeFlags(["-target-cpu", targetCPU])]
+            swiftSettings: [.unsafeFlags(["-target-cpu", baselineCPU])]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -4,7 +4,10 @@
 For each case, `--rounds` times over: runs that case alone in `attn-bench --json --case NAME`,
 then the same computation in each reference library in this process, so that both sides see the
 same machine load (this machine is shared and noisy). Prints the median over rounds of each
-side's median time, and the ratio reference/ours (> 1 means libattention is faster). Each
+side's median time, and the ratio reference/ours (> 1 means libattention is faster). Above the
+table it prints the kernel set attn-bench runs (avx2 or avx512; ATTN_ISA=avx2 forces AVX2) and the
+host's FMA peak measured with it (`attn-bench --suite peak`), and each case's fraction of that
+peak. Each
 benchmark kind has a module `references/<kind>.py` with
 
     def build(params: dict, backend: str) -> Callable[[], object] | None
@@ -43,6 +46,14 @@ def median_seconds(call, min_runs=5, min_seconds=0.25):
     return statistics.median(times)
 
 
+def measure_peak(bench, selection, rounds):
+    """(kernel set, median FMA peak in GFLOP/s over `rounds` runs) of attn-bench's peak probe."""
+    command = [bench, "--json", "--suite", "peak"] + selection
+    results = [json.loads(subprocess.run(command, check=True, capture_output=True,
+                                         text=True).stdout)[0] for _ in range(rounds)]
+    return results[0]["kernels"], statistics.median(r["gflops"] for r in results)
+
+
 def set_reference_threads(threads):
     try:
         from threadpoolctl import threadpool_limits
@@ -73,7 +84,10 @@ def main():
         listing += ["--suite", suite]
     if args.filter:
         listing += ["--filter", args.filter]
-    cases = json.loads(subprocess.run(listing, check=True, capture_output=True, text=True).stdout)
+    cases = [case for case in json.loads(subprocess.run(listing, check=True, capture_output=True,
+                                                        text=True).stdout)
+             if case["kind"] != "fma_peak"]
+    kernels, peak = measure_peak(args.bench, selection, args.rounds)
 
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = str(args.threads)
@@ -109,16 +123,20 @@ def main():
                 row[backend + "_ratio"] = seconds / ours_seconds
                 # Best round against best round: the least disturbed view of both sides.
                 row[backend + "_best_ratio"] = min(theirs[backend]) / min(ours)
+        row["peak_fraction"] = row["gflops"] / peak if row["gflops"] else None
         rows.append(row)
         del calls
 
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"kernels": kernels, "threads": args.threads, "fma_peak_gflops": peak,
+                          "rows": rows}, indent=2))
         return
+    print(f"kernels: {kernels}; FMA peak measured with them: {peak:.1f} GF/s on "
+          f"{args.threads} threads; % peak = rate / peak")
     print(f"threads: {args.threads}; times: median over {args.rounds} interleaved rounds of each "
           "round's median; ratio = reference / ours (> 1: libattention faster); best = fastest "
           "round / fastest round")
-    header = f"{'benchmark':40}{'ours ms':>10}{'rate':>14}"
+    header = f"{'benchmark':40}{'ours ms':>10}{'rate':>14}{'% peak':>8}"
     for backend in backends:
         header += f"{backend + ' ms':>12}{'ratio':>8}{'best':>7}"
     print(header)
@@ -128,7 +146,8 @@ def main():
             rate = f"{row['gflops']:.1f} GF/s"
         elif row["gb_per_second"]:
             rate = f"{row['gb_per_second']:.1f} GB/s"
-        line = f"{row['name']:40}{row['ours_ms']:10.4f}{rate:>14}"
+        fraction = f"{100 * row['peak_fraction']:.0f}" if row["peak_fraction"] else "-"
+        line = f"{row['name']:40}{row['ours_ms']:10.4f}{rate:>14}{fraction:>8}"
         for backend in backends:
             if backend + "_ms" in row:
                 line += (f"{row[backend + '_ms']:12.4f}{row[backend + '_ratio']:8.2f}"

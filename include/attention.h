@@ -633,6 +633,18 @@ attn_status attn_encoder_token_text(const attn_encoder_t *encoder, int32_t id, c
 attn_status attn_encoder_attention(const attn_encoder_t *encoder, const char *text, size_t length, float *weights,
                                    int64_t capacity, int64_t *layers, int64_t *heads, int64_t *tokens);
 
+/* ---------------------------------------------------------------------------------------------
+ * CPU features: which kernels run
+ * ------------------------------------------------------------------------------------------- */
+
+/** Which SIMD kernels this process runs and what the CPU offers, as one line of space-separated
+ *  `key=value` fields: `kernels=avx512 cpu=avx2,fma,avx512f,avx512cd,avx512bw,avx512dq,avx512vl`.
+ *  `kernels` is `avx512` when the CPU has AVX-512 (F, CD, BW, DQ, VL), else `avx2`; setting the
+ *  environment variable ATTN_ISA=avx2 before the first call forces the AVX2 kernels (for
+ *  comparisons). The library needs AVX2 + FMA. Decided once per process; static storage, never
+ *  NULL. Example: `printf("%s\n", attn_cpu_features());` */
+const char *attn_cpu_features(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -43,6 +43,8 @@ public struct BenchmarkResult: Codable {
     public let kind: String
     public let parameters: [String: Int]
     public let threads: Int
+    /// The kernel set that ran (`KernelISA.active`: "avx2" or "avx512").
+    public let kernels: String
     public let medianSeconds: Double
     public let gflops: Double?
     public let gbPerSecond: Double?
@@ -66,7 +68,7 @@ public func measure(_ benchmark: BenchmarkCase, suite: String, minimumRuns: Int 
     let median = times[times.count / 2]
     return BenchmarkResult(
         suite: suite, name: benchmark.name, kind: benchmark.kind, parameters: benchmark.parameters,
-        threads: Parallel.threadCount, medianSeconds: median,
+        threads: Parallel.threadCount, kernels: KernelISA.active.rawValue, medianSeconds: median,
         gflops: benchmark.flops > 0 ? benchmark.flops / median * 1e-9 : nil,
         gbPerSecond: benchmark.bytes > 0 ? benchmark.bytes / median * 1e-9 : nil)
 }

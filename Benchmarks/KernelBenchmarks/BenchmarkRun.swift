@@ -10,8 +10,10 @@ import AttentionEngine
 ///   - quick: the small shapes only (a smoke run).
 ///   - json: print JSON (for Benchmarks/compare.py) instead of a table.
 ///   - listOnly: print the selected cases' descriptors as JSON instead of timing them.
+///   - runs: time exactly this many calls after the warm-up (>= 1), instead of at least 5 calls
+///     and 0.25 s: a fixed amount of work, for counting cycles (`Benchmarks/cycles.py`).
 public func runBenchmarks(suites: [String], filter: String?, exactName: String? = nil, quick: Bool,
-                          json: Bool, listOnly: Bool = false,
+                          json: Bool, listOnly: Bool = false, runs: Int? = nil,
                           print output: (String) -> Void = { print($0) }) throws {
     for name in suites where benchmarkSuites[name] == nil {
         throw AttentionError.invalid(
@@ -26,9 +28,13 @@ public func runBenchmarks(suites: [String], filter: String?, exactName: String? 
         return
     }
     var results: [BenchmarkResult] = []
-    if !json { output(BenchmarkReport.header) }
+    if !json {
+        output("\(CPUFeatures.summary), \(Parallel.threadCount) threads")
+        output(BenchmarkReport.header)
+    }
     for (suite, benchmark) in cases {
-        let result = measure(benchmark, suite: suite)
+        let result = runs.map { measure(benchmark, suite: suite, minimumRuns: $0, minimumSeconds: 0) }
+            ?? measure(benchmark, suite: suite)
         results.append(result)
         if !json { output(BenchmarkReport.row(result)) }
     }

@@ -8,6 +8,7 @@ public let benchmarkSuites: [String: (_ quick: Bool) -> [BenchmarkCase]] = [
     "gemm": gemmBenchmarks,
     "lm-compare": languageModelComparison,
     "models": modelBenchmarks,
+    "peak": peakBenchmarks,
     "safetensors": safeTensorsBenchmarks,
 ]
 

@@ -5,7 +5,7 @@ import KernelBenchmarks
 // attn-bench: times the kernels and prints a table, or JSON with --json (what compare.py reads).
 //
 //   attn-bench [--json] [--quick] [--threads N] [--suite NAME]... [--filter TEXT] [--case NAME]
-//              [--list] [--list-cases]
+//              [--list] [--list-cases] [--runs N]
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("attn-bench: \(message)\n".utf8))
@@ -19,6 +19,7 @@ var suites: [String] = []
 var filter: String?
 var exactName: String?
 var listCases = false
+var runs: Int?
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
@@ -34,16 +35,22 @@ while !arguments.isEmpty {
     case "--filter" where !arguments.isEmpty: filter = arguments.removeFirst()
     case "--case" where !arguments.isEmpty: exactName = arguments.removeFirst()
     case "--list-cases": listCases = true
+    case "--runs":
+        guard let value = arguments.first.flatMap(Int.init), (1...1_000_000).contains(value) else {
+            fail("--runs needs a number from 1 to 1000000")
+        }
+        arguments.removeFirst()
+        runs = value
     case "--list":
         print(benchmarkSuites.keys.sorted().joined(separator: "\n"))
         exit(0)
     default:
-        fail("usage: attn-bench [--json] [--quick] [--threads N] [--suite NAME]... [--filter TEXT] [--case NAME] [--list] [--list-cases]")
+        fail("usage: attn-bench [--json] [--quick] [--threads N] [--suite NAME]... [--filter TEXT] [--case NAME] [--list] [--list-cases] [--runs N]")
     }
 }
 do {
     try runBenchmarks(suites: suites, filter: filter, exactName: exactName, quick: quick, json: json,
-                      listOnly: listCases)
+                      listOnly: listCases, runs: runs)
 } catch {
     fail("\(error)")
 }

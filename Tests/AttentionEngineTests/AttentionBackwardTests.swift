@@ -7,6 +7,7 @@ import XCTest
 /// Tolerances: central differences in Double with step 1e-6 are exact to ~1e-9, so the Double
 /// naive backward must agree to float rounding (|Δ| <= 1e-5). The fused backward works in float
 /// from a float lse; gradients here are O(0.1–1) sums over <= 300 terms, so |Δ| <= 1e-4 + 1e-4·|g|.
+/// The fused comparisons run the kernels of each ISA this CPU executes (`testedISAs`).
 final class AttentionBackwardTests: XCTestCase {
     private func gradientsByFiniteDifferences(_ inputs: AttentionInputs, dout: [Float])
         -> AttentionInputs.Gradients {
@@ -44,8 +45,10 @@ final class AttentionBackwardTests: XCTestCase {
                 let label = "\(shape) padding: \(padding)"
                 assertGradientsClose(inputs.backward(dout: dout), expected, absolute: 1e-5,
                                      relative: 0, "naive \(label)")
-                assertGradientsClose(inputs.backward(dout: dout, forward: inputs.forward()),
-                                     expected, absolute: 1e-4, relative: 1e-4, "fused \(label)")
+                for isa in testedISAs {
+                    assertGradientsClose(inputs.backward(dout: dout, forward: inputs.forward(isa: isa), isa: isa),
+                                         expected, absolute: 1e-4, relative: 1e-4, "fused \(label) \(isa)")
+                }
             }
         }
     }
@@ -63,9 +66,11 @@ final class AttentionBackwardTests: XCTestCase {
                                              seed: seed)
                 var random = TestRandom(seed: seed)
                 let dout = random.floats(shape.queryCount)
-                assertGradientsClose(inputs.backward(dout: dout, forward: inputs.forward()),
-                                     inputs.backward(dout: dout), absolute: 1e-4, relative: 1e-4,
-                                     "\(shape)")
+                let naive = inputs.backward(dout: dout)
+                for isa in testedISAs {
+                    assertGradientsClose(inputs.backward(dout: dout, forward: inputs.forward(isa: isa), isa: isa),
+                                         naive, absolute: 1e-4, relative: 1e-4, "\(shape) \(isa)")
+                }
                 seed += 1
             }
         }

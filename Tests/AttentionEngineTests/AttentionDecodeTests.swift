@@ -3,7 +3,8 @@ import XCTest
 
 /// The single-query decode path (Tq == 1, taken by `attentionForward` itself) against the naive
 /// reference. Same tolerances as AttentionForwardTests (|Δout| <= 2e-5, |Δlse| <= 2e-5 + 1e-5·|lse|):
-/// the segment merge adds one rescaling per 256 keys, far below that bound.
+/// the segment merge adds one rescaling per 256 keys, far below that bound. Every comparison runs
+/// the kernels of each ISA this CPU executes (`testedISAs`).
 final class AttentionDecodeTests: XCTestCase {
     func testAgainstNaiveAcrossCacheLengths() {
         var seed: UInt64 = 20
@@ -13,10 +14,13 @@ final class AttentionDecodeTests: XCTestCase {
                     let shape = AttentionShape(batch: 2, heads: 2, queryLength: 1, keyLength: Tk,
                                                headSize: HS, causal: seed % 2 == 0)
                     let inputs = AttentionInputs(shape, padding: padding, seed: seed)
-                    let fused = inputs.forward()
                     let naive = inputs.forward(naive: true)
-                    assertClose(fused.out, naive.out, absolute: 2e-5, "out \(shape)")
-                    assertLseClose(fused.lse, naive.lse, absolute: 2e-5, relative: 1e-5, "lse \(shape)")
+                    for isa in testedISAs {
+                        let fused = inputs.forward(isa: isa)
+                        assertClose(fused.out, naive.out, absolute: 2e-5, "out \(shape) \(isa)")
+                        assertLseClose(fused.lse, naive.lse, absolute: 2e-5, relative: 1e-5,
+                                       "lse \(shape) \(isa)")
+                    }
                     seed += 1
                 }
             }

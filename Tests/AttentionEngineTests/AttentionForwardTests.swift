@@ -7,12 +7,23 @@ import XCTest
 /// comes from float dot products over HS <= 80, `vectorExp` (<= 2 ulp) and sums over <= 300
 /// keys, a few 1e-7 in practice, so |Δout| <= 2e-5 and |Δlse| <= 2e-5 + 1e-5·|lse| leave a wide
 /// margin while catching any masking or rescaling mistake (those are O(0.01) or larger).
+///
+/// Every comparison runs the kernels of each ISA this CPU executes (`testedISAs`).
 final class AttentionForwardTests: XCTestCase {
     private func assertMatchesNaive(_ inputs: AttentionInputs, probabilities: Bool = false,
                                     file: StaticString = #filePath, line: UInt = #line) {
-        let fused = inputs.forward(probabilities: probabilities)
         let naive = inputs.forward(naive: true, probabilities: probabilities)
-        let label = "\(inputs.shape) padding: \(inputs.keyPaddingMask != nil)"
+        for isa in testedISAs {
+            assertMatchesNaive(inputs, naive, probabilities: probabilities, isa: isa, file: file,
+                               line: line)
+        }
+    }
+
+    private func assertMatchesNaive(_ inputs: AttentionInputs, _ naive: AttentionInputs.Forward,
+                                    probabilities: Bool, isa: KernelISA,
+                                    file: StaticString, line: UInt) {
+        let fused = inputs.forward(probabilities: probabilities, isa: isa)
+        let label = "\(inputs.shape) padding: \(inputs.keyPaddingMask != nil) isa: \(isa)"
         assertClose(fused.out, naive.out, absolute: 2e-5, "out \(label)", file: file, line: line)
         assertLseClose(fused.lse, naive.lse, absolute: 2e-5, relative: 1e-5, "lse \(label)",
                     file: file, line: line)

@@ -10,7 +10,8 @@ import XCTest
 /// which leaves a margin of ~10× at k = 255 and still catches any missing, doubled or
 /// misplaced term.
 final class GemmTests: XCTestCase {
-    private static let kernels: [GemmMicroKernel] = [.simd16, .simd8]
+    /// The tiles this CPU executes (both on an AVX-512 host; see `KernelISA.available`).
+    private static let kernels = GemmMicroKernel.available
 
     /// One GEMM problem with stored operands, padding included.
     private struct Problem {

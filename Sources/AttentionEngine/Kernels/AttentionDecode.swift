@@ -12,15 +12,12 @@ import Foundation
 // the result is the same for any thread count, and even B·NH = 1 uses every thread.
 // With Tq == 1 the causal mask (aligned to the end) hides nothing.
 
-/// Keys per decode segment.
-let decodeSegment = 256
-
 /// Decode step: out (B,NH,1,HS) = softmax(scale · q·Kᵀ + mask) · V, lse (B,NH,1) optional.
 /// Called by `attentionForward` when Tq == 1; same contract (k, v (B,NH,keyCapacity,HS)).
 func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
                      q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                      keyPaddingMask: UnsafePointer<UInt8>?, shape: AttentionShape,
-                     keyCapacity: Int? = nil) {
+                     keyCapacity: Int? = nil, isa: KernelISA = .active) {
     let (Tk, HS) = (shape.keyLength, shape.headSize)
     let keyHeadStride = (keyCapacity ?? Tk) * HS  // elements between the heads of k and v
     let segments = max(1, (Tk + decodeSegment - 1) / decodeSegment)
@@ -34,6 +31,7 @@ func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer
     // keys × HS 64, ~3 µs of work) runs on one thread: chunks of at least 1 M flops.
     let grain = Parallel.grain(itemWork: 4 * Double(min(max(Tk, 1), decodeSegment)) * Double(HS),
                                targetWork: Double(1 << 20))
+    let kernels = isa.kernels
     Parallel.forEachChunk(items, grain: grain) { range in
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: decodeSegment)
         defer { scores.deallocate() }
@@ -41,7 +39,7 @@ func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer
             let head = item / segments
             let j0 = (item % segments) * decodeSegment
             let partial = partials + item * partialStride
-            decodeSegmentPartial(
+            kernels.decodeSegmentPartial(
                 max: &partial[0], sum: &partial[1], output: partial + 2,
                 q: q + head * HS, k: k + head * keyHeadStride + j0 * HS,
                 v: v + head * keyHeadStride + j0 * HS,
@@ -75,76 +73,3 @@ func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer
     }
 }
 
-/// Softmax-weighted sum of `count` keys for one query: max = max of the scaled visible scores
-/// (-inf if none), sum = Σ exp(score - max), output (HS) = Σ exp(score - max)·v_j.
-/// q (HS); k, v (count, HS); keyPaddingMask (count) optional; scores (count) scratch.
-@inline(__always)
-private func decodeSegmentPartial(max rowMax: inout Float, sum rowSum: inout Float,
-                                  output: UnsafeMutablePointer<Float>,
-                                  q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-                                  v: UnsafePointer<Float>, keyPaddingMask: UnsafePointer<UInt8>?,
-                                  count: Int, headSize HS: Int, scale: Float,
-                                  scores: UnsafeMutablePointer<Float>) {
-    // scores = scale · K·q, -inf for padded keys
-    var best = -Float.infinity
-    for j in 0..<count {
-        if let mask = keyPaddingMask, mask[j] != 0 {
-            scores[j] = -.infinity
-            continue
-        }
-        let s = dot(q, k + j * HS, count: HS) * scale
-        scores[j] = s
-        best = max(best, s)
-    }
-    rowMax = best
-    rowSum = 0
-    output.initialize(repeating: 0, count: HS)
-    if best == -.infinity { return }
-
-    // p = exp(scores - max) in place; sum in lanes, then across lanes
-    let shift = SIMD16<Float>(repeating: -best)
-    var sumVector = SIMD16<Float>()
-    var j = 0
-    while j + 16 <= count {
-        let p = vectorExp(load16(scores + j) + shift)
-        store16(p, scores + j)
-        sumVector += p
-        j += 16
-    }
-    var sum = sumOfLanes(sumVector)
-    while j < count {
-        scores[j] = scalarExp(scores[j] - best)
-        sum += scores[j]
-        j += 1
-    }
-    rowSum = sum
-
-    // output (HS) = Σ_j p_j · v_j, 64 columns (4 registers) at a time, then 16, then scalars.
-    var column = 0
-    while column + 64 <= HS {
-        var o0 = SIMD16<Float>(), o1 = SIMD16<Float>(), o2 = SIMD16<Float>(), o3 = SIMD16<Float>()
-        for j in 0..<count {
-            let p = SIMD16<Float>(repeating: scores[j])
-            let row = v + j * HS + column
-            o0 = o0.addingProduct(p, load16(row)); o1 = o1.addingProduct(p, load16(row + 16))
-            o2 = o2.addingProduct(p, load16(row + 32)); o3 = o3.addingProduct(p, load16(row + 48))
-        }
-        store16(o0, output + column); store16(o1, output + column + 16)
-        store16(o2, output + column + 32); store16(o3, output + column + 48)
-        column += 64
-    }
-    while column + 16 <= HS {
-        var o0 = SIMD16<Float>()
-        for j in 0..<count {
-            o0 = o0.addingProduct(SIMD16<Float>(repeating: scores[j]), load16(v + j * HS + column))
-        }
-        store16(o0, output + column)
-        column += 16
-    }
-    while column < HS {
-        var o: Float = 0
-        for j in 0..<count { o = o.addingProduct(scores[j], v[j * HS + column]) }
-        output[column] = o
-        column += 1
-    }
-}

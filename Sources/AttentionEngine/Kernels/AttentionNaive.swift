@@ -8,7 +8,7 @@ import Foundation
 // probs (B,NH,Tq,Tk); keyPaddingMask (B,Tk).
 
 /// Reference for `attentionForward` (same contract): scores, softmax and P·V row by row.
-public func attentionForwardNaive(out: UnsafeMutablePointer<Float>,
+package func attentionForwardNaive(out: UnsafeMutablePointer<Float>,
                                   lse: UnsafeMutablePointer<Float>?,
                                   probs: UnsafeMutablePointer<Float>?, q: UnsafePointer<Float>,
                                   k: UnsafePointer<Float>, v: UnsafePointer<Float>,
@@ -36,7 +36,7 @@ public func attentionForwardNaive(out: UnsafeMutablePointer<Float>,
 /// Reference for `attentionBackward` (same contract), from the materialized probabilities:
 /// dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP - rowsum(dP ⊙ P)), dQ = scale·dS·K, dK = scale·dSᵀ·Q.
 /// Unlike the fused kernel it ignores `out` and `lse` and recomputes P itself.
-public func attentionBackwardNaive(dq: UnsafeMutablePointer<Float>,
+package func attentionBackwardNaive(dq: UnsafeMutablePointer<Float>,
                                    dk: UnsafeMutablePointer<Float>,
                                    dv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                    q: UnsafePointer<Float>, k: UnsafePointer<Float>,

@@ -7,7 +7,8 @@
 // ldb >= k. C is (m, n) with ldc >= n.
 //
 // The fast path (Goto/BLIS): a packed B block (KC, NC) per thread team, packed A blocks
-// (MC, KC) per thread, and a 6×(2 SIMD vectors) register tile (GemmMicroKernel.swift);
+// (MC, KC) per thread, and a 6×(2 SIMD vectors) register tile (GemmTile.swift in
+// AttentionKernels, run in the module of the chosen instruction set: GemmMicroKernel.swift);
 // a few rows (m <= 4), one column (n == 1) or a narrow X·Wᵀ (n <= 8) take matrix-vector paths
 // without packing (Gemv.swift).
 //
@@ -44,8 +45,9 @@ let gemvMaxColumns = 8
 ///
 /// With alpha == 0 or k == 0, A and B are not read: C = beta * C (+ bias). Arguments must be
 /// valid (see `checkGemmArguments`); pointers may be nil only for empty operands.
-/// Results are bitwise identical for any `Parallel.threadCount`. `microKernel` selects the
-/// register tile of the packed path; results with n <= 16 always use the narrower SIMD8 tile.
+/// Results are bitwise identical for any `Parallel.threadCount` and either tile. `microKernel`
+/// selects the register tile of the packed path (one of `GemmMicroKernel.available`; the tile of
+/// `KernelISA.active` by default); results with n <= 16 always use the narrower SIMD8 tile.
 ///
 ///     // Y (T, OC) = X (T, C) · W (OC, C)ᵀ + b (OC): a Linear layer's forward pass
 ///     gemm(transA: false, transB: true, m: T, n: OC, k: C, alpha: 1, a: x, lda: C,

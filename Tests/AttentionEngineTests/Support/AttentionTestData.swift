@@ -39,9 +39,10 @@ struct AttentionInputs {
         var out: [Float], lse: [Float], probs: [Float]?
     }
 
-    /// Runs `attentionForward` (or the naive reference); probabilities only when asked.
-    /// Outputs start as NaN so that an element the kernel forgets to write shows up.
-    func forward(naive: Bool = false, probabilities: Bool = false) -> Forward {
+    /// Runs `attentionForward` with the kernels of `isa` (or the naive reference); probabilities
+    /// only when asked. Outputs start as NaN so that an element the kernel forgets to write shows up.
+    func forward(naive: Bool = false, probabilities: Bool = false,
+                 isa: KernelISA = .active) -> Forward {
         var out = [Float](repeating: .nan, count: shape.queryCount)
         var lse = [Float](repeating: .nan, count: shape.headCount * shape.queryLength)
         var probs = [Float](repeating: .nan, count: probabilities ? shape.probabilityCount : 0)
@@ -49,7 +50,8 @@ struct AttentionInputs {
                             UnsafeMutablePointer<Float>?, UnsafePointer<Float>, UnsafePointer<Float>,
                             UnsafePointer<Float>, UnsafePointer<UInt8>?, AttentionShape) -> Void
         let kernel: Kernel = naive ? attentionForwardNaive : {
-            attentionForward(out: $0, lse: $1, probs: $2, q: $3, k: $4, v: $5, keyPaddingMask: $6, shape: $7)
+            attentionForward(out: $0, lse: $1, probs: $2, q: $3, k: $4, v: $5, keyPaddingMask: $6,
+                             shape: $7, isa: isa)
         }
         withMask { mask in
             if probabilities {
@@ -65,8 +67,9 @@ struct AttentionInputs {
         var dq: [Float], dk: [Float], dv: [Float]
     }
 
-    /// Runs `attentionBackward` from a forward result, or the naive reference (which needs none).
-    func backward(dout: [Float], forward: Forward? = nil) -> Gradients {
+    /// Runs `attentionBackward` with the kernels of `isa` from a forward result, or the naive
+    /// reference (which needs none).
+    func backward(dout: [Float], forward: Forward? = nil, isa: KernelISA = .active) -> Gradients {
         var dq = [Float](repeating: .nan, count: shape.queryCount)
         var dk = [Float](repeating: .nan, count: shape.keyCount)
         var dv = [Float](repeating: .nan, count: shape.keyCount)
@@ -74,7 +77,7 @@ struct AttentionInputs {
             if let forward {
                 attentionBackward(dq: &dq, dk: &dk, dv: &dv, dout: dout, q: q, k: k, v: v,
                                   out: forward.out, lse: forward.lse, keyPaddingMask: mask,
-                                  shape: shape)
+                                  shape: shape, isa: isa)
             } else {
                 attentionBackwardNaive(dq: &dq, dk: &dk, dv: &dv, dout: dout, q: q, k: k, v: v,
                                        keyPaddingMask: mask, shape: shape)

@@ -32,7 +32,7 @@ __all__ = [
     "LibraryIOError", "NullPointerError", "OutOfMemoryError", "ShapeError", "UTF8Error",
     "AttentionMap", "Context", "Encoder", "Model", "ModelConfig", "Progress", "Tokenizer", "TrainConfig",
     "Trainer",
-    "abi_version", "attention", "attention_backward", "default_corpus", "default_dialogue",
+    "abi_version", "attention", "attention_backward", "cpu_features", "default_corpus", "default_dialogue",
     "get_num_threads", "layernorm", "matmul", "set_num_threads", "softmax", "version",
 ]
 
@@ -45,6 +45,15 @@ def version() -> str:
 def abi_version() -> int:
     """The library's ABI version (checked against these bindings on import)."""
     return _capi.attn_abi_version()
+
+
+def cpu_features() -> dict:
+    """Which SIMD kernels run and what the CPU offers, e.g.
+    ``{"kernels": "avx512", "cpu": ["avx2", "fma", "avx512f", ...]}``. ``kernels`` is "avx512"
+    on a CPU with AVX-512, else "avx2"; the environment variable ATTN_ISA=avx2, set before the
+    library loads, forces AVX2."""
+    fields = dict(field.split("=", 1) for field in _capi.attn_cpu_features().decode().split())
+    return {"kernels": fields["kernels"], "cpu": [name for name in fields["cpu"].split(",") if name]}
 
 
 def set_num_threads(count: int) -> None:

@@ -73,6 +73,8 @@ def _bind(name, restype, argtypes):
 attn_version = _bind("attn_version", c_char_p, [])
 # int attn_abi_version(void);
 attn_abi_version = _bind("attn_abi_version", c_int, [])
+# const char *attn_cpu_features(void);
+attn_cpu_features = _bind("attn_cpu_features", c_char_p, [])
 # const char *attn_status_string(attn_status status);
 attn_status_string = _bind("attn_status_string", c_char_p, [attn_status])
 # const char *attn_last_error(void);

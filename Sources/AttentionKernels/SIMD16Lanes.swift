@@ -4,20 +4,20 @@
 /// reductions in a fixed order (the standard library's `.max()` and `.sum()` are scalar code).
 
 /// Loads 16 floats at `p` (unaligned).
-@inline(__always)
-func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+@inlinable @inline(__always)
+package func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
 }
 
 /// Stores 16 floats at `p` (unaligned).
-@inline(__always)
-func store16(_ value: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+@inlinable @inline(__always)
+package func store16(_ value: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD16<Float>.self)
 }
 
 /// Loads `count` (0...16) floats at `p` into the low lanes; the other lanes hold `fill`.
-@inline(__always)
-func loadPartial16(_ p: UnsafePointer<Float>, count: Int, fill: Float) -> SIMD16<Float> {
+@inlinable @inline(__always)
+package func loadPartial16(_ p: UnsafePointer<Float>, count: Int, fill: Float) -> SIMD16<Float> {
     if count >= 16 { return load16(p) }
     var value = SIMD16<Float>(repeating: fill)
     for i in 0..<count { value[i] = p[i] }
@@ -25,15 +25,15 @@ func loadPartial16(_ p: UnsafePointer<Float>, count: Int, fill: Float) -> SIMD16
 }
 
 /// Stores the low `count` (0...16) lanes of `value` at `p`.
-@inline(__always)
-func storePartial16(_ value: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
+@inlinable @inline(__always)
+package func storePartial16(_ value: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
     if count >= 16 { store16(value, p); return }
     for i in 0..<count { p[i] = value[i] }
 }
 
 /// Largest lane, reduced in a fixed order (the standard library's `.max()` is scalar code).
-@inline(__always)
-func maxOfLanes(_ v: SIMD16<Float>) -> Float {
+@inlinable @inline(__always)
+package func maxOfLanes(_ v: SIMD16<Float>) -> Float {
     let a = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
     let b = a.lowHalf.replacing(with: a.highHalf, where: a.highHalf .> a.lowHalf)
     let c = b.lowHalf.replacing(with: b.highHalf, where: b.highHalf .> b.lowHalf)
@@ -41,14 +41,14 @@ func maxOfLanes(_ v: SIMD16<Float>) -> Float {
 }
 
 /// Lane-wise maximum (`pointwiseMax` in the standard library is scalar code).
-@inline(__always)
-func laneMax(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+@inlinable @inline(__always)
+package func laneMax(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
     a.replacing(with: b, where: b .> a)
 }
 
 /// Sum of the lanes in a fixed pairwise order (the same for every call, whatever the thread).
-@inline(__always)
-func sumOfLanes(_ v: SIMD16<Float>) -> Float {
+@inlinable @inline(__always)
+package func sumOfLanes(_ v: SIMD16<Float>) -> Float {
     let a = v.lowHalf + v.highHalf
     let b = a.lowHalf + a.highHalf
     let c = b.lowHalf + b.highHalf
@@ -57,8 +57,8 @@ func sumOfLanes(_ v: SIMD16<Float>) -> Float {
 
 /// Σ a[i]·b[i] for i < count, in SIMD16 lanes (four independent accumulators) then a scalar
 /// tail; the summation order depends only on `count`.
-@inline(__always)
-func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+@inlinable @inline(__always)
+package func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
     var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
     var i = 0
     while i + 64 <= count {

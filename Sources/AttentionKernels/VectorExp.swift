@@ -58,6 +58,7 @@ package func vectorExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
 /// compute garbage that the final select replaces by 0); about 25 % fewer instructions.
 /// NaN stays NaN. Positive inputs give wrong results.
 @_transparent
+@usableFromInline
 package func vectorExpNonPositive(_ x: SIMD16<Float>) -> SIMD16<Float> {
     typealias V = SIMD16<Float>
     let magic: Float = 12582912.0
@@ -79,7 +80,8 @@ package func vectorExpNonPositive(_ x: SIMD16<Float>) -> SIMD16<Float> {
 }
 
 /// Scalar e^x with the same method and error bound as `vectorExp`, for loop tails.
-@inlinable
+@_transparent
+@usableFromInline
 package func scalarExp(_ x: Float) -> Float {
     vectorExp(SIMD16<Float>(repeating: x))[0]
 }

@@ -1,0 +1,232 @@
+import Foundation
+
+// The work item of the fused attention forward (AttentionForward.swift in AttentionEngine runs
+// the items in parallel): 256 queries of one head against all the keys they may see, generic
+// over the vector type of the tile products and specialised per ISA.
+//
+// Letters: Tq queries, Tk keys, HS head size (pointers are offset to one head).
+
+/// Queries per work item of the forward: Qᵀ is packed (scalar transposes) once per item and
+/// reused against every key tile, which keeps packing a few percent of the work.
+@usableFromInline package let forwardQueryChunk = 256
+
+/// Per-thread buffers of the tiled forward, all small and independent of Tk.
+@usableFromInline package struct ForwardScratch {
+    @usableFromInline package let packedQueries: UnsafeMutablePointer<Float> // (HS, 256) Qᵀ of the chunk, 0-padded
+    @usableFromInline package let output: UnsafeMutablePointer<Float>        // (256, HS) unnormalized output rows
+    @usableFromInline package let rowMax: UnsafeMutablePointer<Float>        // (256) running max of the scaled scores
+    @usableFromInline package let rowSum: UnsafeMutablePointer<Float>        // (256) running sum of exp(score - max)
+    @usableFromInline package let scores: UnsafeMutablePointer<Float>        // (64 keys, 64 queries) Sᵀ, then Pᵀ
+    @usableFromInline package let packedKeys: UnsafeMutablePointer<Float>    // (HS, 64) Kᵀ of one tile (probabilities)
+    @usableFromInline package let keyBias: UnsafeMutablePointer<Float>       // (64) 0 or -inf per key of the tile
+
+    package init(headSize: Int) {
+        packedQueries = .allocate(capacity: headSize * forwardQueryChunk)
+        output = .allocate(capacity: forwardQueryChunk * headSize)
+        rowMax = .allocate(capacity: forwardQueryChunk)
+        rowSum = .allocate(capacity: forwardQueryChunk)
+        scores = .allocate(capacity: attentionKeyTile * forwardQueryBlock)
+        packedKeys = .allocate(capacity: headSize * attentionKeyTile)
+        keyBias = .allocate(capacity: attentionKeyTile)
+    }
+
+    package func deallocate() {
+        for buffer in [packedQueries, output, rowMax, rowSum, scores, packedKeys, keyBias] {
+            buffer.deallocate()
+        }
+    }
+}
+
+/// Queries per block: a score tile is 64 keys × 64 queries.
+@usableFromInline package let forwardQueryBlock = 64
+
+/// Forward of the queries `queries` of one head. Pointers are offset to the head:
+/// out, q (Tq,HS); k, v (Tk,HS); lse (Tq); probs (Tq,Tk); keyPaddingMask (Tk).
+///
+/// Scores are computed transposed, Sᵀ (keys × queries) = K·Qᵀ, so that Qᵀ is packed once per
+/// chunk (K rows are read in place as the broadcast operand) and the softmax runs down the key
+/// axis with 16 queries per register: running max, sum and rescaling are lane-wise, with no
+/// horizontal reductions. Pᵀ then feeds O += P·V by reading it with swapped strides.
+/// V is the vector type of the tile products (SIMD16<Float> or SIMD8<Float>).
+@inlinable
+package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer<Float>,
+                                            lse: UnsafeMutablePointer<Float>?,
+                                            probs: UnsafeMutablePointer<Float>?,
+                                            q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                                            v: UnsafePointer<Float>,
+                                            keyPaddingMask: UnsafePointer<UInt8>?,
+                                            queries: Range<Int>, shape: AttentionShape,
+                                            scratch: ForwardScratch) where V.Scalar == Float {
+    let (Tk, HS) = (shape.keyLength, shape.headSize)
+    let i0 = queries.lowerBound, n = queries.count
+    let chunk = forwardQueryChunk, block = forwardQueryBlock, tile = attentionKeyTile
+    let output = scratch.output, scores = scratch.scores
+    output.initialize(repeating: 0, count: n * HS)
+    scratch.rowMax.initialize(repeating: -.infinity, count: chunk)
+    scratch.rowSum.initialize(repeating: 0, count: chunk)
+    // Qᵀ (HS, 256); query columns past n are 0 (their lanes are computed, never stored).
+    for d in 0..<HS {
+        let row = scratch.packedQueries + d * chunk
+        for i in 0..<n { row[i] = q[(i0 + i) * HS + d] }
+        for i in n..<chunk { row[i] = 0 }
+    }
+
+    let keyEnd = shape.visibleKeyCount(query: queries.upperBound - 1)
+    for j0 in stride(from: 0, to: keyEnd, by: tile) {
+        let count = min(tile, Tk - j0)
+        guard keyTileBias(scratch.keyBias, keyPaddingMask: keyPaddingMask.map { $0 + j0 },
+                          count: count) else { continue }
+        for b0 in stride(from: i0, to: queries.upperBound, by: block) {
+            let blockQueries = min(block, queries.upperBound - b0)
+            // Keys of the tile the block's last (most-seeing) query may see.
+            let keys = min(count, shape.visibleKeyCount(query: b0 + blockQueries - 1) - j0)
+            if keys <= 0 { continue }
+            let width = (blockQueries + 15) / 16 * 16
+            // Sᵀ (keys, width) = K (keys, HS) · Qᵀ (HS, width), 4 keys at a time; causal rows
+            // start at the first 16 queries that see their first key (the rest stays masked).
+            for jr in stride(from: 0, to: keys, by: 4) {
+                let firstQuery = shape.causal ? max(0, j0 + jr - shape.keyOffset - b0) : 0
+                let start = min(firstQuery / 16 * 16, width)
+                if start == width { continue }
+                tileMultiplyAdd(V.self, rows: min(4, keys - jr), width: width - start, depth: HS,
+                                accumulate: false, c: scores + jr * block + start, ldc: block,
+                                a: k + (j0 + jr) * HS, aRowStride: HS, aDepthStride: 1,
+                                b: scratch.packedQueries + (b0 - i0) + start, ldb: chunk)
+            }
+            // Softmax of 16 queries at a time, over the keys the group's last query sees (P of
+            // later keys is never read: the P·V depth below stops at the same place).
+            for g in stride(from: 0, to: width, by: 16) {
+                let rows = min(16, blockQueries - g)
+                let groupKeys = min(keys, shape.visibleKeyCount(query: b0 + g + rows - 1) - j0)
+                if groupKeys <= 0 { continue }
+                onlineSoftmaxColumns(scores + g, keys: groupKeys, ldScores: block,
+                                     firstKey: j0, firstQuery: b0 + g,
+                                     keyBias: scratch.keyBias, shape: shape,
+                                     rowMax: scratch.rowMax + (b0 - i0 + g),
+                                     rowSum: scratch.rowSum + (b0 - i0 + g),
+                                     output: output + (b0 - i0 + g) * HS, rows: rows)
+            }
+            // O (4, HS) += P (4, depth) · V (depth, HS), P read from Pᵀ; depth = keys the
+            // last of the 4 queries sees.
+            for r in stride(from: 0, to: blockQueries, by: 4) {
+                let rows = min(4, blockQueries - r)
+                let depth = min(keys, shape.visibleKeyCount(query: b0 + r + rows - 1) - j0)
+                if depth <= 0 { continue }
+                tileMultiplyAdd(V.self, rows: rows, width: HS, depth: depth,
+                                c: output + (b0 - i0 + r) * HS, ldc: HS,
+                                a: scores + r, aRowStride: 1, aDepthStride: block,
+                                b: v + j0 * HS, ldb: HS)
+            }
+        }
+    }
+
+    // out = O / sum; lse = max + log(sum). Kept in rowMax for the probabilities.
+    for row in 0..<n {
+        let sum = scratch.rowSum[row]
+        let outRow = out + (i0 + row) * HS
+        if sum == 0 {
+            outRow.initialize(repeating: 0, count: HS)
+            scratch.rowMax[row] = -.infinity
+        } else {
+            let inverse = 1 / sum
+            for d in 0..<HS { outRow[d] = output[row * HS + d] * inverse }
+            scratch.rowMax[row] += log(sum)
+        }
+    }
+    lse?.advanced(by: i0).update(from: scratch.rowMax, count: n)
+    if let probs {
+        attentionProbabilitiesChunk(V.self, probs: probs, q: q, k: k, keyPaddingMask: keyPaddingMask,
+                                    queries: queries, shape: shape, scratch: scratch)
+    }
+}
+
+/// The online softmax of 16 queries (one register of lanes) over a transposed score tile.
+///
+/// `scores` (keys rows, `ldScores` apart; 16 columns used) holds raw K·Qᵀ dot products of keys
+/// `firstKey...` against queries `firstQuery ..< firstQuery + 16`; it is overwritten with
+/// P = exp(scale·s + mask - max), 0 where masked (padded key: `keyBias` -inf; causal: key
+/// beyond the query's limit, whose score may be uninitialized). `rowMax`/`rowSum` (16) carry
+/// the running max and sum per query; the first `rows` rows of `output` (16, HS) are rescaled
+/// where the max grew.
+@_transparent
+@usableFromInline func onlineSoftmaxColumns(_ scores: UnsafeMutablePointer<Float>, keys: Int,
+                                  ldScores: Int, firstKey: Int, firstQuery: Int,
+                                  keyBias: UnsafePointer<Float>, shape: AttentionShape,
+                                  rowMax: UnsafeMutablePointer<Float>,
+                                  rowSum: UnsafeMutablePointer<Float>,
+                                  output: UnsafeMutablePointer<Float>, rows: Int) {
+    let scale = SIMD16<Float>(repeating: shape.scale)
+    // Key j (relative to firstKey) is causally visible to lane t when j <= limit[t].
+    let limit = laneIndices + Float(firstQuery + shape.keyOffset - firstKey)
+    let masksCausally = shape.causal && firstKey + keys - 1 > firstQuery + shape.keyOffset
+    let oldMax = load16(rowMax)
+    var newMax = oldMax
+    for j in 0..<keys {
+        let row = scores + j * ldScores
+        var x = SIMD16<Float>(repeating: keyBias[j]).addingProduct(load16(row), scale)
+        if masksCausally {
+            x = x.replacing(with: -.infinity, where: limit .< Float(j))
+        }
+        store16(x, row)
+        newMax = newMax.replacing(with: x, where: x .> newMax)
+    }
+    // Lanes with nothing visible yet shift by 0: exp(-inf - 0) = 0 instead of NaN.
+    let shift = newMax.replacing(with: 0, where: newMax .== -.infinity)
+    var sum = SIMD16<Float>()
+    for j in 0..<keys {
+        let row = scores + j * ldScores
+        let p = vectorExpNonPositive(load16(row) - shift)
+        store16(p, row)
+        sum += p
+    }
+    let correction = vectorExpNonPositive(oldMax - shift)  // 0 where oldMax is -inf
+    store16(load16(rowSum) * correction + sum, rowSum)
+    store16(newMax, rowMax)
+    for t in 0..<rows where correction[t] != 1 {
+        let outRow = output + t * shape.headSize
+        for d in 0..<shape.headSize { outRow[d] *= correction[t] }
+    }
+}
+
+/// probs (Tq,Tk) rows `queries` of one head = exp(scale·Q·Kᵀ + mask - lse), with lse per row in
+/// `scratch.rowMax`; recomputes the score tiles like the forward (only when requested).
+@inlinable
+func attentionProbabilitiesChunk<V: SIMD>(_: V.Type, probs: UnsafeMutablePointer<Float>,
+                                          q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                                          keyPaddingMask: UnsafePointer<UInt8>?,
+                                          queries: Range<Int>, shape: AttentionShape,
+                                          scratch: ForwardScratch) where V.Scalar == Float {
+    let (Tk, HS) = (shape.keyLength, shape.headSize)
+    let i0 = queries.lowerBound
+    let scores = scratch.scores
+    (probs + i0 * Tk).initialize(repeating: 0, count: queries.count * Tk)
+    let keyEnd = shape.visibleKeyCount(query: queries.upperBound - 1)
+    for j0 in stride(from: 0, to: keyEnd, by: attentionKeyTile) {
+        let count = min(attentionKeyTile, Tk - j0)
+        guard keyTileBias(scratch.keyBias, keyPaddingMask: keyPaddingMask.map { $0 + j0 },
+                          count: count) else { continue }
+        packTransposedKeyTile(scratch.packedKeys, k + j0 * HS, count: count, headSize: HS)
+        for r0 in stride(from: i0, to: queries.upperBound, by: 4) {
+            let rows = min(4, queries.upperBound - r0)
+            let columns = min(count, shape.visibleKeyCount(query: r0 + rows - 1) - j0)
+            if columns <= 0 { continue }
+            let width = (columns + 15) / 16 * 16
+            // S (4, width) = Q (4, HS) · Kᵀ (HS, width)
+            tileMultiplyAdd(V.self, rows: rows, width: width, depth: HS, accumulate: false, c: scores,
+                            ldc: attentionKeyTile, a: q + r0 * HS, aRowStride: HS,
+                            aDepthStride: 1, b: scratch.packedKeys, ldb: attentionKeyTile)
+            for r in 0..<rows {
+                let lse = scratch.rowMax[r0 - i0 + r]
+                let visible = min(columns, shape.visibleKeyCount(query: r0 + r) - j0)
+                if lse == -.infinity || visible <= 0 { continue }
+                let row = scores + r * attentionKeyTile
+                for c in stride(from: 0, to: width, by: 16) {
+                    let x = load16(scratch.keyBias + c)
+                        .addingProduct(load16(row + c), SIMD16(repeating: shape.scale))
+                    store16(vectorExpNonPositive(x - SIMD16(repeating: lse)), row + c)
+                }
+                (probs + (r0 + r) * Tk + j0).update(from: row, count: visible)
+            }
+        }
+    }
+}

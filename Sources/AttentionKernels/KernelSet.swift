@@ -1,0 +1,53 @@
+// The entry points that differ per instruction set.
+//
+// This module holds the SIMD kernels once, as `@inlinable` generics over the vector type, and
+// is compiled for the baseline CPU (AVX2 + FMA). Each per-ISA module (AttentionKernelsAVX2,
+// AttentionKernelsAVX512) conforms one enum to `KernelSet` by calling those generics with its
+// vector type from `@inline(never)` entry points, so the specialised code is compiled there,
+// for that module's own target CPU. AttentionEngine chooses a set at run time (`KernelISA`) and
+// reaches the kernels only through it: code built for AVX-512 is never called on a CPU without.
+
+/// The kernels one instruction set provides (see the file comment). Arguments and contracts are
+/// those of the generic functions of the same name.
+package protocol KernelSet {
+    /// `attentionForwardChunk`: 256 queries of one head of the fused forward.
+    static func attentionForwardChunk(out: UnsafeMutablePointer<Float>,
+                                      lse: UnsafeMutablePointer<Float>?,
+                                      probs: UnsafeMutablePointer<Float>?,
+                                      q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                                      v: UnsafePointer<Float>,
+                                      keyPaddingMask: UnsafePointer<UInt8>?,
+                                      queries: Range<Int>, shape: AttentionShape,
+                                      scratch: ForwardScratch)
+
+    /// `attentionBackwardHead`: the fused backward of one head.
+    static func attentionBackwardHead(dq: UnsafeMutablePointer<Float>,
+                                      dk: UnsafeMutablePointer<Float>,
+                                      dv: UnsafeMutablePointer<Float>,
+                                      dout: UnsafePointer<Float>,
+                                      q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                                      v: UnsafePointer<Float>, out: UnsafePointer<Float>,
+                                      lse: UnsafePointer<Float>,
+                                      keyPaddingMask: UnsafePointer<UInt8>?,
+                                      shape: AttentionShape, scratch: BackwardScratch)
+
+    /// `decodeSegmentPartial`: one segment of keys for one query of the decode step.
+    static func decodeSegmentPartial(max: inout Float, sum: inout Float,
+                                     output: UnsafeMutablePointer<Float>,
+                                     q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                                     v: UnsafePointer<Float>,
+                                     keyPaddingMask: UnsafePointer<UInt8>?,
+                                     count: Int, headSize: Int, scale: Float,
+                                     scores: UnsafeMutablePointer<Float>)
+
+    /// `gemmTile`: one 6 × (2 vectors) GEMM register tile over a KC block.
+    static func gemmTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
+                         column: Int, epilogue: GemmEpilogue)
+
+    /// `fmaPeakLoop`: the FMA throughput probe on this set's vectors.
+    static func fmaPeakLoop(iterations: Int, seed: Float) -> Float
+
+    /// Floats per vector register of this set (8 or 16).
+    static var vectorWidth: Int { get }
+}

@@ -1,0 +1,66 @@
+import AttentionKernels
+
+/// The kernels specialised for AVX2 + FMA: SIMD8<Float> (one ymm register) with tiles sized for
+/// 16 vector registers. This module is built with `-target-cpu haswell` (Package.swift).
+///
+/// Each entry point is `@inline(never)` so that no optimizer inlines code compiled for this
+/// ISA into a caller built for another.
+package enum AVX2Kernels: KernelSet {
+    @inline(never)
+    package static func attentionForwardChunk(out: UnsafeMutablePointer<Float>,
+                                              lse: UnsafeMutablePointer<Float>?,
+                                              probs: UnsafeMutablePointer<Float>?,
+                                              q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                                              v: UnsafePointer<Float>,
+                                              keyPaddingMask: UnsafePointer<UInt8>?,
+                                              queries: Range<Int>, shape: AttentionShape,
+                                              scratch: ForwardScratch) {
+        AttentionKernels.attentionForwardChunk(
+            SIMD8<Float>.self, out: out, lse: lse, probs: probs, q: q, k: k, v: v,
+            keyPaddingMask: keyPaddingMask, queries: queries, shape: shape, scratch: scratch)
+    }
+
+    @inline(never)
+    package static func attentionBackwardHead(dq: UnsafeMutablePointer<Float>,
+                                              dk: UnsafeMutablePointer<Float>,
+                                              dv: UnsafeMutablePointer<Float>,
+                                              dout: UnsafePointer<Float>,
+                                              q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                                              v: UnsafePointer<Float>, out: UnsafePointer<Float>,
+                                              lse: UnsafePointer<Float>,
+                                              keyPaddingMask: UnsafePointer<UInt8>?,
+                                              shape: AttentionShape, scratch: BackwardScratch) {
+        AttentionKernels.attentionBackwardHead(
+            SIMD8<Float>.self, dq: dq, dk: dk, dv: dv, dout: dout, q: q, k: k, v: v, out: out, lse: lse,
+            keyPaddingMask: keyPaddingMask, shape: shape, scratch: scratch)
+    }
+
+    @inline(never)
+    package static func decodeSegmentPartial(max: inout Float, sum: inout Float,
+                                             output: UnsafeMutablePointer<Float>,
+                                             q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                                             v: UnsafePointer<Float>,
+                                             keyPaddingMask: UnsafePointer<UInt8>?,
+                                             count: Int, headSize: Int, scale: Float,
+                                             scores: UnsafeMutablePointer<Float>) {
+        AttentionKernels.decodeSegmentPartial(
+            SIMD8<Float>.self, max: &max, sum: &sum, output: output, q: q, k: k, v: v,
+            keyPaddingMask: keyPaddingMask, count: count, headSize: headSize, scale: scale,
+            scores: scores)
+    }
+
+    @inline(never)
+    package static func gemmTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                 c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
+                                 column: Int, epilogue: GemmEpilogue) {
+        AttentionKernels.gemmTile(SIMD8<Float>.self, kc: kc, a: a, b: b, c: c, ldc: ldc, rows: rows,
+                                  cols: cols, column: column, epilogue: epilogue)
+    }
+
+    @inline(never)
+    package static func fmaPeakLoop(iterations: Int, seed: Float) -> Float {
+        AttentionKernels.fmaPeakLoop(SIMD8<Float>.self, iterations: iterations, seed: seed)
+    }
+
+    package static var vectorWidth: Int { SIMD8<Float>.scalarCount }
+}
