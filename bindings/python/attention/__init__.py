@@ -15,6 +15,8 @@
 The shared library is found through ATTENTION_LIBRARY, the package folder, or a SwiftPM
 release build of the checkout (see attention._library).
 """
+__version__ = "0.1.0"  # equal to the library's attn_version(); the build backend checks it
+
 from . import _capi
 from ._status import check as _check
 from .data import default_corpus, default_dialogue

@@ -109,5 +109,17 @@ class Handle:
         except Exception:  # at interpreter shutdown, anything may already be torn down
             pass
 
+    def _describe(self) -> str:
+        """What `repr` shows of an open object between its class name and "open"; subclasses
+        override it. It must not block (a repr may be taken while another thread is in a call)."""
+        return ""
+
     def __repr__(self) -> str:
-        return f"<{type(self).__module__}.{type(self).__name__} {'closed' if self.closed else 'open'}>"
+        name = f"attention.{type(self).__name__}"
+        if self.closed:
+            return f"<{name} closed>"
+        try:
+            details = self._describe()
+        except ClosedError:  # closed by another thread meanwhile
+            return f"<{name} closed>"
+        return f"<{name} {details + ', ' if details else ''}open>"

@@ -1,9 +1,11 @@
 """Finds and loads libattention.so, and checks that its ABI matches these bindings.
 
 Search order:
-  1. the ATTENTION_LIBRARY environment variable (a path to the .so);
-  2. the package folder (a copy installed with the package);
-  3. a SwiftPM release build in an enclosing checkout (`.build/release/libattention.so`);
+  1. the ATTENTION_LIBRARY environment variable (a path to the .so), when set and not empty:
+     then only that file;
+  2. the package folder: the copy an installed wheel carries (`pip install ./bindings/python`);
+  3. the build folders of an enclosing checkout, for running from the source tree:
+     `.build/release/libattention.so`, then `.build-static/release/libattention.so`;
   4. the system's library path (`ctypes.util.find_library("attention")`).
 """
 import ctypes
@@ -25,7 +27,8 @@ def candidate_paths():
     paths = [os.path.join(here, LIBRARY_NAME)]
     folder = here
     while True:
-        paths.append(os.path.join(folder, ".build", "release", LIBRARY_NAME))
+        for build in (".build", ".build-static"):
+            paths.append(os.path.join(folder, build, "release", LIBRARY_NAME))
         parent = os.path.dirname(folder)
         if parent == folder:
             break
@@ -36,23 +39,43 @@ def candidate_paths():
     return paths
 
 
+def _open(path):
+    """The library at `path` after checking its ABI version; ImportError when it is not a
+    loadable libattention of that version."""
+    if os.path.isdir(path):
+        raise ImportError(f"{path} is a directory, not a shared library")
+    try:
+        library = ctypes.CDLL(path)
+    except OSError as error:
+        raise ImportError(f"{path} cannot be loaded: {error}") from None
+    try:
+        abi_version = library.attn_abi_version
+    except AttributeError:
+        raise ImportError(f"{path} is not libattention (it exports no attn_abi_version)") from None
+    abi_version.restype = ctypes.c_int
+    abi_version.argtypes = []
+    found = abi_version()
+    if found != ABI_VERSION:
+        raise ImportError(f"{path} has ABI version {found}, these bindings need {ABI_VERSION}")
+    return library
+
+
 def load():
-    """Loads the library (CDLL, so calls release the GIL) and verifies its ABI version."""
+    """Loads the library (CDLL, so calls release the GIL) and verifies its ABI version. A file
+    that exists but does not load is an error rather than a reason to try the next path: the
+    next one would hide why the intended library was not used."""
+    override = os.environ.get("ATTENTION_LIBRARY")
+    if override:
+        try:
+            return _open(override)
+        except ImportError as error:
+            raise ImportError(f"ATTENTION_LIBRARY: {error}") from None
     tried = []
     for path in candidate_paths():
-        if not (os.path.isabs(path) and not os.path.exists(path)):
-            try:
-                library = ctypes.CDLL(path)
-            except OSError as error:
-                tried.append(f"{path}: {error}")
-                continue
-            library.attn_abi_version.restype = ctypes.c_int
-            library.attn_abi_version.argtypes = []
-            found = library.attn_abi_version()
-            if found != ABI_VERSION:
-                raise ImportError(
-                    f"{path} has ABI version {found}, these bindings need {ABI_VERSION}")
-            return library
-        tried.append(f"{path}: not found")
-    raise ImportError("libattention.so not found; build it with `swift build -c release` or set "
-                      "ATTENTION_LIBRARY. Tried:\n  " + "\n  ".join(tried))
+        if os.path.isabs(path) and not os.path.exists(path):
+            tried.append(f"{path}: not found")
+            continue
+        return _open(path)
+    raise ImportError("libattention.so not found: reinstall the package (pip install ./bindings/python "
+                      "builds it), build it in the checkout (swift build -c release --product attention) "
+                      "or set ATTENTION_LIBRARY to its path. Tried:\n  " + "\n  ".join(tried))

@@ -40,6 +40,9 @@ class Encoder(Handle):
         check(_capi.attn_encoder_load(folder, ctypes.byref(pointer)))
         super().__init__(pointer)
 
+    def _describe(self) -> str:
+        return f"dim {self.dim}, max_length {self.max_length}"
+
     @property
     def dim(self) -> int:
         """D: the length of every embedding (384 for all-MiniLM-L6-v2)."""

@@ -63,6 +63,10 @@ class AttentionMap:
         """Tk."""
         return self.weights.shape[2]
 
+    def __repr__(self) -> str:
+        return (f"AttentionMap(kind={self.kind!r}, layer={self.layer}, "
+                f"weights=<float32 (NH {self.heads}, Tq {self.query_len}, Tk {self.key_len})>)")
+
 
 class _TokenRelay:
     """The C token callback of one generation call: forwards to a Python function and keeps an
@@ -112,6 +116,10 @@ class Context(Handle):
             check(_capi.attn_context_init(model_handle, ctypes.byref(pointer)))
         super().__init__(pointer)
         self.model = model
+
+    def _describe(self) -> str:
+        # The model, not the context: a context's own calls are serialized and may be running.
+        return f"of {self.model!r}"
 
     def _generate(self, function: Any, prompt: Any, prompt_size: int, results: Sequence[Any],
                   collect: Callable[[], T], *, max_new_tokens: int, temperature: float, top_k: int,

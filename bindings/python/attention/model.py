@@ -143,6 +143,13 @@ class Model(Handle):
         with self._borrow() as handle:
             check(_capi.attn_model_save(handle, fs_path(path)))
 
+    def _describe(self) -> str:
+        config = self.config
+        layers = (f"{config.n_layer}+{config.n_decoder_layer} layers" if config.kind == "seq2seq"
+                  else f"{config.n_layer} layers")
+        return (f"{config.kind}, {self.parameter_count:,} parameters, vocab {config.vocab_size}, "
+                f"{layers}, n_embd {config.n_embd}")
+
     def to_bytes(self) -> bytes:
         """The checkpoint `save` would write, as bytes."""
         size = ctypes.c_size_t()

@@ -64,6 +64,9 @@ class Tokenizer(Handle):
             check(_capi.attn_tokenizer_vocab_size(handle, ctypes.byref(size)))
         return size.value
 
+    def _describe(self) -> str:
+        return f"vocab {self.vocab_size}"
+
     def __len__(self) -> int:
         """V, as `vocab_size`."""
         return self.vocab_size

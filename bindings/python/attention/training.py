@@ -143,6 +143,12 @@ class Trainer(Handle):
         with self._borrow() as handle:
             check(_capi.attn_trainer_set_progress_callback(handle, self._progress_function, None))
 
+    def _describe(self) -> str:
+        # From the Python side only: the trainer may be stepping on another thread.
+        config = self.config
+        return (f"of {self.model!r}, steps {config.steps}, batch_size {config.batch_size}, "
+                f"learning_rate {config.learning_rate:g}")
+
     @property
     def on_progress(self) -> Optional[ProgressCallback]:
         """The function called after every step, or None."""
