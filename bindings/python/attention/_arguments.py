@@ -26,8 +26,16 @@ def utf8(text: Text, name: str) -> bytes:
 
 
 def path(value: Path) -> bytes:
-    """A file-system path as the bytes the C library opens."""
-    return os.fsencode(value)
+    """A file-system path as the bytes the C library opens: a str through os.fsencode (so a
+    name Python decoded with surrogate escapes, "\\udcff", is the original byte again), bytes
+    as given, an os.PathLike through its __fspath__. InvalidArgumentError (a ValueError, as
+    open() raises) for an embedded NUL: C would silently stop reading the path there."""
+    if not isinstance(value, (str, bytes, os.PathLike)):
+        raise TypeError(f"a path must be str, bytes or os.PathLike, got {type(value).__name__}")
+    encoded = os.fsencode(value)
+    if b"\0" in encoded:
+        raise InvalidArgumentError(f"embedded null byte in path {encoded!r}")
+    return encoded
 
 
 def token_ids(values: Any, name: str, ndim: int) -> np.ndarray:

@@ -34,8 +34,6 @@ class Encoder(Handle):
         LibraryIOError for a missing folder or file and FormatError for another architecture,
         shapes that disagree with the config, or a vocabulary of the wrong size."""
         folder = fs_path(path)
-        if b"\0" in folder:
-            raise InvalidArgumentError("the path contains a NUL character")
         pointer = ctypes.POINTER(_capi.attn_encoder_t)()
         check(_capi.attn_encoder_load(folder, ctypes.byref(pointer)))
         super().__init__(pointer)

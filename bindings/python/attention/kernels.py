@@ -1,8 +1,11 @@
 """libattention's SIMD kernels on numpy arrays: matmul, softmax, layernorm, fused attention.
 
-Inputs are float32 arrays; other dtypes are converted (a copy). Row-major arrays with a unit
-inner stride, and transposed views of such arrays, are passed without copying. Outputs are new
-arrays unless `out` is given.
+Inputs are float32 arrays; other real dtypes (floating, integer, bool) are converted (a copy);
+complex, string and object arrays are refused (InvalidArgumentError) rather than silently cast.
+Row-major arrays with a unit inner stride, and transposed views of such arrays, are passed
+without copying; other layouts are copied. NaN propagates as in numpy: a NaN in a row of softmax
+or layernorm makes that row NaN, and leaves the others alone. Shape errors raise ShapeError
+(a ValueError), e.g. for a 0-d input.
 """
 import numpy as np
 
@@ -16,6 +19,8 @@ _FLOAT_SIZE = 4
 def _float32(array, name):
     array = np.asarray(array)
     if array.dtype != np.float32:
+        if array.dtype.kind not in "fiub":
+            raise InvalidArgumentError(f"{name} must hold real numbers, got dtype {array.dtype}")
         array = array.astype(np.float32)
     return array
 
@@ -38,7 +43,10 @@ def _matrix(array, name):
 
 
 def _contiguous(array, name):
-    return np.ascontiguousarray(_float32(array, name))
+    """A C-contiguous float32 array of the same shape (ascontiguousarray alone would turn a
+    0-d array into a 1-d one, hiding the caller's mistake)."""
+    array = _float32(array, name)
+    return np.ascontiguousarray(array).reshape(array.shape)
 
 
 def _pointer(array):
@@ -131,7 +139,10 @@ def _attention_desc(q, k, causal, key_padding_mask, scale):
         causal=int(bool(causal)), key_padding_mask=None, scale=0.0 if scale is None else scale)
     mask = None
     if key_padding_mask is not None:
-        mask = np.ascontiguousarray(np.asarray(key_padding_mask).astype(np.uint8))
+        mask = np.asarray(key_padding_mask)
+        if mask.dtype.kind not in "biu":
+            raise InvalidArgumentError(f"attention: key_padding_mask must be bool or integer, got dtype {mask.dtype}")
+        mask = np.ascontiguousarray(mask != 0, dtype=np.uint8).reshape(mask.shape)
         if mask.shape != (batch, k.shape[2]):
             raise ShapeError(f"attention: key_padding_mask must be ({batch}, {k.shape[2]}), got {mask.shape}")
         desc.key_padding_mask = mask.ctypes.data_as(_capi.c_uint8_p)

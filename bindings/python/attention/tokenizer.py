@@ -5,7 +5,7 @@ from typing import Any, Sequence, Union
 import numpy as np
 
 from . import _capi
-from ._arguments import Path, Text, token_ids, utf8
+from ._arguments import Path, Text, path as fs_path, token_ids, utf8
 from ._handle import Handle
 from ._status import check
 
@@ -46,8 +46,9 @@ class Tokenizer(Handle):
 
     @classmethod
     def from_file(cls, path: Path) -> "Tokenizer":
-        """The tokenizer of a UTF-8 text file's characters."""
-        with open(path, "rb") as file:
+        """The tokenizer of a UTF-8 text file's characters (`path`: str, bytes or os.PathLike;
+        not a file descriptor, which open() would take and close)."""
+        with open(fs_path(path), "rb") as file:
             return cls(file.read())
 
     @classmethod

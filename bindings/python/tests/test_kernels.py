@@ -149,3 +149,101 @@ def test_attention_forward_and_backward_match_numpy(rng, b, nh, tq, tk, hs, caus
                                               key_padding_mask=mask, scale=scale)
     for got, want in zip((dq, dk, dv), attention_backward_reference(q, k, v, dout, causal, mask, scale)):
         np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4)
+
+
+# Hostile inputs (issue 19 item 9): 0-d arrays, dtypes that are not real numbers, non-contiguous
+# layouts and NaN.
+
+@pytest.mark.parametrize("call", [
+    lambda x: attention.softmax(x),
+    lambda x: attention.softmax(x, causal=True),
+    lambda x: attention.layernorm(x),
+    lambda x: attention.matmul(x, np.ones((1, 1), np.float32)),
+    lambda x: attention.matmul(np.ones((1, 1), np.float32), x),
+    lambda x: attention.attention(x, x, x),
+], ids=["softmax", "causal-softmax", "layernorm", "matmul-a", "matmul-b", "attention"])
+@pytest.mark.parametrize("scalar", [np.float32(1), np.array(2.0), 3.0])
+def test_zero_dimensional_inputs_are_shape_errors(call, scalar):
+    with pytest.raises(ValueError):  # ShapeError is one
+        call(scalar)
+    with pytest.raises(attention.ShapeError):
+        call(scalar)
+
+
+def test_zero_dimensional_parameters_are_shape_errors():
+    x = np.ones((2, 3), np.float32)
+    with pytest.raises(attention.ShapeError):
+        attention.layernorm(x, np.float32(1))
+    with pytest.raises(attention.ShapeError):
+        attention.matmul(x, np.ones((3, 1), np.float32), bias=np.float32(1))
+
+
+@pytest.mark.parametrize("values", [np.array([["1.5", "2"]]), np.array([[1 + 2j, 3]]),
+                                    np.array([[None, 1]], dtype=object), np.array([[b"1", b"2"]])],
+                         ids=["str", "complex", "object", "bytes"])
+def test_arrays_that_are_not_real_numbers_are_refused_not_cast(values):
+    for call in (attention.softmax, attention.layernorm, lambda x: attention.matmul(x, x.T)):
+        with pytest.raises(attention.InvalidArgumentError, match="real numbers"):
+            call(values)
+
+
+def test_integer_and_bool_inputs_are_converted(rng):
+    ints = rng.integers(-3, 4, size=(4, 6))
+    np.testing.assert_allclose(attention.softmax(ints), softmax_reference(ints), rtol=1e-5, atol=1e-7)
+    flags = rng.integers(0, 2, size=(4, 6)).astype(bool)
+    np.testing.assert_allclose(attention.softmax(flags), softmax_reference(flags.astype(np.float64)),
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_non_contiguous_inputs_give_the_contiguous_result(rng):
+    base = f32(rng, 6, 20, 16)
+    strided = base[::2, 1::3, ::-1]  # negative and non-unit strides in every axis
+    assert not strided.flags.c_contiguous
+    dense = np.ascontiguousarray(strided)
+    assert np.array_equal(attention.softmax(strided), attention.softmax(dense))
+    assert np.array_equal(attention.layernorm(strided), attention.layernorm(dense))
+    fortran = np.asfortranarray(f32(rng, 9, 5))
+    other = f32(rng, 5, 7)[:, ::-1]
+    assert np.array_equal(attention.matmul(fortran, other),
+                          attention.matmul(np.ascontiguousarray(fortran), np.ascontiguousarray(other)))
+    q = f32(rng, 2, 2, 8, 4)
+    k = f32(rng, 2, 2, 4, 8).transpose(0, 1, 3, 2)  # (2, 2, 8, 4), not contiguous
+    assert np.array_equal(attention.attention(q, k, k), attention.attention(q, np.ascontiguousarray(k),
+                                                                          np.ascontiguousarray(k)))
+
+
+def test_nan_stays_in_its_row(rng):
+    x = f32(rng, 3, 5)
+    x[1, 2] = np.nan
+    for got, reference in ((attention.softmax(x), softmax_reference(x)),
+                           (attention.layernorm(x), None)):
+        assert np.isnan(got[1]).all()
+        assert np.isfinite(got[[0, 2]]).all()
+        if reference is not None:
+            np.testing.assert_allclose(got[[0, 2]], reference[[0, 2]], rtol=1e-5, atol=1e-7)
+    product = attention.matmul(x, f32(rng, 5, 4))
+    assert np.isnan(product[1]).all() and np.isfinite(product[[0, 2]]).all()
+    q = f32(rng, 1, 1, 3, 4)
+    q[0, 0, 1, 0] = np.nan
+    out = attention.attention(q, f32(rng, 1, 1, 3, 4), f32(rng, 1, 1, 3, 4))
+    assert np.isnan(out[0, 0, 1]).all() and np.isfinite(out[0, 0, [0, 2]]).all()
+
+
+def test_non_finite_scalar_parameters_are_refused(rng):
+    x = f32(rng, 2, 3)
+    for eps in (float("nan"), float("inf"), 0.0, -1.0):
+        with pytest.raises(attention.InvalidArgumentError):
+            attention.layernorm(x, eps=eps)
+    q = f32(rng, 1, 1, 2, 4)
+    for scale in (float("nan"), float("inf")):
+        with pytest.raises(attention.InvalidArgumentError):
+            attention.attention(q, q, q, scale=scale)
+
+
+def test_key_padding_mask_takes_any_nonzero_integer_as_masked(rng):
+    q, k, v = f32(rng, 1, 1, 2, 4), f32(rng, 1, 1, 3, 4), f32(rng, 1, 1, 3, 4)
+    as_bool = attention.attention(q, k, v, key_padding_mask=np.array([[False, True, False]]))
+    # 256 would wrap to 0 ("keep") in a cast to uint8.
+    assert np.array_equal(attention.attention(q, k, v, key_padding_mask=np.array([[0, 256, 0]])), as_bool)
+    with pytest.raises(attention.InvalidArgumentError):
+        attention.attention(q, k, v, key_padding_mask=np.array([[0.0, 0.5, 0.0]]))
