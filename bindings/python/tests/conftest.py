@@ -1,7 +1,31 @@
+import os
+import sys
+
 import numpy as np
 import pytest
 
 import attention
+
+CHECKOUT_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # bindings/python
+
+
+def pytest_addoption(parser):
+    parser.addoption("--installed-package", action="store_true",
+                     help="insist that `attention` is the copy installed in this Python environment "
+                          "(a venv), not the checkout's bindings/python (what CI tests)")
+
+
+def pytest_configure(config):
+    if config.getoption("--installed-package"):
+        package = os.path.realpath(attention.__file__)
+        prefix = os.path.realpath(sys.prefix)
+        if not package.startswith(prefix + os.sep) or package.startswith(CHECKOUT_PACKAGE + os.sep):
+            raise pytest.UsageError(f"--installed-package: attention was imported from {package}, "
+                                    f"not from the environment {prefix}")
+        library = attention._capi.lib._name
+        if os.path.dirname(os.path.realpath(library)) != os.path.dirname(package):
+            raise pytest.UsageError(f"--installed-package: the library loaded is {library}, "
+                                    "not the copy installed with the package")
 
 
 @pytest.fixture
