@@ -156,12 +156,12 @@ def build_library(root):
         return library
     swift = find_swift()
     if swift is None:
-        where = (f"ATTENTION_SWIFT={os.environ['ATTENTION_SWIFT']} is not an executable"
+        where = (f"ATTENTION_SWIFT={os.environ['ATTENTION_SWIFT']} is not an executable file"
                  if os.environ.get("ATTENTION_SWIFT") else
                  f"neither {DEFAULT_SWIFT} nor `swift` on PATH exists")
         raise BuildError(
-            f"libattention.so must be built ({reason}) but no Swift toolchain was found: {where}. "
-            f"Install Swift 6.1 or newer (https://www.swift.org/install/linux/) so that "
+            f"libattention.so must be built ({reason}) but there is no Swift toolchain: {where}. "
+            f"Install Swift 6.3 or newer (https://www.swift.org/install/linux/) so that "
             f"{DEFAULT_SWIFT} or `swift` on PATH exists, or set ATTENTION_SWIFT to the swift "
             "executable; LLVM's OpenMP (Debian: apt-get install libomp-dev) is needed too.")
     command = [swift] + SWIFT_BUILD_ARGUMENTS
