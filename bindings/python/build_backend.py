@@ -11,13 +11,15 @@ in, `-static-stdlib`; it needs only libc, libm, libstdc++, libgcc_s and libomp):
 
     swift build -c release --product attention -Xswiftc -static-stdlib --scratch-path .build-static
 
-Built for the portable baseline with run-time ISA dispatch (no `-target-cpu native`), so a wheel
-built on an AVX-512 machine runs on an AVX2-only one.
+Built for the portable baseline with run-time ISA dispatch (no `-target-cpu native`; the backend
+drops ATTN_TARGET_CPU from the build's environment), so a wheel built on an AVX-512 machine runs
+on an AVX2-only one.
 
 When it is rebuilt: `<checkout>/.build-static/release/libattention.so` is reused as it is when it
 is newer than every file it is built from (Package.swift, Package.resolved, everything under
-Sources/ and include/). Otherwise the build above runs (SwiftPM recompiles only what changed),
-with its output streamed to stderr (`pip install -v` shows it). A stale or missing library with
+Sources/ and include/). Otherwise the build above runs (SwiftPM recompiles only what changed, and
+the library is then marked current), with its output streamed to stderr (`pip install -v` and
+scripts/build-wheel.sh show it). A stale or missing library with
 no toolchain is an error that says what to install.
 
 The toolchain: $ATTENTION_SWIFT (a path to `swift`), else /opt/swift/usr/bin/swift, else `swift`
@@ -168,6 +170,10 @@ def build_library(root):
     _log(f"building libattention.so ({reason}): {' '.join(command)}")
     started = time.monotonic()
     environment = dict(os.environ, PATH=os.path.dirname(swift) + os.pathsep + os.environ.get("PATH", ""))
+    # Package.swift raises the CPU baseline from ATTN_TARGET_CPU (e.g. native): a wheel must run
+    # on any x86-64 with AVX2, so it always gets the portable baseline.
+    if environment.pop("ATTN_TARGET_CPU", None) is not None:
+        _log("ignoring ATTN_TARGET_CPU: the wheel's library keeps the portable baseline")
     process = subprocess.Popen(command, cwd=root, env=environment, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, errors="replace")
     for line in process.stdout:  # SwiftPM's "[12/40] Compiling ..." lines are the progress
@@ -176,6 +182,9 @@ def build_library(root):
         raise BuildError(f"`{' '.join(command)}` failed with status {process.returncode} (output above)")
     if not os.path.isfile(library):
         raise BuildError(f"the Swift build succeeded but {library} does not exist")
+    # SwiftPM leaves an up-to-date library untouched even when a source's mtime moved (a checkout
+    # of the same content): mark it current so the next wheel reuses it without asking again.
+    os.utime(library)
     _log(f"built {library} in {time.monotonic() - started:.0f} s")
     return library
 

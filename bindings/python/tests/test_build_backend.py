@@ -138,18 +138,34 @@ def fake_swift(tmp_path, body):
 def test_a_stale_library_is_rebuilt_with_the_toolchain_and_its_output_shown(checkout, tmp_path):
     library = static_library()
     swift = fake_swift(tmp_path, f"""echo "$@" > {tmp_path}/arguments
+echo "ATTN_TARGET_CPU=$ATTN_TARGET_CPU" > {tmp_path}/environment
 echo "[1/2] Compiling Engine"
 mkdir -p .build-static/release && cp {library} .build-static/release/libattention.so
 echo "[2/2] Linking libattention.so"
 """)
-    result = build(checkout, tmp_path / "dist", ATTENTION_SWIFT=str(swift))
+    result = build(checkout, tmp_path / "dist", ATTENTION_SWIFT=str(swift), ATTN_TARGET_CPU="native")
     assert result.returncode == 0, result.stderr
+    assert (tmp_path / "environment").read_text() == "ATTN_TARGET_CPU=\n"
     assert (tmp_path / "arguments").read_text().split() == [
         "build", "-c", "release", "--product", "attention", "-Xswiftc", "-static-stdlib",
         "--scratch-path", ".build-static"]
     assert "-target-cpu" not in (tmp_path / "arguments").read_text(), "portable baseline + run-time dispatch"
     assert "  [1/2] Compiling Engine" in result.stderr.splitlines()
     check_wheel(result.stdout.strip(), library)
+
+
+def test_a_build_that_finds_nothing_to_do_marks_the_library_current(checkout, tmp_path):
+    """SwiftPM keeps an up-to-date library as it is even when a source's mtime moved; the backend
+    then marks it current, so the next wheel needs no toolchain."""
+    place_library(checkout, age=60)
+    os.utime(checkout / "Sources" / "Engine" / "Engine.swift")
+    swift = fake_swift(tmp_path, "echo 'Build of product attention complete!'\n")
+    first = build(checkout, tmp_path / "first", ATTENTION_SWIFT=str(swift))
+    assert first.returncode == 0, first.stderr
+    assert "  Build of product attention complete!" in first.stderr.splitlines()
+    second = build(checkout, tmp_path / "second")
+    assert second.returncode == 0, second.stderr
+    assert "reusing" in second.stderr
 
 
 def test_a_failing_build_is_reported(checkout, tmp_path):
