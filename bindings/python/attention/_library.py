@@ -42,8 +42,12 @@ def candidate_paths():
 def _open(path):
     """The library at `path` after checking its ABI version; ImportError when it is not a
     loadable libattention of that version."""
-    if os.path.isdir(path):
-        raise ImportError(f"{path} is a directory, not a shared library")
+    # A name with a slash is a file dlopen opens as it is: refuse what is not a regular file
+    # before it does (dlopen on a FIFO would block forever). A bare name is searched for on the
+    # library path, as dlopen does.
+    if os.sep in path and os.path.exists(path) and not os.path.isfile(path):
+        kind = "a directory" if os.path.isdir(path) else "not a regular file"
+        raise ImportError(f"{path} is {kind}, not a shared library")
     try:
         library = ctypes.CDLL(path)
     except OSError as error:

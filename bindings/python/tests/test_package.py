@@ -96,11 +96,14 @@ def test_attention_library_overrides_the_installed_copy(tmp_path):
     ("empty file", "cannot be loaded"),
     ("missing file", "cannot be loaded"),
     ("libm", "is not libattention"),
+    ("fifo", "not a regular file"),
+    ("device", "not a regular file"),
 ])
 def test_a_bad_attention_library_is_a_clear_import_error(tmp_path, target, message):
     paths = {"directory": tmp_path, "text file": tmp_path / "notes.txt", "empty file": tmp_path / "empty.so",
-             "missing file": tmp_path / "missing.so", "libm": "libm.so.6"}
-    (tmp_path / "notes.txt").write_text("not a library\n")
+             "missing file": tmp_path / "missing.so", "libm": "libm.so.6", "fifo": tmp_path / "fifo.so",
+             "device": "/dev/null"}
+    os.mkfifo(tmp_path / "fifo.so")  # dlopen would wait forever for a writer    (tmp_path / "notes.txt").write_text("not a library\n")
     (tmp_path / "empty.so").write_bytes(b"")
     result = run_python("import attention", tmp_path, ATTENTION_LIBRARY=str(paths[target]))
     assert result.returncode == 1, "an exception, not a crash"
