@@ -114,11 +114,13 @@ class Model(Handle):
             with tokenizer._borrow() as tokenizer_handle:
                 check(_capi.attn_model_init(ctypes.byref(struct), tokenizer_handle, ctypes.byref(pointer)))
         super().__init__(pointer)
+        self._summary = self._summarize()
 
     @classmethod
     def _adopt(cls, pointer: Any) -> "Model":
         model = cls.__new__(cls)
         Handle.__init__(model, pointer)
+        model._summary = model._summarize()
         return model
 
     @classmethod
@@ -143,12 +145,17 @@ class Model(Handle):
         with self._borrow() as handle:
             check(_capi.attn_model_save(handle, fs_path(path)))
 
-    def _describe(self) -> str:
+    def _summarize(self) -> str:
+        """What `repr` shows. Taken once when the model is made (architecture and size never
+        change), so that a repr never calls the library, e.g. while a trainer steps the model."""
         config = self.config
         layers = (f"{config.n_layer}+{config.n_decoder_layer} layers" if config.kind == "seq2seq"
                   else f"{config.n_layer} layers")
         return (f"{config.kind}, {self.parameter_count:,} parameters, vocab {config.vocab_size}, "
                 f"{layers}, n_embd {config.n_embd}")
+
+    def _describe(self) -> str:
+        return self._summary
 
     def to_bytes(self) -> bytes:
         """The checkpoint `save` would write, as bytes."""

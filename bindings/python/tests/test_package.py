@@ -68,6 +68,23 @@ def test_reprs_say_what_the_object_is(corpus_tokenizer):
     assert "steps=3" in repr(config) and "learning_rate=" in repr(config)
 
 
+def test_reprs_work_inside_callbacks_of_the_object_they_describe(corpus_tokenizer, corpus_ids):
+    """A trainer and its model are busy during a run: their reprs must neither call into them
+    (InvalidArgumentError "already in a call") nor wait for the run (deadlock)."""
+    model = attention.Model(tiny_gpt_config(), corpus_tokenizer)
+    seen = []
+    with attention.Trainer(model, attention.TrainConfig(steps=2, batch_size=2, eval_interval=0),
+                           on_progress=lambda progress: seen.append((repr(trainer), repr(model)))) as trainer:
+        trainer.run_tokens(corpus_ids)
+        assert seen == [(repr(trainer), repr(model))] * 2
+    assert seen[0][0].startswith(f"<attention.Trainer of {seen[0][1]}, steps 2")
+    with attention.Context(model) as context:
+        tokens = []
+        context.generate("道", max_new_tokens=2, seed=1, on_token=lambda token, text: tokens.append(repr(context)))
+        assert tokens == [repr(context)] * 2
+    model.close()
+
+
 def test_attention_map_repr_is_short(trained_gpt):
     with attention.Context(trained_gpt) as context:
         first = context.attention("道可道")[0]
