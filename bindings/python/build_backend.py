@@ -321,6 +321,14 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     return name
 
 
+def build_sdist(sdist_directory, config_settings=None):
+    """Refused: the package is built from the whole Swift checkout (Package.swift, Sources/,
+    include/), which a source distribution of this folder would not contain."""
+    raise BuildError("no source distribution: the library is built from the whole libattention "
+                     "checkout; build a wheel (scripts/build-wheel.sh, or `python -m build --wheel`) "
+                     "or pip install ./bindings/python")
+
+
 def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
     """`pip install -e`: a .pth file puts this folder on sys.path; the library is then found in
     the checkout's build folders (see attention/_library.py), so no library is built here."""

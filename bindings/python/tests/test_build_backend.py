@@ -201,6 +201,14 @@ def test_a_package_folder_outside_a_checkout_is_refused(checkout, tmp_path):
     assert "not inside a libattention checkout" in result.stderr
 
 
+def test_a_source_distribution_is_refused_with_the_alternatives(checkout, tmp_path):
+    result = subprocess.run([sys.executable, "-c", "import build_backend; build_backend.build_sdist('out')"],
+                            cwd=checkout / "bindings" / "python", capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "no source distribution" in result.stderr and "scripts/build-wheel.sh" in result.stderr
+    assert not (checkout / "bindings" / "python" / "out").exists()
+
+
 def test_pip_installs_the_folder_into_a_working_package(checkout, tmp_path):
     pytest.importorskip("pip")
     place_library(checkout)
