@@ -74,9 +74,10 @@ def matmul(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None,
             raise ShapeError("matmul: beta != 0 needs an `out` array to accumulate into")
         out = np.empty((m, n), dtype=np.float32)
     if not (isinstance(out, np.ndarray) and out.dtype == np.float32 and out.shape == (m, n)
-            and (m == 0 or n == 0 or (out.strides[1] == _FLOAT_SIZE
-                                      and out.strides[0] % _FLOAT_SIZE == 0))):
-        raise ShapeError(f"matmul: out must be a float32 ({m}, {n}) array with unit inner stride")
+            and (m == 0 or n == 0 or (out.strides[1] == _FLOAT_SIZE and out.strides[0] % _FLOAT_SIZE == 0
+                                      and out.strides[0] >= n * _FLOAT_SIZE))):
+        raise ShapeError(f"matmul: out must be a float32 ({m}, {n}) array with unit inner stride and "
+                         "rows that neither overlap nor run backwards")
     if not out.flags.writeable:
         raise InvalidArgumentError("matmul: out is read-only")
     ldc = out.strides[0] // _FLOAT_SIZE if m > 0 and n > 0 else max(n, 1)

@@ -212,6 +212,17 @@ def test_non_contiguous_inputs_give_the_contiguous_result(rng):
                                                                           np.ascontiguousarray(k)))
 
 
+def test_out_arrays_whose_rows_overlap_or_run_backwards_are_refused():
+    x = np.ones((4, 4), np.float32)
+    base = np.zeros((4, 4), np.float32)
+    overlapping = np.lib.stride_tricks.as_strided(np.zeros(8, np.float32), shape=(4, 4), strides=(4, 4),
+                                                  writeable=True)
+    for out in (base[::-1], overlapping, np.zeros((4, 8), np.float32)[:, ::2], np.zeros((4, 4))):
+        with pytest.raises(attention.ShapeError, match="matmul: out must be"):
+            attention.matmul(x, x, out=out)
+    assert (base == 0).all()
+
+
 def test_nan_stays_in_its_row(rng):
     x = f32(rng, 3, 5)
     x[1, 2] = np.nan
