@@ -209,6 +209,20 @@ def test_a_source_distribution_is_refused_with_the_alternatives(checkout, tmp_pa
     assert not (checkout / "bindings" / "python" / "out").exists()
 
 
+def test_an_editable_wheel_points_at_the_package_folder_and_builds_nothing(checkout, tmp_path):
+    package = checkout / "bindings" / "python"
+    result = subprocess.run([sys.executable, "-c", f"import build_backend; print(build_backend.build_editable({str(tmp_path)!r}))"],
+                            cwd=package, capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, ATTENTION_SWIFT=str(tmp_path / "none")))
+    assert result.returncode == 0, result.stderr
+    name = result.stdout.strip()
+    assert name == f"attention-{attention.__version__}-py3-none-any.whl"
+    with zipfile.ZipFile(tmp_path / name) as wheel:
+        assert wheel.read("__editable__.attention.pth").decode() == f"{package}\n"
+        assert "Root-Is-Purelib: true" in wheel.read(f"attention-{attention.__version__}.dist-info/WHEEL").decode()
+    assert not (checkout / ".build-static").exists()
+
+
 def test_pip_installs_the_folder_into_a_working_package(checkout, tmp_path):
     pytest.importorskip("pip")
     place_library(checkout)
