@@ -64,8 +64,6 @@ def _project():
 
 def _metadata(version):
     """The METADATA file (core metadata 2.1)."""
-    readme = ("Python bindings (ctypes) for libattention, a small embeddable deep-learning runtime "
-              "written in Swift. The wheel carries libattention.so.")
     return "\n".join([
         "Metadata-Version: 2.1",
         f"Name: {NAME}",
@@ -76,7 +74,8 @@ def _metadata(version):
         "Provides-Extra: test",
         "Requires-Dist: pytest>=7; extra == \"test\"",
         "",
-        readme,
+        "The ctypes bindings of libattention, a CPU deep-learning runtime written in Swift, with "
+        "a self-contained libattention.so inside the wheel.",
         "",
     ])
 
@@ -226,24 +225,21 @@ class _WheelWriter:
         self.dist_info = dist_info
         self.records = []
 
-    def add(self, name, data, executable=False):
-        info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # reproducible
+    def _store(self, name, data):
+        info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # reproducible wheels
         info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = (0o755 if executable else 0o644) << 16
+        info.external_attr = 0o644 << 16
         self.zip.writestr(info, data)
+
+    def add(self, name, data):
+        self._store(name, data)
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
         self.records.append(f"{name},sha256={digest},{len(data)}")
 
     def close(self):
-        self.records.append(f"{self.dist_info}/RECORD,,")
-        self.add_raw(f"{self.dist_info}/RECORD", "\n".join(self.records) + "\n")
+        self.records.append(f"{self.dist_info}/RECORD,,")  # RECORD lists itself without a hash
+        self._store(f"{self.dist_info}/RECORD", ("\n".join(self.records) + "\n").encode())
         self.zip.close()
-
-    def add_raw(self, name, text):
-        info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
-        self.zip.writestr(info, text)
 
 
 def _package_files():
