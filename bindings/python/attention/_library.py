@@ -19,10 +19,7 @@ LIBRARY_NAME = "libattention.so"
 
 
 def candidate_paths():
-    """Paths to try, in order."""
-    override = os.environ.get("ATTENTION_LIBRARY")
-    if override:
-        return [override]
+    """Paths to try, in order, when ATTENTION_LIBRARY is not set."""
     here = os.path.dirname(os.path.abspath(__file__))
     paths = [os.path.join(here, LIBRARY_NAME)]
     folder = here
