@@ -1,5 +1,7 @@
 """The character-level tokenizer: one id per Unicode scalar, after four special tokens."""
 import ctypes
+import os
+import stat
 from typing import Any, Sequence, Union
 
 import numpy as np
@@ -8,6 +10,7 @@ from . import _capi
 from ._arguments import Path, Text, path as fs_path, token_ids, utf8
 from ._handle import Handle
 from ._status import check
+from .errors import LibraryIOError
 
 TokenIds = Union[Sequence[int], np.ndarray]
 
@@ -47,8 +50,14 @@ class Tokenizer(Handle):
     @classmethod
     def from_file(cls, path: Path) -> "Tokenizer":
         """The tokenizer of a UTF-8 text file's characters (`path`: str, bytes or os.PathLike;
-        not a file descriptor, which open() would take and close)."""
-        with open(fs_path(path), "rb") as file:
+        not a file descriptor, which open() would take and close). OSError when it cannot be
+        read; LibraryIOError (an OSError) when it is not a regular file, as Model.load says:
+        a FIFO would block forever, a device could be endless."""
+        # O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting.
+        descriptor = os.open(fs_path(path), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise LibraryIOError(f"{os.fsdecode(fs_path(path))} is not a regular file")
             return cls(file.read())
 
     @classmethod

@@ -74,3 +74,21 @@ def test_undecodable_names_are_written_as_their_bytes(small_model, trainer, tmp_
     assert sorted(os.listdir(b".")) == [b"\xfa\xfb.st", b"\xff\xfe.st"]
     for name in ("\udcff\udcfe.st", b"\xfa\xfb.st", os.fsdecode(b"\xfa\xfb.st")):
         attention.Model.load(name).close()
+
+
+@pytest.mark.parametrize("special", ["fifo", "directory", "/dev/zero"])
+def test_tokenizer_from_file_refuses_what_is_not_a_regular_file(tmp_path, special):
+    """A FIFO without a writer would block open() forever; /dev/zero would be read forever."""
+    path = {"fifo": tmp_path / "corpus.fifo", "directory": tmp_path, "/dev/zero": "/dev/zero"}[special]
+    if special == "fifo":
+        os.mkfifo(path)
+    with pytest.raises(attention.LibraryIOError, match="not a regular file"):
+        attention.Tokenizer.from_file(path)
+
+
+def test_tokenizer_from_file_reads_a_regular_file(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("你吃了吗？吃了！", encoding="utf-8")
+    with attention.Tokenizer.from_file(corpus) as tokenizer:
+        assert tokenizer.decode(tokenizer.encode("吃了吗")) == "吃了吗"
+        assert tokenizer.vocab_size == 4 + len(set("你吃了吗？吃了！"))
