@@ -54,10 +54,12 @@ class Tokenizer(Handle):
         read; LibraryIOError (an OSError) when it is not a regular file, as Model.load says:
         a FIFO would block forever, a device could be endless."""
         # O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting.
-        descriptor = os.open(fs_path(path), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        name = fs_path(path)
+        descriptor = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise LibraryIOError(f"{os.fsdecode(name)} is not a regular file")
         with os.fdopen(descriptor, "rb") as file:
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-                raise LibraryIOError(f"{os.fsdecode(fs_path(path))} is not a regular file")
             return cls(file.read())
 
     @classmethod
