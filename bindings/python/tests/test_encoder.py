@@ -132,3 +132,10 @@ def test_bad_input(encoder, tmp_path):
     closed.close()
     with pytest.raises(attention.ClosedError):
         closed.encode(["a"])
+
+
+def test_repr_shows_the_dimensions():
+    encoder = attention.Encoder(minilm_folder())
+    assert repr(encoder) == "<attention.Encoder dim 384, max_length 256, open>"
+    encoder.close()
+    assert repr(encoder) == "<attention.Encoder closed>"
