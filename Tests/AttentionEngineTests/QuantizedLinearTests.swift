@@ -91,6 +91,21 @@ final class QuantizedLinearTests: XCTestCase {
         XCTAssertThrowsError(try packed.linear(Tensor(shape: [1, 63], values: Array(repeating: 1, count: 63)), bias: nil))
     }
 
+    /// Linear.quantize(to:) routes the forward pass through the narrowed weights (the same values
+    /// as multiplying by the dequantized matrix) and refuses to record a gradient.
+    func testQuantizedLinearLayerRunsForwardOnly() throws {
+        var rng = Random(seed: 21)
+        let layer = try Linear(inFeatures: 64, outFeatures: 10, rng: &rng)
+        let x = try Tensor(shape: [3, 64], values: randomValues(3 * 64, seed: 22))
+        try layer.quantize(to: .q8)
+        let packed = try XCTUnwrap(layer.quantizedWeight)
+        let y = try Autograd.withNoGrad { try layer(x) }.scalars
+        let reference = packed.linearNaive(x.scalars, inputRows: 3, bias: layer.bias!.value.scalars)
+        for (got, want) in zip(y, reference) { XCTAssertEqual(got, want, accuracy: 1e-4) }
+        let tracked = try Tensor(shape: [1, 64], values: randomValues(64, seed: 23)).requiringGrad()
+        XCTAssertThrowsError(try layer(tracked * 2)) { XCTAssertTrue("\($0)".contains("only run forward")) }
+    }
+
     /// A GPT trained on the default corpus, then narrowed: validation loss and greedy generations
     /// against FP32, and the trainer's refusal.
     func testTrainedGPTKeepsItsAccuracy() throws {
