@@ -12,20 +12,6 @@ extension GPT {
 
     /// The storage of the matrices decoding reads, or nil while the model is FP32.
     public var weightFormat: WeightFormat? { quantizedHead?.format }
-
-    /// Bytes of weights one decoded token reads: the Linear layers' matrices and biases, the LM
-    /// head, the LayerNorms, one row of each embedding table.
-    public var weightBytesPerToken: Int {
-        var bytes = 2 * config.nEmbd * 4
-        bytes += quantizedHead?.byteCount ?? transformer.wte.weight.value.count * 4
-        for block in transformer.h.modules {
-            for (name, parameter) in block.namedParameters {
-                let quantized = linearLayers(of: block).first { $0.weight === parameter }?.quantizedWeight
-                bytes += quantized != nil && name.hasSuffix("weight") ? quantized!.byteCount : parameter.value.count * 4
-            }
-        }
-        return bytes
-    }
 }
 
 /// The Linear layers in `module`'s tree, depth first.
