@@ -2,6 +2,7 @@
 public let benchmarkSuites: [String: (_ quick: Bool) -> [BenchmarkCase]] = [
     "attention": attentionBenchmarks,
     "checkpoint": checkpointBenchmarks,
+    "decode": decodeBenchmarks,
     "elementwise": elementwiseBenchmarks,
     "encoder": encoderBenchmarks,
     "engine": engineBenchmarks,

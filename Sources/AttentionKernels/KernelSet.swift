@@ -48,6 +48,16 @@ package protocol KernelSet {
     /// `fmaPeakLoop`: the FMA throughput probe on this set's vectors.
     static func fmaPeakLoop(iterations: Int, seed: Float) -> Float
 
+    /// `bf16DotRows`: rows of a BF16 matrix-vector product (x permuted for this set's width).
+    static func bf16DotRows(rows: Range<Int>, k: Int, xPermuted: UnsafePointer<Float>,
+                            weights: UnsafePointer<UInt16>, bias: UnsafePointer<Float>?,
+                            y: UnsafeMutablePointer<Float>)
+
+    /// `q8DotRows`: rows of a Q8 matrix-vector product (x permuted for this set's width).
+    static func q8DotRows(rows: Range<Int>, k: Int, xPermuted: UnsafePointer<Float>,
+                          quants: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
+                          bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>)
+
     /// Floats per vector register of this set (8 or 16).
     static var vectorWidth: Int { get }
 }

@@ -62,5 +62,21 @@ package enum AVX2Kernels: KernelSet {
         AttentionKernels.fmaPeakLoop(SIMD8<Float>.self, iterations: iterations, seed: seed)
     }
 
+    @inline(never)
+    package static func bf16DotRows(rows: Range<Int>, k: Int, xPermuted: UnsafePointer<Float>,
+                                    weights: UnsafePointer<UInt16>, bias: UnsafePointer<Float>?,
+                                    y: UnsafeMutablePointer<Float>) {
+        AttentionKernels.bf16DotRows(SIMD8<Float>.self, SIMD8<UInt32>.self, rows: rows, k: k,
+                                     xPermuted: xPermuted, weights: weights, bias: bias, y: y)
+    }
+
+    @inline(never)
+    package static func q8DotRows(rows: Range<Int>, k: Int, xPermuted: UnsafePointer<Float>,
+                                  quants: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
+                                  bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+        AttentionKernels.q8DotRows(SIMD8<Float>.self, SIMD8<Int32>.self, rows: rows, k: k,
+                                   xPermuted: xPermuted, quants: quants, scales: scales, bias: bias, y: y)
+    }
+
     package static var vectorWidth: Int { SIMD8<Float>.scalarCount }
 }

@@ -17,6 +17,15 @@ public final class Linear: Module {
         self.bias = bias ? Parameter(try Tensor.uniform([outFeatures], low: -bound, high: bound, using: &rng)) : nil
     }
 
+    /// The weight narrowed for inference (`quantize(to:)`); when set, the layer runs forward
+    /// only, through it.
+    public private(set) var quantizedWeight: QuantizedMatrix?
+
+    /// Holds the weight as BF16 or Q8 from now on for the forward pass (QuantizedMatrix).
+    public func quantize(to format: WeightFormat) throws {
+        quantizedWeight = try QuantizedMatrix(quantizing: weight.value, as: format)
+    }
+
     public var inFeatures: Int { weight.shape[1] }
     public var outFeatures: Int { weight.shape[0] }
 
@@ -25,6 +34,7 @@ public final class Linear: Module {
         guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else {
             throw AttentionError.shape("Linear(\(inFeatures) → \(outFeatures)): input \(x.shape) does not end in \(inFeatures)")
         }
+        if let quantizedWeight { return try quantizedWeight.linear(x, bias: bias?.value) }
         return try x.linear(weight: weight.value, bias: bias?.value)
     }
 }

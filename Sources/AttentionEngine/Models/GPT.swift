@@ -85,6 +85,8 @@ public final class GPTTransformer: Module {
 public final class GPT: LanguageModel {
     public let config: GPTConfig
     public let transformer: GPTTransformer
+    /// The tied LM head narrowed for inference (GPT+Quantization.swift).
+    var quantizedHead: QuantizedMatrix?
     public var children: [(name: String, module: any Module)] { [("transformer", transformer)] }
 
     /// Validates `config` and initializes as GPT-2: weights N(0, 0.02²), the residual
@@ -127,7 +129,9 @@ public final class GPT: LanguageModel {
 
     /// ln_f, then the tied LM head: (B,T,C) → (B,T,V).
     func head(_ x: Tensor) throws -> Tensor {
-        try transformer.lnF(x).linear(weight: transformer.wte.weight.value)
+        let normalized = try transformer.lnF(x)
+        if let quantizedHead { return try quantizedHead.linear(normalized, bias: nil) }
+        return try normalized.linear(weight: transformer.wte.weight.value)
     }
 
     /// Logits (B,T,V) of the T new tokens after the `cache.length` cached ones (no dropout),

@@ -102,6 +102,9 @@ public final class Trainer {
     public init(module: any Module, config: TrainingConfig, trainingLoss: TrainingLoss? = nil,
                 validationLoss: ValidationLoss? = nil) throws {
         try config.validate()
+        guard !isQuantized(module) else {
+            throw AttentionError.invalid("trainer: the model holds BF16/Q8 weights for inference only and cannot be trained; train the FP32 checkpoint")
+        }
         self.config = config
         self.module = module
         self.trainingLoss = trainingLoss
