@@ -50,6 +50,7 @@ objects=$(find "$release/AttentionEngine.build" "$release/AttentionKernels.build
 mkdir -p "$scratch/fuzz"
 for name in "${targets[@]}"; do
     binary="$scratch/fuzz/$name"
+    # shellcheck disable=SC2086
     if [ ! -x "$binary" ] || [ -n "$(find $objects "Fuzz/Targets/$name.swift" -newer "$binary" -print -quit)" ]; then
         echo "== fuzz: linking $name"
         # shellcheck disable=SC2086
