@@ -119,7 +119,12 @@ struct ChatCommand: ParsableCommand {
             let options = GenerationOptions(maxNewTokens: seq2seq.config.maxTargetLength,
                                             sampling: SamplingOptions(temperature: temperature, seed: seed))
             func reply(_ question: String) throws -> String {
-                let result = try seq2seq.answer(question: try encodePrompt(question, tokenizer), options: options)
+                let tokens = try encodePrompt(question, tokenizer)
+                let longest = seq2seq.config.maxSourceLength
+                guard tokens.count <= longest else {
+                    throw AttentionError.invalid("the question has \(tokens.count) characters; this model accepts at most \(longest)")
+                }
+                let result = try seq2seq.answer(question: tokens, options: options)
                 return try tokenizer.decode(result.tokens)
             }
             if let ask {
@@ -127,16 +132,22 @@ struct ChatCommand: ParsableCommand {
                 return
             }
             let interactive = Terminal.interactive
+            if interactive {
+                print("Type a question and press Enter; Ctrl-D or 'exit' quits (at most \(seq2seq.config.maxSourceLength) characters).")
+            }
             while true {
                 if interactive { print("> ", terminator: ""); fflush(stdout) }
-                guard let line = readLine() else { break }
+                guard let line = readLine() else {
+                    if interactive { print() }  // end the prompt's line after Ctrl-D
+                    break
+                }
                 let question = line.trimmingCharacters(in: .whitespaces)
                 if question.isEmpty { continue }
                 if question == "exit" || question == "quit" { break }
                 do {
                     print(try reply(question))
                 } catch let error as AttentionError {
-                    FileHandle.standardError.write(Data("attn: \(error.message)\n".utf8))
+                    FileHandle.standardError.write(Data("attn: \(escapingControlCharacters(error.message))\n".utf8))
                 }
             }
         }

@@ -31,7 +31,7 @@ struct TrainCommand: ParsableCommand {
     var pairs: String?
     @Option(help: "Training steps (default 500).") var steps: Int?
     @Option(help: "Stop after this many seconds instead of a step count.") var time: Double?
-    @Option(help: "Checkpoint file to write (default: <model>.safetensors).") var out: String?
+    @Option(help: "Checkpoint file to write (default: the --resume file, else <model>.safetensors).") var out: String?
     @Option(help: "Where to keep the weights of the lowest validation loss (default: <out> with .best before the extension).")
     var best: String?
     @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
@@ -55,12 +55,21 @@ struct TrainCommand: ParsableCommand {
         if steps != nil && time != nil { throw ValidationError("give --steps or --time, not both") }
         if checkpointEvery < 1 || batchSize < 1 { throw ValidationError("--checkpoint-every and --batch-size must be at least 1") }
         if !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be positive") }
+        for (name, path) in [("--out", out), ("--best", best), ("--plot", plot)] where path?.isEmpty == true {
+            throw ValidationError("\(name) needs a file name")
+        }
+        if URL(fileURLWithPath: bestOutput).standardizedFileURL.path == URL(fileURLWithPath: output).standardizedFileURL.path { throw ValidationError("--best and --out name the same file '\(output)'") }
     }
 
+    /// The checkpoint to write: --out, else the file --resume continues, else `<model>.safetensors`.
+    var output: String { out ?? resume ?? "\(model).safetensors" }
+    /// The file that keeps the weights of the lowest validation loss.
+    var bestOutput: String { best ?? Self.bestPath(for: output) }
+
     func run() throws {
+        // One line at a time, so a killed run leaves complete log lines.
+        setvbuf(stdout, nil, _IOLBF, 0)
         try reportingErrors {
-            let output = out ?? "\(model).safetensors"
-            let bestOutput = best ?? Self.bestPath(for: output)
             try InputFiles.checkWritable(output)
             try InputFiles.checkWritable(bestOutput)
             if let plot { try InputFiles.checkWritable(plot) }
@@ -98,6 +107,10 @@ final class TrainingRun {
     init(options: TrainCommand) throws {
         self.options = options
         let resumed = try options.resume.map(InputFiles.checkpoint)
+        if let resumed, let path = options.resume, let kind = ModelKinds.describe(resumed.model)?.kind.name,
+           kind != options.model {
+            throw AttentionError.invalid("\(path) holds a \(kind) model, not \(options.model): give --model \(kind) to resume it")
+        }
         // A resumed run keeps its learning-rate schedule, hence its step count.
         let schedule = resumed?.training?.schedule
         if let schedule, let steps = options.steps, steps != schedule.totalSteps {
@@ -122,6 +135,7 @@ final class TrainingRun {
                 as? Seq2Seq else {
                 throw AttentionError.invalid("\(options.model) answers questions, but is not a seq2seq model")
             }
+            try Self.checkMemory(batchSize: options.batchSize, length: longest + 2, vocabulary: tokenizer.vocabularySize)
             let data = try PairBatches(pairs: pairs, tokenizer: tokenizer, maxSourceLength: model.config.maxSourceLength,
                                        maxTargetLength: model.config.maxTargetLength)
             trainer = try Trainer(model: model, data: data, config: config)
@@ -138,6 +152,8 @@ final class TrainingRun {
                 ?? Self.makeModel(options.kind, vocabulary: tokenizer.vocabularySize, seed: options.seed) as? any LanguageModel else {
                 throw AttentionError.invalid("\(options.model) is not a next-character language model")
             }
+            try Self.checkMemory(batchSize: options.batchSize, length: model.contextLength,
+                                 vocabulary: tokenizer.vocabularySize)
             let data = try TextBatches(text: text, tokenizer: tokenizer, contextLength: model.contextLength)
             trainer = try Trainer(model: model, data: data, config: config)
             (self.model, self.tokenizer) = (model, tokenizer)
@@ -148,6 +164,17 @@ final class TrainingRun {
                 throw AttentionError.invalid("\(options.resume!): the checkpoint holds no training state to resume")
             }
             try trainer.restore(state)
+        }
+    }
+
+    /// Throws `.outOfMemory` when one batch's logits and their gradient (batch × length ×
+    /// vocabulary floats each) alone exceed the machine's physical memory: the allocation would
+    /// abort the process instead of failing.
+    static func checkMemory(batchSize: Int, length: Int, vocabulary: Int) throws {
+        let bytes = Double(batchSize) * Double(length) * Double(vocabulary) * Double(MemoryLayout<Float>.size) * 2
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        if bytes > available {
+            throw AttentionError(.outOfMemory, String(format: "out of memory: --batch-size %d needs %.1f GB for the logits alone; this machine has %.1f GB", batchSize, bytes / 1e9, available / 1e9))
         }
     }
 
@@ -166,9 +193,11 @@ final class TrainingRun {
     func train(output: String, best: String) throws -> Bool {
         let started = Date()
         let progressBar = Terminal.interactive && !options.log && !options.json
-        print("training \(options.model) (\(model.parameterCount) parameters, vocabulary \(tokenizer.vocabularySize)) "
+        let header = "training \(options.model) (\(model.parameterCount) parameters, vocabulary \(tokenizer.vocabularySize)) "
             + "from step \(trainer.step)" + (options.time.map { " for \(Int($0)) s" } ?? " to step \(totalSteps)")
-            + "; checkpoint: \(output)")
+            + "; checkpoint: \(output)"
+        // --json keeps stdout to JSON lines; the human-readable header goes to stderr.
+        if options.json { FileHandle.standardError.write(Data((header + "\n").utf8)) } else { print(header) }
         var lastLine = Date.distantPast
         var saveError: Error?
         try trainer.run { progress in
@@ -198,11 +227,18 @@ final class TrainingRun {
         if progressBar { print() }
         if let saveError { throw saveError }
         try save(output)
+        // The final evaluation is a validation point like the periodic ones: it counts for
+        // --best, the plot and the summary.
+        let validation = try trainer.evaluate()
+        if validationCurve.last?.step != trainer.step { validationCurve.append((trainer.step, validation)) }
+        if validation < bestValidation?.loss ?? .infinity {
+            bestValidation = (trainer.step, validation)
+            try ModelCheckpoint(model: model, tokenizer: tokenizer).write(to: best)
+        }
         if let plot = options.plot {
             try LossPlot.write(LossPlot.svg(training: trainingCurve, validation: validationCurve,
                                             title: "attn train --model \(options.model)"), to: plot)
         }
-        let validation = try trainer.evaluate()
         if options.json {
             let bestFields = bestValidation.map {
                 #","best_step":\#($0.step),"best_validation_loss":\#($0.loss),"best_checkpoint":"\#(best)""#
