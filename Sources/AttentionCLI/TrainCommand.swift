@@ -40,6 +40,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Sequences per batch.") var batchSize: Int = 16
     @Option(help: "Peak learning rate.") var learningRate: Float = 3e-3
     @Option(help: "Seed of initialisation and batches.") var seed: UInt64 = 1
+    @Option(help: sizeHelp("Layers (seq2seq: encoder and decoder each)", "n-layer")) var nLayer: String?
+    @Option(help: sizeHelp("Attention heads", "n-head")) var nHead: String?
+    @Option(help: sizeHelp("Embedding width", "n-embd")) var nEmbd: String?
+    @Option(help: sizeHelp("Context length in characters", "block-size")) var blockSize: String?
+    @Option(help: sizeHelp("Dropout probability", "dropout")) var dropout: String?
+    @Option(help: sizeHelp("Recurrent state width", "hidden-size")) var hiddenSize: String?
+    @Option(help: sizeHelp("Convolution width", "kernel-size")) var kernelSize: String?
+    @Option(help: sizeHelp("Recurrent cell", "cell")) var cell: String?
     @Flag(help: "Plain log lines instead of a progress bar.") var log = false
     @Flag(help: "One JSON object per log line (and a final summary).") var json = false
 
@@ -55,6 +63,7 @@ struct TrainCommand: ParsableCommand {
         if steps != nil && time != nil { throw ValidationError("give --steps or --time, not both") }
         if checkpointEvery < 1 || batchSize < 1 { throw ValidationError("--checkpoint-every and --batch-size must be at least 1") }
         if !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be positive") }
+        _ = try sizeOverrides(for: kind)
         for (name, path) in [("--out", out), ("--best", best), ("--plot", plot)] where path?.isEmpty == true {
             throw ValidationError("\(name) needs a file name")
         }
@@ -79,6 +88,43 @@ struct TrainCommand: ParsableCommand {
             let finished = try run.train(output: output, best: bestOutput)
             if !finished { throw ExitCode(130) }
         }
+    }
+
+    /// The config keys of the model-kind registry (`ModelKind.defaultConfig`) that each
+    /// model-size option sets; a kind takes the option when it has at least one of the keys.
+    static let sizeKeys: [String: [String]] = [
+        "n-layer": ["n_layer", "n_encoder_layer", "n_decoder_layer"], "n-head": ["n_head"], "n-embd": ["n_embd"],
+        "block-size": ["block_size"], "dropout": ["dropout"], "hidden-size": ["hidden_size"],
+        "kernel-size": ["kernel_size"], "cell": ["cell"],
+    ]
+
+    /// The help of a model-size option, with each trainable kind's default from the registry,
+    /// e.g. "Layers (default: gpt 4, rnn 1, cnn 5, seq2seq 2+2)."
+    static func sizeHelp(_ what: String, _ option: String) -> ArgumentHelp {
+        let defaults = ModelKinds.all.filter { $0.capabilities.contains(.training) }.compactMap { kind -> String? in
+            let values = sizeKeys[option]!.compactMap { kind.defaultConfig[$0] }
+            return values.isEmpty ? nil : "\(kind.name) \(values.joined(separator: "+"))"
+        }
+        return ArgumentHelp("\(what) (default: \(defaults.joined(separator: ", "))).")
+    }
+
+    /// The model-size options given on the command line, by option name.
+    var sizeValues: [(option: String, value: String)] {
+        [("n-layer", nLayer), ("n-head", nHead), ("n-embd", nEmbd), ("block-size", blockSize), ("dropout", dropout),
+         ("hidden-size", hiddenSize), ("kernel-size", kernelSize), ("cell", cell)]
+            .compactMap { option, value in value.map { (option, $0) } }
+    }
+
+    /// The config entries the model-size options set for `kind` (the engine checks the values);
+    /// throws for an option the kind does not have.
+    func sizeOverrides(for kind: any ModelKind) throws -> [String: String] {
+        var overrides: [String: String] = [:]
+        for (option, value) in sizeValues {
+            let keys = Self.sizeKeys[option]!.filter { kind.defaultConfig[$0] != nil }
+            guard !keys.isEmpty else { throw ValidationError("--\(option) does not apply to --model \(kind.name)") }
+            for key in keys { overrides[key] = value }
+        }
+        return overrides
     }
 
     /// `dir/name.best.ext` for `dir/name.ext` (`name.best` without an extension).
@@ -111,6 +157,16 @@ final class TrainingRun {
            kind != options.model {
             throw AttentionError.invalid("\(path) holds a \(kind) model, not \(options.model): give --model \(kind) to resume it")
         }
+        let sizes = try options.sizeOverrides(for: options.kind)
+        if let resumed, let path = options.resume, let config = ModelKinds.describe(resumed.model)?.config {
+            for (key, value) in sizes.sorted(by: { $0.key < $1.key }) {
+                let saved = config[key] ?? "none"
+                let same = saved == value || (Double(saved) != nil && Double(saved) == Double(value))
+                if !same {
+                    throw AttentionError.invalid("\(path) has \(key) \(saved), not \(value): a resumed run keeps the model's sizes")
+                }
+            }
+        }
         // A resumed run keeps its learning-rate schedule, hence its step count.
         let schedule = resumed?.training?.schedule
         if let schedule, let steps = options.steps, steps != schedule.totalSteps {
@@ -129,7 +185,7 @@ final class TrainingRun {
                 ?? CharTokenizer(corpus: pairs.map { $0.question + $0.answer }.joined())
             let longest = pairs.map { max($0.question.unicodeScalars.count, $0.answer.unicodeScalars.count) }.max() ?? 1
             // The kind's defaults, with the lengths fitted to the pairs.
-            let fitted = ["max_source_length": "\(longest + 2)", "max_target_length": "\(longest + 2)"]
+            let fitted = ["max_source_length": "\(longest + 2)", "max_target_length": "\(longest + 2)"].merging(sizes) { $1 }
             guard let model = try resumed?.model as? Seq2Seq
                 ?? Self.makeModel(options.kind, vocabulary: tokenizer.vocabularySize, seed: options.seed, overrides: fitted)
                 as? Seq2Seq else {
@@ -149,7 +205,8 @@ final class TrainingRun {
                 throw AttentionError.invalid("the corpus has \(unknown.count) characters the resumed model does not know, e.g. '\(unknown[0])'")
             }
             guard let model = try resumed?.languageModel
-                ?? Self.makeModel(options.kind, vocabulary: tokenizer.vocabularySize, seed: options.seed) as? any LanguageModel else {
+                ?? Self.makeModel(options.kind, vocabulary: tokenizer.vocabularySize, seed: options.seed, overrides: sizes)
+                as? any LanguageModel else {
                 throw AttentionError.invalid("\(options.model) is not a next-character language model")
             }
             try Self.checkMemory(batchSize: options.batchSize, length: model.contextLength,

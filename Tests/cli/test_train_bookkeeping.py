@@ -1,0 +1,148 @@
+"""`attn train` bookkeeping and hostile inputs (issues 18 and 19): stdout under --json, where
+--resume writes, output names checked before training, the final evaluation, absurd batch sizes,
+FIFOs, control characters, and over-long chat questions."""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ATTN = ROOT / ".build" / "release" / "attn"
+
+
+def attn(*arguments, cwd=None, timeout=300):
+    return subprocess.run([str(ATTN), *arguments], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built():
+    if not ATTN.exists():
+        pytest.fail(f"{ATTN} is missing: run `swift build -c release` first")
+
+
+def one_line_error(result):
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("attn: "), result.stderr
+    return lines[0]
+
+
+def test_json_keeps_stdout_to_json_lines(tmp_path):
+    result = attn("train", "--steps", "2", "--json", "--out", str(tmp_path / "m.safetensors"))
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert events[-1]["event"] == "done"
+    assert "training gpt" in result.stderr
+
+
+def test_final_evaluation_counts_for_best(tmp_path):
+    result = attn("train", "--time", "1", "--json", "--out", str(tmp_path / "m.safetensors"))
+    assert result.returncode == 0, result.stderr
+    done = json.loads(result.stdout.splitlines()[-1])
+    assert done["best_validation_loss"] <= done["validation_loss"], done
+    assert Path(done["best_checkpoint"]).is_file()
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--out", ""], "--out needs a file name"),
+    (["--best", ""], "--best needs a file name"),
+    (["--out", "same.safetensors", "--best", "same.safetensors"], "same file"),
+    (["--out", "same.safetensors", "--best", "./same.safetensors"], "same file"),
+])
+def test_bad_output_names_are_rejected_before_training(tmp_path, arguments, message):
+    result = attn("train", "--steps", "2", *arguments, cwd=tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "training" not in result.stdout
+    assert not list(tmp_path.iterdir())
+
+
+def test_resume_writes_back_to_the_resumed_file(tmp_path):
+    first = attn("train", "--steps", "3", "--out", "run.safetensors", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    resumed = attn("train", "--resume", "run.safetensors", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "checkpoint: run.safetensors" in resumed.stdout
+    assert not (tmp_path / "gpt.safetensors").exists()
+
+
+def test_resume_of_another_kind_is_an_error(tmp_path):
+    trained = attn("train", "--model", "rnn", "--steps", "1", "--out", "rnn.safetensors", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    line = one_line_error(attn("train", "--resume", "rnn.safetensors", "--out", "x.safetensors", cwd=tmp_path))
+    assert "holds a rnn model" in line and "--model rnn" in line
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+@pytest.mark.parametrize("batch_size", ["1000000", "100000000"])
+def test_absurd_batch_size_is_a_one_line_out_of_memory_error(tmp_path, batch_size):
+    result = attn("train", "--steps", "2", "--batch-size", batch_size, cwd=tmp_path)
+    assert "out of memory" in one_line_error(result)
+
+
+@pytest.mark.parametrize("arguments", [["generate", "--model"], ["train", "--resume"], ["chat", "--model"],
+                                       ["train", "--corpus"]])
+def test_a_fifo_is_refused_without_hanging(tmp_path, arguments):
+    fifo = tmp_path / "f"
+    os.mkfifo(fifo)
+    result = attn(*arguments, str(fifo), cwd=tmp_path, timeout=60)
+    assert "not a regular file" in one_line_error(result)
+
+
+def test_control_characters_in_messages_are_escaped(tmp_path):
+    line = one_line_error(attn("generate", "--model", "a\x1b[2Jb\rc", cwd=tmp_path))
+    assert "\x1b" not in line and "\r" not in line
+    assert "a\\u{1B}[2Jb\\u{D}c" in line
+
+
+def test_chat_names_the_longest_question(tmp_path):
+    trained = attn("train", "--model", "seq2seq", "--steps", "1", "--out", "s.safetensors", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    line = one_line_error(attn("chat", "--model", "s.safetensors", "--ask", "你" * 150, cwd=tmp_path))
+    assert "150 characters" in line and "at most" in line
+    assert "Seq2Seq" not in line and "(B,T)" not in line
+
+
+def test_help_shows_the_model_sizes_with_each_kinds_default():
+    result = attn("train", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    for option in ("--n-layer", "--n-head", "--n-embd", "--block-size", "--dropout", "--hidden-size",
+                   "--kernel-size", "--cell"):
+        assert option in text
+    assert "gpt 4, rnn 1" in text or "gpt 4," in text, text
+
+
+def test_model_sizes_reach_the_checkpoint(tmp_path):
+    result = attn("train", "--model", "cnn", "--steps", "1", "--n-layer", "2", "--n-embd", "16",
+                  "--kernel-size", "5", "--block-size", "16", "--out", "c.safetensors", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    header = (tmp_path / "c.safetensors").read_bytes()
+    length = int.from_bytes(header[:8], "little")
+    metadata = json.loads(header[8:8 + length])["__metadata__"]
+    config = json.loads(metadata["config"])
+    assert (int(config["n_layer"]), int(config["n_embd"]), int(config["kernel_size"]), int(config["block_size"])) \
+        == (2, 16, 5, 16), config
+    changed = attn("train", "--model", "cnn", "--resume", "c.safetensors", "--n-embd", "32", cwd=tmp_path)
+    assert "n_embd 16, not 32" in one_line_error(changed)
+    same = attn("train", "--model", "cnn", "--resume", "c.safetensors", "--n-embd", "16", cwd=tmp_path)
+    assert same.returncode == 0, same.stderr
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--model", "gpt", "--hidden-size", "8"], "--hidden-size does not apply to --model gpt"),
+    (["--model", "rnn", "--n-head", "2"], "--n-head does not apply to --model rnn"),
+    (["--model", "seq2seq", "--block-size", "8"], "--block-size does not apply to --model seq2seq"),
+])
+def test_a_size_the_kind_does_not_have_is_rejected(tmp_path, arguments, message):
+    result = attn("train", "--steps", "1", *arguments, cwd=tmp_path)
+    assert result.returncode != 0 and message in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_bad_size_value_is_a_one_line_error(tmp_path):
+    line = one_line_error(attn("train", "--steps", "1", "--n-head", "3", cwd=tmp_path))
+    assert "n_head" in line or "head" in line
