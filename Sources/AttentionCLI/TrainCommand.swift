@@ -249,7 +249,9 @@ final class TrainingRun {
     /// interrupted.
     func train(output: String, best: String) throws -> Bool {
         let started = Date()
-        let progressBar = Terminal.interactive && !options.log && !options.json
+        let bar = ProgressBar(label: "train", descriptor: STDOUT_FILENO, wanted: !options.log && !options.json)
+        let firstStep = trainer.step
+        var lastProgress: TrainingProgress?
         let header = "training \(options.model) (\(model.parameterCount) parameters, vocabulary \(tokenizer.vocabularySize)) "
             + "from step \(trainer.step)" + (options.time.map { " for \(Int($0)) s" } ?? " to step \(totalSteps)")
             + "; checkpoint: \(output)"
@@ -269,9 +271,9 @@ final class TrainingRun {
                 }
             }
             let elapsed = Date().timeIntervalSince(started)
-            if progressBar {
-                print("\r" + self.bar(progress, elapsed: elapsed), terminator: "")
-                fflush(stdout)
+            lastProgress = progress
+            if bar.visible {
+                self.draw(bar, progress, elapsed: elapsed, steps: progress.step - firstStep, final: false)
             } else if progress.validationLoss != nil || Date().timeIntervalSince(lastLine) >= 5 {
                 lastLine = Date()
                 print(self.logLine(progress, elapsed: elapsed))
@@ -281,7 +283,9 @@ final class TrainingRun {
             }
             return interruptRequested == 0 && elapsed < (self.options.time ?? .infinity)
         }
-        if progressBar { print() }
+        if let lastProgress {
+            draw(bar, lastProgress, elapsed: Date().timeIntervalSince(started), steps: lastProgress.step - firstStep, final: true)
+        }
         if let saveError { throw saveError }
         try save(output)
         // The final evaluation is a validation point like the periodic ones: it counts for
@@ -327,16 +331,17 @@ final class TrainingRun {
                       progress.tokensPerSecond, progress.learningRate, elapsed)
     }
 
-    func bar(_ progress: TrainingProgress, elapsed: Double) -> String {
-        let fraction: Double
-        if let time = options.time { fraction = min(1, elapsed / time) } else { fraction = Double(progress.step) / Double(totalSteps) }
-        let width = 24, filled = Int(fraction * Double(width))
-        let remaining = fraction > 0 ? elapsed / fraction - elapsed : 0
-        let validation = validationCurve.last.map { String(format: "  val %.3f", $0.loss) } ?? ""
-        return "step \(progress.step)" + (options.time == nil ? "/\(totalSteps)" : "")
-            + " ▕" + String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled) + "▏"
-            + String(format: " loss %.3f%@  %.0f tok/s  ETA %dm%02ds ", progress.loss, validation,
-                     Double(tokensPerStep) / max(elapsed / Double(max(progress.step, 1)), 1e-9),
-                     Int(remaining) / 60, Int(remaining) % 60)
+    /// Draws `bar` for `progress`, `steps` steps into this process's run (`final`: the end).
+    func draw(_ bar: ProgressBar, _ progress: TrainingProgress, elapsed: Double, steps: Int, final: Bool) {
+        let fraction = options.time.map { elapsed / $0 } ?? Double(progress.step) / Double(totalSteps)
+        let counter = options.time == nil ? "\(progress.step)/\(totalSteps)" : "step \(progress.step)"
+        let rate = ProgressBar.rate(Double(tokensPerStep * steps) / max(elapsed, 1e-9), unit: "tok")
+        var fields = [String(format: "loss %.3f", progress.loss)]
+        if let validation = validationCurve.last { fields.append(String(format: "val %.3f", validation.loss)) }
+        if final {
+            bar.finish(fraction: fraction, counter: counter, rate: rate, fields: fields)
+        } else {
+            bar.update(fraction: fraction, counter: counter, rate: rate, fields: fields)
+        }
     }
 }
