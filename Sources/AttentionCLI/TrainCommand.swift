@@ -30,7 +30,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Question–answer pairs for seq2seq, TSV or .jsonl (default: the built-in pairs).")
     var pairs: String?
     @Option(help: "Training steps (default 500).") var steps: Int?
-    @Option(help: "Stop after this many seconds instead of a step count.") var time: Double?
+    @Option(help: "Stop after this many seconds instead of a step count; the learning rate then follows the clock: linear warm-up over the first 5% of the time, cosine decay to a tenth of the peak at the end.")
+    var time: Double?
     @Option(help: "Checkpoint file to write (default: the --resume file, else <model>.safetensors).") var out: String?
     @Option(help: "Where to keep the weights of the lowest validation loss (default: <out> with .best before the extension).")
     var best: String?
@@ -258,6 +259,8 @@ final class TrainingRun {
         // --json keeps stdout to JSON lines; the human-readable header goes to stderr.
         if options.json { FileHandle.standardError.write(Data((header + "\n").utf8)) } else { print(header) }
         var lastLine = Date.distantPast
+        let clockSchedule = try options.time.map { _ in try timeSchedule() }
+        if let clockSchedule { trainer.fixedLearningRate = clockSchedule.learningRate(at: 0) }
         var saveError: Error?
         try trainer.run { progress in
             self.trainingCurve.append((progress.step, progress.loss))
@@ -271,6 +274,11 @@ final class TrainingRun {
                 }
             }
             let elapsed = Date().timeIntervalSince(started)
+            if let clockSchedule, let time = self.options.time {
+                // The next step's rate, at the fraction of the time budget used so far.
+                let position = Int(min(1, elapsed / time) * Double(Self.timeScheduleResolution))
+                self.trainer.fixedLearningRate = clockSchedule.learningRate(at: position)
+            }
             lastProgress = progress
             if bar.visible {
                 self.draw(bar, progress, elapsed: elapsed, steps: progress.step - firstStep, final: false)
@@ -329,6 +337,16 @@ final class TrainingRun {
         return String(format: "step %6d  loss %.4f  %@%7.0f tokens/s  lr %.2e  %6.1f s", progress.step, progress.loss,
                       progress.validationLoss.map { String(format: "val %.4f  ", $0) } ?? "",
                       progress.tokensPerSecond, progress.learningRate, elapsed)
+    }
+
+    /// Positions of the time-defined schedule over a --time budget (its "steps").
+    static let timeScheduleResolution = 1000
+
+    /// The learning rate of a --time run as a function of the used fraction of the time budget
+    /// (in thousandths): warm-up over the first 5%, cosine decay to the minimum at the end.
+    func timeSchedule() throws -> WarmupCosineLearningRate {
+        try WarmupCosineLearningRate(peak: trainer.config.learningRate, minimum: trainer.config.minLearningRate,
+                                     warmupSteps: Self.timeScheduleResolution / 20, totalSteps: Self.timeScheduleResolution)
     }
 
     /// Draws `bar` for `progress`, `steps` steps into this process's run (`final`: the end).

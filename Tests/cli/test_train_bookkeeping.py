@@ -146,3 +146,23 @@ def test_a_size_the_kind_does_not_have_is_rejected(tmp_path, arguments, message)
 def test_a_bad_size_value_is_a_one_line_error(tmp_path):
     line = one_line_error(attn("train", "--steps", "1", "--n-head", "3", cwd=tmp_path))
     assert "n_head" in line or "head" in line
+
+
+def test_a_time_run_decays_the_learning_rate_over_the_time_budget(tmp_path):
+    result = attn("train", "--time", "12", "--json", "--out", "m.safetensors", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    steps = [event for event in map(json.loads, result.stdout.splitlines()) if event["event"] == "step"]
+    peak = max(event["learning_rate"] for event in steps)
+    late = [event for event in steps if event["seconds"] >= 8]
+    assert late, steps
+    assert all(event["learning_rate"] < 0.8 * peak for event in late), late
+    help_text = " ".join(attn("train", "--help").stdout.split())
+    assert "cosine decay" in help_text and "warm-up" in help_text
+
+
+def test_version_is_the_librarys():
+    result = attn("--version")
+    assert result.returncode == 0, result.stderr
+    library = (ROOT / "Sources" / "AttentionCAPI" / "Library.swift").read_text()
+    import re
+    assert result.stdout.strip() == re.search(r'libraryVersion: StaticString = "([^"]+)"', library).group(1)
