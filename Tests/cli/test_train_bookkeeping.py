@@ -166,3 +166,21 @@ def test_version_is_the_librarys():
     library = (ROOT / "Sources" / "AttentionCAPI" / "Library.swift").read_text()
     import re
     assert result.stdout.strip() == re.search(r'libraryVersion: StaticString = "([^"]+)"', library).group(1)
+
+
+@pytest.mark.parametrize("steps", ["3", "40"])
+def test_loss_plot_ticks_are_round_values(tmp_path, steps):
+    result = attn("train", "--steps", steps, "--out", "m.safetensors", "--plot", "loss.svg", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    import math
+    import re
+    svg = (tmp_path / "loss.svg").read_text()
+    for anchor in ("end", "middle"):  # y-axis labels, x-axis labels
+        labels = [float(v) for v in re.findall(rf'text-anchor="{anchor}">(-?[\d.]+)</text>', svg)]
+        assert len(labels) >= 3, svg
+        gaps = {round(b - a, 9) for a, b in zip(labels, labels[1:])}
+        assert len(gaps) == 1, labels
+        gap = gaps.pop()
+        mantissa = gap / 10 ** math.floor(math.log10(gap))
+        assert min(abs(mantissa - m) for m in (1, 2, 5)) < 1e-6, labels
+        assert all(abs(v / gap - round(v / gap)) < 1e-6 for v in labels), labels
