@@ -28,13 +28,20 @@ func encodePrompt(_ prompt: String, _ tokenizer: CharTokenizer) throws -> [Int32
     return tokenizer.encode(prompt)
 }
 
-/// Loads a checkpoint that holds a next-character language model and its tokenizer.
-func loadLanguageModel(_ path: String) throws -> (any LanguageModel, CharTokenizer) {
+/// Loads a checkpoint that holds a next-character language model and its tokenizer; `command`
+/// and `kinds` name who needs it and which kinds it takes, for the error about any other kind.
+func loadLanguageModel(_ path: String, for command: String = "attn generate",
+                       kinds: String = "a gpt, rnn or cnn") throws -> (any LanguageModel, CharTokenizer) {
     let checkpoint = try InputFiles.checkpoint(path)
     guard let model = checkpoint.languageModel, let tokenizer = checkpoint.tokenizer else {
-        throw AttentionError.invalid("\(path) holds a \(type(of: checkpoint.model)) model; this command needs a gpt, rnn or cnn checkpoint")
+        throw AttentionError.invalid("\(path) holds \(kindName(checkpoint.model)); \(command) needs \(kinds) checkpoint")
     }
     return (model, tokenizer)
+}
+
+/// "a model of kind rnn": `model`'s kind by its registry name, as the options spell it.
+func kindName(_ model: any Module) -> String {
+    "a model of kind " + (ModelKinds.describe(model)?.kind.name ?? "\(type(of: model))")
 }
 
 /// `attn generate`: continues a prompt, printing characters as they are produced.
@@ -114,7 +121,7 @@ struct ChatCommand: ParsableCommand {
         try reportingErrors {
             let checkpoint = try InputFiles.checkpoint(model)
             guard let seq2seq = checkpoint.model as? Seq2Seq, let tokenizer = checkpoint.tokenizer else {
-                throw AttentionError.invalid("\(model) holds a \(type(of: checkpoint.model)) model; attn chat needs a seq2seq checkpoint")
+                throw AttentionError.invalid("\(model) holds \(kindName(checkpoint.model)); attn chat needs a seq2seq checkpoint")
             }
             let options = GenerationOptions(maxNewTokens: seq2seq.config.maxTargetLength,
                                             sampling: SamplingOptions(temperature: temperature, seed: seed))

@@ -184,3 +184,37 @@ def test_loss_plot_ticks_are_round_values(tmp_path, steps):
         mantissa = gap / 10 ** math.floor(math.log10(gap))
         assert min(abs(mantissa - m) for m in (1, 2, 5)) < 1e-6, labels
         assert all(abs(v / gap - round(v / gap)) < 1e-6 for v in labels), labels
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    """One small checkpoint per trainable kind, by kind name."""
+    folder = tmp_path_factory.mktemp("kinds")
+    paths = {}
+    for kind in ("gpt", "rnn", "cnn", "seq2seq"):
+        path = folder / f"{kind}.safetensors"
+        result = attn("train", "--model", kind, "--steps", "1", "--out", str(path))
+        assert result.returncode == 0, result.stderr
+        paths[kind] = str(path)
+    return paths
+
+
+@pytest.mark.parametrize("kind", ["rnn", "cnn", "seq2seq"])
+def test_attend_names_the_kind_it_got_and_the_one_it_needs(checkpoints, kind):
+    line = one_line_error(attn("attend", "--model", checkpoints[kind], "--prompt", "道"))
+    assert f"a model of kind {kind}" in line and "needs a gpt checkpoint" in line, line
+
+
+def test_generate_and_chat_name_the_kinds_they_need(checkpoints):
+    line = one_line_error(attn("generate", "--model", checkpoints["seq2seq"], "--prompt", "道"))
+    assert "a model of kind seq2seq" in line and "gpt, rnn or cnn" in line, line
+    line = one_line_error(attn("chat", "--model", checkpoints["gpt"], "--ask", "道"))
+    assert "a model of kind gpt" in line and "needs a seq2seq checkpoint" in line, line
+
+
+def test_piped_attend_output_has_a_legend(checkpoints):
+    result = attn("attend", "--model", checkpoints["gpt"], "--prompt", "道可", "--tokens", "3")
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert "attention weight" in first and "→" in first, first
+    assert "\x1b" not in result.stdout
