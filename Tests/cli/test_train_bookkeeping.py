@@ -218,3 +218,17 @@ def test_piped_attend_output_has_a_legend(checkpoints):
     first = result.stdout.splitlines()[0]
     assert "attention weight" in first and "→" in first, first
     assert "\x1b" not in result.stdout
+
+
+def test_bench_takes_attn_bench_options_and_the_readme_lists_every_suite():
+    suites = attn("bench", "--list")
+    assert suites.returncode == 0, suites.stderr
+    names = suites.stdout.split()
+    assert "elementwise" in names
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in names if f"`{name}`" not in readme]
+    assert not missing, f"README.md does not list the benchmark suites {missing}"
+    cases = attn("bench", "--list-cases", "--suite", "elementwise", "--json")
+    assert cases.returncode == 0, cases.stderr
+    described = json.loads(cases.stdout)
+    assert described and all(case["suite"] == "elementwise" for case in described)
