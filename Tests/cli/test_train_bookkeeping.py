@@ -232,3 +232,23 @@ def test_bench_takes_attn_bench_options_and_the_readme_lists_every_suite():
     assert cases.returncode == 0, cases.stderr
     described = json.loads(cases.stdout)
     assert described and all(case["suite"] == "elementwise" for case in described)
+
+
+def test_log_lines_survive_kill_9(tmp_path):
+    import signal
+    import time
+    log = tmp_path / "train.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen([str(ATTN), "train", "--log", "--steps", "100000", "--out", "m.safetensors"],
+                                   stdout=output, stderr=subprocess.DEVNULL, cwd=tmp_path)
+        try:
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline and log.read_bytes().count(b"\nstep") < 1 and process.poll() is None:
+                time.sleep(0.2)
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+    text = log.read_text()
+    assert text.endswith("\n"), repr(text[-200:])
+    lines = text.splitlines()
+    assert lines[0].startswith("training gpt") and any(line.startswith("step") for line in lines), text
