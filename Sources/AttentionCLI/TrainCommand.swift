@@ -39,7 +39,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write the loss curve as an SVG file.") var plot: String?
     @Option(help: "Save a checkpoint every N steps.") var checkpointEvery: Int = 200
     @Option(help: "Sequences per batch.") var batchSize: Int = 16
-    @Option(help: "Peak learning rate.") var learningRate: Float = 3e-3
+    /// 1e-3: attn_train_config_default's (and Python's TrainConfig's) peak; on the built-in corpus
+    /// it reached validation loss 5.49 after 150 steps of the default GPT against 5.81 for 3e-3.
+    @Option(help: "Peak learning rate (the C and Python default too).") var learningRate: Float = 1e-3
     @Option(help: "Seed of initialisation and batches.") var seed: UInt64 = 1
     @Option(help: sizeHelp("Layers (seq2seq: encoder and decoder each)", "n-layer")) var nLayer: String?
     @Option(help: sizeHelp("Attention heads", "n-head")) var nHead: String?

@@ -256,3 +256,12 @@ def test_log_lines_survive_kill_9(tmp_path):
     assert text.endswith("\n"), repr(text[-200:])
     lines = text.splitlines()
     assert lines[0].startswith("training gpt") and any(line.startswith("step") for line in lines), text
+
+
+def test_learning_rate_default_is_the_c_default():
+    text = " ".join(attn("train", "--help").stdout.split())
+    bridge = (ROOT / "Sources" / "AttentionCAPI" / "TrainingConfigBridge.swift").read_text()
+    import re
+    c_default = float(re.search(r"c\.warmup_steps\) = \(\d+, \d+, ([\d.e-]+),", bridge).group(1))
+    shown = re.search(r"--learning-rate <learning-rate>.*?\(default: ([\d.e-]+)\)", text).group(1)
+    assert float(shown) == c_default, (shown, c_default)
