@@ -55,7 +55,7 @@ struct AttendCommand: ParsableCommand {
                 maxNewTokens: tokens, sampling: sampling.options, recordAttention: true))
             print("layer \(layer), " + (head.map { "head \($0)" } ?? "mean over \(gpt.config.nHead) heads")
                 + (Terminal.colour ? "; red: new character, blue: attended (darker = stronger), gray: least"
-                    : "; each line: the context, with the attention weight (≥ 10%) after a character, → the new character"))
+                    : "; each line: the context with each attention weight of at least 10% after its character, an arrow, the new character"))
             var context = prompt.unicodeScalars.map { String($0) }
             for (token, maps) in zip(result.tokens, result.attention) {
                 let character = try tokenizer.decode([token], showSpecial: true)

@@ -45,14 +45,12 @@ enum InputFiles {
         }
     }
 
-    /// Throws unless `path` is a regular file (after following symlinks): reading a FIFO or a
-    /// device would block forever or never end.
+    /// Throws when `path` exists but is not a regular file (after following symlinks): reading a
+    /// FIFO or a device would block forever or never end.
     static func checkRegularFile(_ path: String) throws {
         var status = stat()
-        guard stat(path, &status) == 0 else {
-            throw AttentionError(.io, "cannot read '\(path)': \(String(cString: strerror(errno)))")
-        }
-        guard status.st_mode & S_IFMT == S_IFREG else {
+        // A path that does not exist is left to the reader, whose message names the reason.
+        guard stat(path, &status) != 0 || status.st_mode & S_IFMT == S_IFREG else {
             throw AttentionError(.io, "cannot read '\(path)': not a regular file")
         }
     }

@@ -220,7 +220,7 @@ def test_piped_attend_output_has_a_legend(checkpoints):
     result = attn("attend", "--model", checkpoints["gpt"], "--prompt", "道可", "--tokens", "3")
     assert result.returncode == 0, result.stderr
     first = result.stdout.splitlines()[0]
-    assert "attention weight" in first and "→" in first, first
+    assert "attention weight" in first and "arrow" in first, first
     assert "\x1b" not in result.stdout
 
 
