@@ -238,12 +238,28 @@ final class TrainingRun {
         }
     }
 
+    /// Throws `.outOfMemory` when a rough lower bound of the parameters, gradients and AdamW
+    /// moments of a model of `config` (about 12 · width² per layer plus the embeddings, in
+    /// floats, four copies) exceeds the machine's physical memory: allocating them would abort.
+    static func checkModelMemory(_ config: [String: String]) throws {
+        func value(_ keys: String...) -> Double { keys.compactMap { config[$0].flatMap(Double.init) }.reduce(0, +) }
+        let width = max(value("n_embd"), value("hidden_size")), layers = value("n_layer", "n_encoder_layer", "n_decoder_layer")
+        let length = value("block_size", "max_source_length", "max_target_length"), vocabulary = value("vocab_size")
+        let parameters = layers * 12 * width * width + (vocabulary + length) * width
+        let bytes = parameters * Double(MemoryLayout<Float>.size) * 4
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        if bytes > available {
+            throw AttentionError(.outOfMemory, String(format: "out of memory: a model of these sizes needs at least %.1f GB; this machine has %.1f GB", bytes / 1e9, available / 1e9))
+        }
+    }
+
     /// A fresh model of `kind` with the kind's defaults (shared with the C ABI's
     /// attn_model_config_default), `overrides` and the tokenizer's vocabulary.
     static func makeModel(_ kind: any ModelKind, vocabulary: Int, seed: UInt64,
                           overrides: [String: String] = [:]) throws -> any Module {
         var config = kind.defaultConfig.merging(overrides) { $1 }
         config["vocab_size"] = "\(vocabulary)"
+        try checkModelMemory(config)
         return try kind.makeModel(config: config, seed: seed)
     }
 

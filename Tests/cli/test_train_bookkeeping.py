@@ -265,3 +265,11 @@ def test_learning_rate_default_is_the_c_default():
     c_default = float(re.search(r"c\.warmup_steps\) = \(\d+, \d+, ([\d.e-]+),", bridge).group(1))
     shown = re.search(r"--learning-rate <learning-rate>.*?\(default: ([\d.e-]+)\)", text).group(1)
     assert float(shown) == c_default, (shown, c_default)
+
+
+@pytest.mark.parametrize("arguments", [["--n-embd", "100000000"], ["--n-layer", "100000000"],
+                                       ["--block-size", "100000000"]])
+def test_absurd_model_sizes_are_a_one_line_error(tmp_path, arguments):
+    result = attn("train", "--steps", "1", *arguments, cwd=tmp_path)
+    line = one_line_error(result)
+    assert "out of memory" in line or "block" in line, line
