@@ -35,9 +35,10 @@ struct AttendCommand: ParsableCommand {
             if let text { return try runEncoder(text: text) }
             guard let prompt else { return }
             for path in [html, svg].compactMap({ $0 }) { try InputFiles.checkWritable(path) }
-            let (languageModel, tokenizer) = try loadLanguageModel(model)
+            let needs = (command: "attn attend --prompt", kinds: "a gpt")
+            let (languageModel, tokenizer) = try loadLanguageModel(model, for: needs.command, kinds: needs.kinds)
             guard let gpt = languageModel as? GPT else {
-                throw AttentionError.invalid("\(model) holds a \(type(of: languageModel)) model, which has no attention; use a gpt checkpoint")
+                throw AttentionError.invalid("\(model) holds \(kindName(languageModel)); \(needs.command) needs \(needs.kinds) checkpoint")
             }
             let layer = self.layer ?? gpt.config.nLayer - 1
             guard (0..<gpt.config.nLayer).contains(layer) else {
@@ -53,7 +54,8 @@ struct AttendCommand: ParsableCommand {
             let result = try generate(model: gpt, prompt: ids, options: GenerationOptions(
                 maxNewTokens: tokens, sampling: sampling.options, recordAttention: true))
             print("layer \(layer), " + (head.map { "head \($0)" } ?? "mean over \(gpt.config.nHead) heads")
-                + (Terminal.colour ? "; red: new character, blue: attended (darker = stronger), gray: least" : ""))
+                + (Terminal.colour ? "; red: new character, blue: attended (darker = stronger), gray: least"
+                    : "; each line: the context with each attention weight of at least 10% after its character, an arrow, the new character"))
             var context = prompt.unicodeScalars.map { String($0) }
             for (token, maps) in zip(result.tokens, result.attention) {
                 let character = try tokenizer.decode([token], showSpecial: true)

@@ -31,9 +31,9 @@ struct EmbedCommand: ParsableCommand {
                 if inputs.last == "" { inputs.removeLast() }
             }
             EncoderSupport.noteTruncation(inputs, encoder)
-            let bar = ProgressBar(total: inputs.count, batchSize: batchSize)
-            let vectors = try EncoderSupport.embed(inputs, encoder, batchSize: batchSize, normalize: !noNormalize, bar: bar)
-            bar.finish()
+            let bar = EncoderSupport.progressBar(total: inputs.count, batchSize: batchSize)
+            let vectors = try EncoderSupport.embed(inputs, encoder, batchSize: batchSize, normalize: !noNormalize, bar: bar, total: inputs.count)
+            EncoderSupport.finish(bar, total: inputs.count)
             let D = encoder.dimension
             for (i, text) in inputs.enumerated() {
                 let numbers = vectors[i * D..<(i + 1) * D].map { "\($0)" }

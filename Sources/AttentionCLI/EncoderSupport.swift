@@ -24,34 +24,26 @@ enum EncoderSupport {
     }
 
     /// Embeds `texts`, drawing `bar` (if any) as texts complete; `done` is how many texts of
-    /// the bar's total came before these.
+    /// the bar's `total` came before these.
     static func embed(_ texts: [String], _ encoder: SentenceEncoder, batchSize: Int, normalize: Bool = true,
-                      bar: ProgressBar? = nil, done: Int = 0) throws -> [Float] {
-        try encoder.embed(texts, batchSize: batchSize, normalize: normalize) { bar?.update(done + $0) }
-    }
-}
-
-/// A progress bar on stderr, drawn only when stderr is a terminal and there are enough texts
-/// for the wait to be noticeable.
-final class ProgressBar {
-    let total: Int
-    private let visible: Bool
-    private let start = Date()
-
-    init(total: Int, batchSize: Int) {
-        self.total = total
-        visible = isatty(STDERR_FILENO) != 0 && total > 4 * batchSize
+                      bar: ProgressBar? = nil, done: Int = 0, total: Int = 0) throws -> [Float] {
+        try encoder.embed(texts, batchSize: batchSize, normalize: normalize) { completed in
+            guard let bar else { return }
+            let count = done + completed
+            bar.update(fraction: Double(count) / Double(max(total, 1)), counter: "\(count)/\(total)",
+                       rate: ProgressBar.rate(Double(count) / max(bar.elapsed, 1e-3), unit: "texts"))
+        }
     }
 
-    func update(_ done: Int) {
-        guard visible else { return }
-        let width = 30, filled = width * done / max(total, 1)
-        let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-3)
-        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        FileHandle.standardError.write(Data(String(format: "\rembedding %@ %d/%d  %.0f texts/s", bar, done, total, rate).utf8))
+    /// The bar of embedding `total` texts: on stderr, drawn when it is a terminal and there are
+    /// enough texts for the wait to be noticeable.
+    static func progressBar(total: Int, batchSize: Int) -> ProgressBar {
+        ProgressBar(label: "embedding", descriptor: STDERR_FILENO, wanted: total > 4 * batchSize)
     }
 
-    func finish() {
-        if visible { FileHandle.standardError.write(Data("\n".utf8)) }
+    /// Ends `bar` after `total` texts.
+    static func finish(_ bar: ProgressBar, total: Int) {
+        bar.finish(fraction: 1, counter: "\(total)/\(total)",
+                   rate: ProgressBar.rate(Double(total) / max(bar.elapsed, 1e-3), unit: "texts"))
     }
 }

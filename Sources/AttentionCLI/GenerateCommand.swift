@@ -28,13 +28,20 @@ func encodePrompt(_ prompt: String, _ tokenizer: CharTokenizer) throws -> [Int32
     return tokenizer.encode(prompt)
 }
 
-/// Loads a checkpoint that holds a next-character language model and its tokenizer.
-func loadLanguageModel(_ path: String) throws -> (any LanguageModel, CharTokenizer) {
+/// Loads a checkpoint that holds a next-character language model and its tokenizer; `command`
+/// and `kinds` name who needs it and which kinds it takes, for the error about any other kind.
+func loadLanguageModel(_ path: String, for command: String = "attn generate",
+                       kinds: String = "a gpt, rnn or cnn") throws -> (any LanguageModel, CharTokenizer) {
     let checkpoint = try InputFiles.checkpoint(path)
     guard let model = checkpoint.languageModel, let tokenizer = checkpoint.tokenizer else {
-        throw AttentionError.invalid("\(path) holds a \(type(of: checkpoint.model)) model; this command needs a gpt, rnn or cnn checkpoint")
+        throw AttentionError.invalid("\(path) holds \(kindName(checkpoint.model)); \(command) needs \(kinds) checkpoint")
     }
     return (model, tokenizer)
+}
+
+/// "a model of kind rnn": `model`'s kind by its registry name, as the options spell it.
+func kindName(_ model: any Module) -> String {
+    "a model of kind " + (ModelKinds.describe(model)?.kind.name ?? "\(type(of: model))")
 }
 
 /// `attn generate`: continues a prompt, printing characters as they are produced.
@@ -114,12 +121,17 @@ struct ChatCommand: ParsableCommand {
         try reportingErrors {
             let checkpoint = try InputFiles.checkpoint(model)
             guard let seq2seq = checkpoint.model as? Seq2Seq, let tokenizer = checkpoint.tokenizer else {
-                throw AttentionError.invalid("\(model) holds a \(type(of: checkpoint.model)) model; attn chat needs a seq2seq checkpoint")
+                throw AttentionError.invalid("\(model) holds \(kindName(checkpoint.model)); attn chat needs a seq2seq checkpoint")
             }
             let options = GenerationOptions(maxNewTokens: seq2seq.config.maxTargetLength,
                                             sampling: SamplingOptions(temperature: temperature, seed: seed))
             func reply(_ question: String) throws -> String {
-                let result = try seq2seq.answer(question: try encodePrompt(question, tokenizer), options: options)
+                let tokens = try encodePrompt(question, tokenizer)
+                let longest = seq2seq.config.maxSourceLength
+                guard tokens.count <= longest else {
+                    throw AttentionError.invalid("the question has \(tokens.count) characters; this model accepts at most \(longest)")
+                }
+                let result = try seq2seq.answer(question: tokens, options: options)
                 return try tokenizer.decode(result.tokens)
             }
             if let ask {
@@ -127,16 +139,22 @@ struct ChatCommand: ParsableCommand {
                 return
             }
             let interactive = Terminal.interactive
+            if interactive {
+                print("Type a question and press Enter; Ctrl-D or 'exit' quits (at most \(seq2seq.config.maxSourceLength) characters).")
+            }
             while true {
                 if interactive { print("> ", terminator: ""); fflush(stdout) }
-                guard let line = readLine() else { break }
+                guard let line = readLine() else {
+                    if interactive { print() }  // end the prompt's line after Ctrl-D
+                    break
+                }
                 let question = line.trimmingCharacters(in: .whitespaces)
                 if question.isEmpty { continue }
                 if question == "exit" || question == "quit" { break }
                 do {
                     print(try reply(question))
                 } catch let error as AttentionError {
-                    FileHandle.standardError.write(Data("attn: \(error.message)\n".utf8))
+                    FileHandle.standardError.write(Data("attn: \(escapingControlCharacters(error.message))\n".utf8))
                 }
             }
         }

@@ -6,6 +6,7 @@ import Foundation
 enum InputFiles {
     /// The UTF-8 text of `path`; invalid UTF-8 is an error naming the byte offset.
     static func text(_ path: String) throws -> String {
+        try checkRegularFile(path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AttentionError(.io, "cannot read '\(path)'")
         }
@@ -44,8 +45,19 @@ enum InputFiles {
         }
     }
 
+    /// Throws when `path` exists but is not a regular file (after following symlinks): reading a
+    /// FIFO or a device would block forever or never end.
+    static func checkRegularFile(_ path: String) throws {
+        var status = stat()
+        // A path that does not exist is left to the reader, whose message names the reason.
+        guard stat(path, &status) != 0 || status.st_mode & S_IFMT == S_IFREG else {
+            throw AttentionError(.io, "cannot read '\(path)': not a regular file")
+        }
+    }
+
     /// A checkpoint, with its path in any error.
     static func checkpoint(_ path: String) throws -> ModelCheckpoint {
+        try checkRegularFile(path)
         do {
             return try ModelCheckpoint.load(path: path)
         } catch let error as AttentionError {

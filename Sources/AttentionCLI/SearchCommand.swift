@@ -37,15 +37,15 @@ struct SearchCommand: ParsableCommand {
             let queryVector = try encoder.embed([query])
             let D = encoder.dimension
             // Chunks of lines, so memory holds one chunk's vectors, not the whole file's.
-            let bar = ProgressBar(total: documents.count, batchSize: batchSize)
+            let bar = EncoderSupport.progressBar(total: documents.count, batchSize: batchSize)
             var scores: [Float] = []
             scores.reserveCapacity(documents.count)
             for start in stride(from: 0, to: documents.count, by: Self.chunkSize) {
                 let chunk = documents[start..<min(start + Self.chunkSize, documents.count)].map(\.1)
-                let vectors = try EncoderSupport.embed(chunk, encoder, batchSize: batchSize, bar: bar, done: start)
+                let vectors = try EncoderSupport.embed(chunk, encoder, batchSize: batchSize, bar: bar, done: start, total: documents.count)
                 scores += chunk.indices.map { i in (0..<D).reduce(Float(0)) { $0 + vectors[i * D + $1] * queryVector[$1] } }
             }
-            bar.finish()
+            EncoderSupport.finish(bar, total: documents.count)
             let ranked = documents.indices.sorted { (scores[$0], -$0) > (scores[$1], -$1) }.prefix(top)
             for i in ranked {
                 if json {
