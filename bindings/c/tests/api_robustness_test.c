@@ -2273,6 +2273,59 @@ static void test_byte_paths(void) {
     attn_tokenizer_free(tokenizer);
 }
 
+/* A model whose weights are all `value` (NaN or +inf): generation and answering fail with
+ * ATTN_ERR_INVALID_ARGUMENT naming the non-finite logits, instead of PAD tokens with ATTN_OK. */
+static void check_non_finite_generation(attn_model_t *model, float value, int seq2seq) {
+    const char *path = scratch_path("non-finite.safetensors");
+    CHECK_OK(attn_model_save(model, path));
+    size_t size = 0;
+    unsigned char *data = read_file(path, &size);
+    uint64_t header = 0;
+    for (int i = 7; i >= 0; i--) header = header << 8 | data[i];
+    for (size_t offset = 8 + header; offset + 4 <= size; offset += 4) memcpy(data + offset, &value, 4);
+    attn_model_t *broken = NULL;
+    attn_status status = attn_model_load_memory(data, size, &broken);
+    free(data);
+    if (status != ATTN_OK) { /* refusing such weights at load is also an answer */
+        CHECK(status == ATTN_ERR_FORMAT, "non-finite weights: load returned %d: %s", (int)status, attn_last_error());
+        return;
+    }
+    attn_context_t *context = NULL;
+    CHECK_OK(attn_context_init(broken, &context));
+    attn_generate_config config = {.struct_size = sizeof config};
+    CHECK_OK(attn_generate_config_default(&config));
+    config.max_new_tokens = 3;
+    const float temperatures[] = {0, 0.8f};
+    for (int t = 0; t < 2; t++) {
+        config.temperature = temperatures[t];
+        const char *text = NULL;
+        if (seq2seq) {
+            CHECK_MESSAGE_HAS(attn_context_answer(context, "道", strlen("道"), &config, &text, NULL),
+                              ATTN_ERR_INVALID_ARGUMENT, "non-finite");
+        } else {
+            const int32_t prompt[2] = {5, 6};
+            const int32_t *tokens = NULL;
+            int64_t count = -1;
+            CHECK_MESSAGE_HAS(attn_context_generate_tokens(context, prompt, 2, &config, &tokens, &count),
+                              ATTN_ERR_INVALID_ARGUMENT, "non-finite");
+        }
+    }
+    attn_context_free(context);
+    attn_model_free(broken);
+}
+
+static void test_non_finite_generation(void) {
+    attn_tokenizer_t *tokenizer = dialogue_tokenizer();
+    const attn_model_kind kinds[] = {ATTN_MODEL_GPT, ATTN_MODEL_RNN, ATTN_MODEL_CNN, ATTN_MODEL_SEQ2SEQ};
+    for (size_t k = 0; k < 4; k++) {
+        attn_model_t *model = tiny_model(kinds[k], tokenizer);
+        check_non_finite_generation(model, NAN, kinds[k] == ATTN_MODEL_SEQ2SEQ);
+        check_non_finite_generation(model, INFINITY, kinds[k] == ATTN_MODEL_SEQ2SEQ);
+        attn_model_free(model);
+    }
+    attn_tokenizer_free(tokenizer);
+}
+
 static void run_section(const char *name, void (*section)(void)) {
     int pipe_ends[2];
     fflush(stdout), fflush(stderr);
@@ -2331,6 +2384,7 @@ int main(void) {
     run_section("config_limits_at_load", test_config_limits_at_load);
     run_section("special_files", test_special_files);
     run_section("byte_paths", test_byte_paths);
+    run_section("non_finite_generation", test_non_finite_generation);
     char command[600];
     snprintf(command, sizeof command, "rm -rf '%s'", scratch);
     if (system(command) != 0) fprintf(stderr, "could not remove %s\n", scratch);
