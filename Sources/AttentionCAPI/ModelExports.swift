@@ -211,7 +211,10 @@ public func attn_model_forward(_ model: OpaquePointer?, _ tokens: UnsafePointer<
 /// Refuses a batch of `tokens` tokens whose activations (a rough upper estimate: the logits plus
 /// 32 C-wide buffers per layer and token, with gradients) could not fit in memory.
 func requireActivationMemory(of handle: ModelHandle, tokens: Int, _ function: String) throws {
-    let c = try modelConfig(of: handle.model)
-    let perToken = Double(c.vocab_size) * 2 + Double(c.n_layer + c.n_decoder_layer) * 64 * Double(max(c.n_embd, c.hidden_size))
-    try requireMemory(floats: Double(tokens) * perToken, "a batch of \(tokens) tokens", function)
+    try MemoryBudget.requireActivations(of: handle.model, tokens: Double(tokens), for: "\(function): a batch of \(tokens) tokens")
+}
+
+/// The engine's `MemoryBudget` check for `floats` values, the message naming `function`.
+func requireMemory(floats: Double, _ what: String, _ function: String) throws {
+    try MemoryBudget.require(floats: floats, for: "\(function): \(what)")
 }
