@@ -38,7 +38,7 @@ func modelKind(_ kind: attn_model_kind, _ function: String) throws -> any ModelK
 private func modelConfig(_ config: [String: String], kind: any ModelKind) -> attn_model_config {
     var c = attn_model_config()
     c.kind = attn_model_kind(rawValue: numericCast(kind.abiIdentifier))
-    for (key, field, _) in integerFields {
+    for (key, field) in integerFields {
         if let value = config[configKey(key, kind)].flatMap({ Int64($0) }) { c[keyPath: field] = value }
     }
     c.dropout = config["dropout"].flatMap { Float($0) } ?? 0

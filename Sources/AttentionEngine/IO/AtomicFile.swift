@@ -33,6 +33,7 @@ import Darwin
 public enum AtomicFile {
     /// Creates or replaces the file at `path` with what `body` writes through `file`.
     public static func replace(_ path: String, _ body: (AtomicFileWriter) throws -> Void) throws {
+        _ = try split(path) // a path that cannot name a file is an invalid argument, not an IO error
         let target = try resolveDestination(path)
         let (directory, name) = try split(target)
         let temporary = try createTemporary(in: directory, for: name)
@@ -114,7 +115,7 @@ public enum AtomicFile {
         let raw = retryingOnInterrupt {
             open(temporary, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0o644)
         }
-        guard raw >= 0 else { throw FileDescriptor.ioError("cannot create the temporary file '\(temporary)'") }
+        guard raw >= 0 else { throw FileDescriptor.ioError("cannot create a temporary file in '\(directory)' ('\(temporary)')") }
         let file = FileDescriptor(raw: raw, path: temporary)
         var info = stat()
         guard fstat(raw, &info) == 0, info.st_mode & S_IFMT == S_IFREG, ftruncate(raw, 0) == 0 else {

@@ -2074,7 +2074,7 @@ static void patch_config_value(const char *path, const char *key, const char *va
     uint64_t header = 0;
     for (int i = 7; i >= 0; i--) header = header << 8 | data[i];
     char needle[128];
-    snprintf(needle, sizeof needle, "%s\\\":\\\"", key);
+    snprintf(needle, sizeof needle, "%s\\\":", key); /* config numbers are unquoted */
     unsigned char *found = NULL;
     for (size_t i = 8; i + strlen(needle) < 8 + header; i++)
         if (memcmp(data + i, needle, strlen(needle)) == 0) { found = data + i + strlen(needle); break; }
@@ -2180,7 +2180,7 @@ static void test_special_files(void) {
 
     const char *fifo = scratch_path("fifo.safetensors");
     CHECK(mkfifo(fifo, 0644) == 0, "mkfifo: %s", strerror(errno));
-    CHECK_MESSAGE_HAS(attn_model_save(model, fifo), ATTN_ERR_IO, "FIFO");
+    CHECK_MESSAGE_HAS(attn_model_save(model, fifo), ATTN_ERR_IO, "fifo");
     CHECK(lstat(fifo, &info) == 0 && S_ISFIFO(info.st_mode), "the FIFO was replaced");
     alarm(20); /* a hang is a failure, not a stuck test run */
     CHECK_MESSAGE_HAS(attn_model_load(fifo, &loaded), ATTN_ERR_IO, "not a regular file");
