@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -2326,6 +2327,69 @@ static void test_non_finite_generation(void) {
     attn_tokenizer_free(tokenizer);
 }
 
+/* Saves killed with SIGKILL at arbitrary moments (in a forked child) leave the target either
+ * absent or a complete checkpoint, at most one temporary file, and the next save cleans up. */
+static void test_killed_saves(void) {
+    attn_tokenizer_t *tokenizer = corpus_tokenizer();
+    attn_model_config config = tiny_config(ATTN_MODEL_GPT);
+    config.n_embd = 128, config.n_head = 4, config.n_layer = 4; /* a few MB: a save takes a while */
+    attn_model_t *model = NULL, *loaded = NULL;
+    CHECK_OK(attn_model_init(&config, tokenizer, &model));
+    const char *directory = scratch_path("killed");
+    mkdir(directory, 0755);
+    char path[600];
+    snprintf(path, sizeof path, "%s/m.safetensors", directory);
+    for (int round = 0; round < 8; round++) {
+        pid_t child = fork();
+        if (child == 0) {
+            for (;;) attn_model_save(model, path);
+        }
+        usleep((useconds_t)(1000 + 3000 * round));
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        int entries = count_directory_entries(directory);
+        CHECK(entries >= 0 && entries <= 2, "round %d: %d entries", round, entries);
+        struct stat info;
+        if (stat(path, &info) == 0) {
+            CHECK_OK(attn_model_load(path, &loaded));
+            attn_model_free(loaded), loaded = NULL;
+        }
+    }
+    CHECK_OK(attn_model_save(model, path));
+    CHECK(count_directory_entries(directory) == 1, "%d entries after a clean save", count_directory_entries(directory));
+    attn_model_free(model);
+    attn_tokenizer_free(tokenizer);
+}
+
+/* Four threads saving the same model to four files and loading them back at once. */
+static attn_model_t *shared_model;
+static void *save_and_load(void *argument) {
+    const char *path = argument;
+    for (int i = 0; i < 5; i++) {
+        if (attn_model_save(shared_model, path) != ATTN_OK) return (void *)1;
+        attn_model_t *loaded = NULL;
+        if (attn_model_load(path, &loaded) != ATTN_OK) return (void *)2;
+        attn_model_free(loaded);
+    }
+    return NULL;
+}
+
+static void test_concurrent_saves(void) {
+    shared_model = bare_model();
+    char paths[4][600];
+    pthread_t threads[4];
+    for (int t = 0; t < 4; t++) {
+        snprintf(paths[t], sizeof paths[t], "%s/thread-%d.safetensors", scratch, t);
+        CHECK(pthread_create(&threads[t], NULL, save_and_load, paths[t]) == 0, "pthread_create");
+    }
+    for (int t = 0; t < 4; t++) {
+        void *result = NULL;
+        pthread_join(threads[t], &result);
+        CHECK(result == NULL, "thread %d failed at step %ld: %s", t, (long)(intptr_t)result, attn_last_error());
+    }
+    attn_model_free(shared_model);
+}
+
 static void run_section(const char *name, void (*section)(void)) {
     int pipe_ends[2];
     fflush(stdout), fflush(stderr);
@@ -2385,6 +2449,8 @@ int main(void) {
     run_section("special_files", test_special_files);
     run_section("byte_paths", test_byte_paths);
     run_section("non_finite_generation", test_non_finite_generation);
+    run_section("killed_saves", test_killed_saves);
+    run_section("concurrent_saves", test_concurrent_saves);
     char command[600];
     snprintf(command, sizeof command, "rm -rf '%s'", scratch);
     if (system(command) != 0) fprintf(stderr, "could not remove %s\n", scratch);
