@@ -348,7 +348,7 @@ attn_status attn_model_load_memory(const void *data, size_t size, attn_model_t *
 /** Writes the model (weights, config, tokenizer if any) to `path` atomically: the file is either
  *  the complete new checkpoint or, on any failure, left as it was.
  *
- *  Destinations (every save of the library, attn_trainer_save and the CLI's outputs too): only a
+ *  Destinations (every save of the library: attn_trainer_save, the CLI's --out and --plot): only a
  *  regular file, or a name that does not exist yet, is replaced. A device node, FIFO, socket or
  *  directory is ATTN_ERR_IO and left untouched (a save to /dev/null as root no longer replaces
  *  the device). A symbolic link is followed: its final target (a regular file, or a new file for
