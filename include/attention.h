@@ -294,14 +294,15 @@ typedef enum attn_rnn_cell {
 typedef struct attn_model_config {
     size_t struct_size;        /**< sizeof(attn_model_config); see attn_attention_desc */
     attn_model_kind kind;
-    int64_t vocab_size;        /**< V; 0 = the vocabulary size of the tokenizer given to init */
+    int64_t vocab_size;        /**< V in 5...2^18 (4 special tokens + at least 1; see below);
+                                    0 = the vocabulary size of the tokenizer given to init */
     int64_t n_layer;           /**< gpt, rnn, cnn: layers; seq2seq: encoder layers */
     int64_t n_decoder_layer;   /**< seq2seq: decoder layers */
     int64_t n_head;            /**< gpt, seq2seq: attention heads (divides n_embd) */
     int64_t n_embd;            /**< all: embedding width C */
     int64_t block_size;        /**< gpt, rnn, cnn: longest sequence one forward pass takes */
     int64_t max_source_length; /**< seq2seq: longest question, in tokens */
-    int64_t max_target_length; /**< seq2seq: longest answer, in tokens, EOS included */
+    int64_t max_target_length; /**< seq2seq: longest answer, in tokens, EOS included (>= 2) */
     int64_t hidden_size;       /**< rnn: hidden state width */
     attn_rnn_cell cell;        /**< rnn: GRU or LSTM */
     int64_t kernel_size;       /**< cnn: convolution width (>= 2); dilations 1, 2, 4, ... */
@@ -319,21 +320,42 @@ attn_status attn_model_config_default(attn_model_kind kind, attn_model_config *c
 /** Creates a model with freshly initialized weights. `tokenizer` is optional: when given it is
  *  copied into the model (so generation can take text and save writes the vocabulary) and
  *  vocab_size must be 0 or equal to its size. ATTN_ERR_INVALID_ARGUMENT names the first bad
- *  field. On failure `*out` is NULL. */
+ *  field. On failure `*out` is NULL.
+ *  Limits (the same ones attn_model_load applies to a checkpoint's config, as ATTN_ERR_FORMAT):
+ *  vocab_size 5...2^18 (PAD, BOS, EOS, UNK and at least one real token; 2^18 = 262,144 is more
+ *  than any character or subword vocabulary, and keeps init and a first forward pass of the
+ *  (V, C) table and (B, T, V) logits within seconds — 2^24 took minutes); n_layer,
+ *  n_decoder_layer and kernel_size 1...1024; max_target_length 2...2^24; every other size
+ *  1...2^24; n_head divides n_embd. */
 attn_status attn_model_init(const attn_model_config *config, const attn_tokenizer_t *tokenizer,
                             attn_model_t **out);
 
 /** Loads a checkpoint written by attn_model_save, attn_trainer_save or `attn train`
  *  (safetensors with libattention metadata; nanoGPT names). ATTN_ERR_IO if the file cannot be
  *  read, ATTN_ERR_FORMAT (naming the problem) if it is truncated, corrupt, or contradicts itself
- *  (e.g. tensors whose shapes do not follow from its config). */
+ *  (e.g. tensors whose shapes do not follow from its config, or a config outside
+ *  attn_model_init's limits). Only a regular file is read: a FIFO, device, directory or socket is
+ *  ATTN_ERR_IO at once (a FIFO never blocks).
+ *
+ *  Paths (here and in every save): the bytes are used as given, except that a path that is not
+ *  valid UTF-8 is ATTN_ERR_UTF8 (naming the offset of its first bad byte) and nothing is read
+ *  or written — never a file under a substituted name. */
 attn_status attn_model_load(const char *path, attn_model_t **out);
 
 /** Loads a checkpoint from `size` bytes at `data` (copied; the caller keeps the buffer). */
 attn_status attn_model_load_memory(const void *data, size_t size, attn_model_t **out);
 
 /** Writes the model (weights, config, tokenizer if any) to `path` atomically: the file is either
- *  the complete new checkpoint or, on any failure, left as it was. */
+ *  the complete new checkpoint or, on any failure, left as it was.
+ *
+ *  Destinations (every save of the library: attn_trainer_save, the CLI's --out and --plot): only a
+ *  regular file, or a name that does not exist yet, is replaced. A device node, FIFO, socket or
+ *  directory is ATTN_ERR_IO and left untouched (a save to /dev/null as root no longer replaces
+ *  the device). A symbolic link is followed: its final target (a regular file, or a new file for
+ *  a dangling link) is replaced atomically in the target's directory, so the link survives.
+ *  The new content is written to ".<name>.attn-tmp" beside the target and renamed over it; a
+ *  save killed before the rename leaves that file, and the next save to the same target reuses
+ *  it (so leftovers never accumulate). Concurrent saves to one target are not supported. */
 attn_status attn_model_save(const attn_model_t *model, const char *path);
 
 /** Serializes the model into `buffer` (`capacity` bytes). `*size` receives the checkpoint size;
@@ -517,7 +539,10 @@ void attn_context_free(attn_context_t *context);
  *  rnn, cnn) that has a tokenizer. `*text`
  *  receives the generated continuation (without the prompt), NUL-terminated, `*text_length`
  *  (may be NULL) its byte length; both stay valid until the next call on this context or its
- *  free. A prompt longer than block_size keeps its last block_size tokens in view. */
+ *  free. A prompt longer than block_size keeps its last block_size tokens in view.
+ *  A model that produces a NaN or +inf logit (non-finite weights or an overflow) makes this and
+ *  every other generation call fail with ATTN_ERR_INVALID_ARGUMENT naming the token id, never
+ *  return PAD or BOS tokens with ATTN_OK. */
 attn_status attn_context_generate(attn_context_t *context, const char *prompt, size_t length,
                                   const attn_generate_config *config, const char **text, size_t *text_length);
 

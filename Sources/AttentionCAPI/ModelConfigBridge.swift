@@ -5,13 +5,14 @@ import CAttention
 // the default configs. Nothing here knows a concrete kind: each field maps to the config key of
 // the same name (n_layer is a seq2seq's n_encoder_layer), and a kind reads the keys it has.
 
-/// The struct's integer fields: config key, field, largest accepted value (so that the Int
-/// conversions cannot trap and nothing absurd is built before the memory check).
-private let integerFields: [(key: String, field: WritableKeyPath<attn_model_config, Int64>, limit: Int64)] = [
-    ("n_layer", \.n_layer, 1024), ("n_decoder_layer", \.n_decoder_layer, 1024), ("n_head", \.n_head, 1 << 24),
-    ("n_embd", \.n_embd, 1 << 24), ("block_size", \.block_size, 1 << 24),
-    ("max_source_length", \.max_source_length, 1 << 24), ("max_target_length", \.max_target_length, 1 << 24),
-    ("hidden_size", \.hidden_size, 1 << 24), ("kernel_size", \.kernel_size, 1024), ("vocab_size", \.vocab_size, 1 << 24),
+/// The struct's integer fields and their config keys; each is checked against the engine's
+/// `ModelConfigLimits` (so that the Int conversions cannot trap, nothing absurd is built before
+/// the memory check, and init accepts exactly what load accepts).
+private let integerFields: [(key: String, field: WritableKeyPath<attn_model_config, Int64>)] = [
+    ("n_layer", \.n_layer), ("n_decoder_layer", \.n_decoder_layer), ("n_head", \.n_head),
+    ("n_embd", \.n_embd), ("block_size", \.block_size),
+    ("max_source_length", \.max_source_length), ("max_target_length", \.max_target_length),
+    ("hidden_size", \.hidden_size), ("kernel_size", \.kernel_size), ("vocab_size", \.vocab_size),
 ]
 
 /// The config key of struct field `key` for `kind`: n_layer counts a seq2seq's encoder layers.
@@ -37,7 +38,7 @@ func modelKind(_ kind: attn_model_kind, _ function: String) throws -> any ModelK
 private func modelConfig(_ config: [String: String], kind: any ModelKind) -> attn_model_config {
     var c = attn_model_config()
     c.kind = attn_model_kind(rawValue: numericCast(kind.abiIdentifier))
-    for (key, field, _) in integerFields {
+    for (key, field) in integerFields {
         if let value = config[configKey(key, kind)].flatMap({ Int64($0) }) { c[keyPath: field] = value }
     }
     c.dropout = config["dropout"].flatMap { Float($0) } ?? 0
@@ -57,12 +58,13 @@ func defaultModelConfig(_ kind: attn_model_kind, _ function: String) throws -> a
 func makeModel(_ c: attn_model_config, vocabularySize: Int, _ function: String) throws -> any Module {
     let kind = try modelKind(c.kind, function)
     var config: [String: String] = [:]
-    for (key, field, limit) in integerFields where key != "vocab_size" {
+    for (key, field) in integerFields where key != "vocab_size" {
         let name = configKey(key, kind)
         guard kind.defaultConfig[name] != nil else { continue }
         let value = c[keyPath: field]
-        guard value >= 1, value <= limit else {
-            throw AttentionError.invalid("\(function): \(key) = \(value) must be in 1...\(limit) for a \(kind.name) model")
+        let range = ModelConfigLimits.range(of: name)
+        guard value >= Int64(range.lowerBound), value <= Int64(range.upperBound) else {
+            throw AttentionError.invalid("\(function): \(key) = \(value) must be in \(range.lowerBound)...\(range.upperBound) for a \(kind.name) model")
         }
         config[name] = "\(value)"
     }

@@ -83,8 +83,11 @@ public func attn_model_init(_ config: UnsafePointer<attn_model_config>?, _ token
                     "\(function): vocab_size \(c.vocab_size) differs from the tokenizer's \(vocabulary.vocabularySize) (use 0 to take the tokenizer's)")
             }
             vocabularySize = vocabulary.vocabularySize
-        } else if !(1...(1 << 24)).contains(vocabularySize) {
-            throw AttentionError.invalid("\(function): vocab_size = \(c.vocab_size) must be in 1...\(1 << 24) without a tokenizer")
+        }
+        let vocabularyRange = ModelConfigLimits.range(of: "vocab_size")
+        guard vocabularyRange.contains(vocabularySize) else {
+            throw AttentionError.invalid(
+                "\(function): vocab_size = \(vocabularySize) must be in \(vocabularyRange.lowerBound)...\(vocabularyRange.upperBound) (4 special tokens + at least 1; see attention.h)")
         }
         let network = try naming(function) { try makeModel(c, vocabularySize: vocabularySize, function) }
         return ModelHandle(model: network, tokenizer: vocabulary)
@@ -95,7 +98,7 @@ public func attn_model_init(_ config: UnsafePointer<attn_model_config>?, _ token
 public func attn_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> attn_status {
     creatingHandle(out, .model, "attn_model_load") {
         let path = try nonNull(path, "path", "attn_model_load")
-        return ModelHandle(try naming("attn_model_load") { try ModelCheckpoint.load(path: String(cString: path)) })
+        return ModelHandle(try naming("attn_model_load") { try ModelCheckpoint.load(path: pathArgument(path, "attn_model_load")) })
     }
 }
 
@@ -122,7 +125,7 @@ public func attn_model_save(_ model: OpaquePointer?, _ path: UnsafePointer<CChar
     guarded {
         let handle = try modelHandle(model, "attn_model_save")
         let path = try nonNull(path, "path", "attn_model_save")
-        try naming("attn_model_save") { try checkpoint(of: handle).write(to: String(cString: path)) }
+        try naming("attn_model_save") { try checkpoint(of: handle).write(to: pathArgument(path, "attn_model_save")) }
     }
 }
 
@@ -208,7 +211,10 @@ public func attn_model_forward(_ model: OpaquePointer?, _ tokens: UnsafePointer<
 /// Refuses a batch of `tokens` tokens whose activations (a rough upper estimate: the logits plus
 /// 32 C-wide buffers per layer and token, with gradients) could not fit in memory.
 func requireActivationMemory(of handle: ModelHandle, tokens: Int, _ function: String) throws {
-    let c = try modelConfig(of: handle.model)
-    let perToken = Double(c.vocab_size) * 2 + Double(c.n_layer + c.n_decoder_layer) * 64 * Double(max(c.n_embd, c.hidden_size))
-    try requireMemory(floats: Double(tokens) * perToken, "a batch of \(tokens) tokens", function)
+    try MemoryBudget.requireActivations(of: handle.model, tokens: Double(tokens), for: "\(function): a batch of \(tokens) tokens")
+}
+
+/// The engine's `MemoryBudget` check for `floats` values, the message naming `function`.
+func requireMemory(floats: Double, _ what: String, _ function: String) throws {
+    try MemoryBudget.require(floats: floats, for: "\(function): \(what)")
 }

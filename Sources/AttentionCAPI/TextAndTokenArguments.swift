@@ -73,3 +73,24 @@ func fillCallerBuffer<Element>(_ values: UnsafeBufferPointer<Element>, terminato
     if let base = values.baseAddress { buffer.update(from: base, count: values.count) }
     if let terminator { buffer[values.count] = terminator }
 }
+
+/// The file path `path` as given. Paths are bytes, but the engine's file layer takes Swift
+/// strings, which cannot hold invalid UTF-8 (String(cString:) would substitute U+FFFD and write
+/// to a different name); so a path that is not valid UTF-8 is refused with ATTN_ERR_UTF8 naming
+/// the offset of its first bad byte, and a valid one is used byte for byte.
+func pathArgument(_ path: UnsafePointer<CChar>, _ function: String) throws -> String {
+    if let text = String(validatingCString: path) { return text }
+    var length = 0
+    while path[length] != 0 { length += 1 }
+    let bytes = UnsafeRawBufferPointer(start: path, count: length).bindMemory(to: UInt8.self)
+    var offset = 0
+    var decoder = UTF8()
+    var iterator = bytes.makeIterator()
+    loop: while true {
+        switch decoder.decode(&iterator) {
+        case .scalarValue(let scalar): offset += UTF8.width(scalar)
+        case .emptyInput, .error: break loop
+        }
+    }
+    throw AttentionError(.utf8, "\(function): the path is not valid UTF-8 at byte \(offset); rename the file or pass a UTF-8 path")
+}

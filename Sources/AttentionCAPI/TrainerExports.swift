@@ -108,8 +108,8 @@ private func seq2seqBatch(_ handle: TrainerHandle, _ questions: UnsafePointer<In
     let questionCount = try batchElementCount(batch, questionLength, function, timeName: "question_len")
     let answerCount = try batchElementCount(batch, answerLength, function, timeName: "answer_len")
     let config = model.config
-    guard batch >= 1, (1...Int64(config.maxSourceLength)).contains(questionLength),
-          (1...Int64(config.maxTargetLength - 1)).contains(answerLength) else {
+    guard batch >= 1, questionLength >= 1, questionLength <= Int64(config.maxSourceLength),
+          answerLength >= 1, answerLength <= Int64(config.maxTargetLength) - 1 else {
         throw AttentionError.shape(
             "\(function): batch \(batch) must be >= 1, question_len \(questionLength) in 1...\(config.maxSourceLength) and answer_len \(answerLength) in 1...\(config.maxTargetLength - 1) (max_target_length minus EOS)")
     }
@@ -262,6 +262,6 @@ public func attn_trainer_save(_ trainer: OpaquePointer?, _ path: UnsafePointer<C
         let path = try nonNull(path, "path", function)
         let checkpoint = ModelCheckpoint(model: handle.model.model, tokenizer: handle.model.tokenizer,
                                          training: handle.trainer.trainingState())
-        try naming(function) { try checkpoint.write(to: String(cString: path)) }
+        try naming(function) { try checkpoint.write(to: pathArgument(path, function)) }
     }
 }

@@ -263,9 +263,11 @@ final class ModelCheckpointTests: XCTestCase {
         assertLoadFails(rewrite(bytes, metadata: config { $0["dropout"] = "1.5" }), .format, "dropout")
         assertLoadFails(rewrite(bytes, metadata: config { $0["n_kv_head"] = "2" }), .format, "unknown config key 'n_kv_head'")
         // Sizes far beyond what the file holds fail before anything is allocated.
-        assertLoadFails(rewrite(bytes, metadata: config { $0["n_embd"] = "\(1 << 40)" }), .format, "needs at least")
-        assertLoadFails(rewrite(bytes, metadata: config { $0["vocab_size"] = "\(Int.max)" }), .format, "needs at least")
-        assertLoadFails(rewrite(bytes, metadata: config { $0["n_layer"] = "\(Int.max)" }), .format, "needs at least")
+        assertLoadFails(rewrite(bytes, metadata: config { $0["n_embd"] = "\(1 << 24)" }), .format, "needs at least")
+        // Sizes beyond init's limits are refused as such (issue 19), naming the key and value.
+        assertLoadFails(rewrite(bytes, metadata: config { $0["n_embd"] = "\(1 << 40)" }), .format, "n_embd = \(1 << 40) must be in")
+        assertLoadFails(rewrite(bytes, metadata: config { $0["vocab_size"] = "\(Int.max)" }), .format, "vocab_size = \(Int.max) must be in")
+        assertLoadFails(rewrite(bytes, metadata: config { $0["n_layer"] = "\(Int.max)" }), .format, "n_layer = \(Int.max) must be in")
         assertLoadFails(rewrite(bytes, metadata: config { $0["bias"] = "false" }), .format, "bias")
         XCTAssertNoThrow(try ModelCheckpoint.load(bytes: rewrite(bytes, metadata: config { $0["bias"] = "true" })))
         // Format version.

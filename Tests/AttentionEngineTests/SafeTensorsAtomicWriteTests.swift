@@ -78,13 +78,14 @@ final class SafeTensorsAtomicWriteTests: XCTestCase {
         XCTAssertEqual(directoryEntries(directory), ["model.safetensors"], "the temporary file is removed")
     }
 
-    func testFailedRenameLeavesTheTargetAndRemovesTheTemporaryFile() throws {
-        // A directory where the file should go: the rename fails after the data was written.
+    func testDirectoryTargetIsRefusedBeforeWriting() throws {
+        // A directory where the file should go: refused before anything is written (issue 19:
+        // only regular files are replaced; AtomicFileDestinationTests covers the other types).
         XCTAssertEqual(mkdir(path, 0o755), 0)
         defer { rmdir(path) }
         XCTAssertThrowsError(try SafeTensorsFile.write(tensors: newTensors, to: path)) { error in
             XCTAssertEqual((error as? AttentionError)?.kind, .io)
-            XCTAssertTrue("\(error)".contains("cannot rename"), "\(error)")
+            XCTAssertTrue("\(error)".contains("is a directory"), "\(error)")
         }
         XCTAssertEqual(directoryEntries(directory), ["model.safetensors"])
         XCTAssertEqual(directoryEntries(path), [], "the directory is untouched")

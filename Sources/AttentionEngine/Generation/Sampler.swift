@@ -49,13 +49,21 @@ public struct Sampler {
         rng = Random(seed: options.seed)
     }
 
-    /// The next token id for `logits` (V ≥ 1). NaN logits are never chosen unless all are NaN.
+    /// The next token id for `logits` (V ≥ 1). −∞ marks a token that must not be chosen; a NaN
+    /// or +∞ logit (a model with non-finite weights or an overflowing activation), or logits that
+    /// are all −∞, is `AttentionError.invalid` naming the first bad id — never a silent PAD.
     public mutating func sample(_ logits: [Float]) throws -> Int32 {
         guard !logits.isEmpty else { throw AttentionError.invalid("sampling: empty logits") }
+        if let bad = logits.firstIndex(where: { $0.isNaN || $0 == .infinity }) {
+            throw AttentionError.invalid(
+                "sampling: the model produced a non-finite logit (\(logits[bad]) for token id \(bad)); its weights or activations are not finite")
+        }
+        guard logits.contains(where: { $0 != -.infinity }) else {
+            throw AttentionError.invalid("sampling: every logit is -inf; no token can be chosen")
+        }
         if options.temperature == 0 { return Int32(argmax(logits)) }
-        // Candidates by decreasing logit (ties: lower id first), NaN excluded.
-        var order = logits.indices.filter { !logits[$0].isNaN }
-        guard !order.isEmpty else { return 0 }
+        // Candidates by decreasing logit (ties: lower id first), −∞ excluded (never empty: see above).
+        var order = logits.indices.filter { logits[$0] != -.infinity }
         order.sort { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
         if let topK = options.topK { order = Array(order.prefix(topK)) }
         // Softmax over the candidates in Double.

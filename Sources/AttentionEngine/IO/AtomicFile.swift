@@ -13,8 +13,18 @@ import Darwin
 /// error thrown by `body` — the temporary file is removed and the file at `path` is untouched.
 /// (A failing fsync of the directory after the rename is still reported as an error, although
 /// the new file is then in place.)
-/// A replaced file keeps the permissions of the file it replaces. `path` itself is replaced:
-/// when it is a symbolic link, the link becomes a regular file.
+/// A replaced file keeps the permissions of the file it replaces.
+///
+/// Destinations: only a regular file (or a name that does not exist yet) is replaced. A
+/// device node, FIFO, socket or directory is refused with `AttentionError(.io, …)` before
+/// anything is written, so a save to /dev/null or a FIFO never destroys it. A symbolic link is
+/// followed: its final target, which must be a regular file or not exist yet (a dangling link
+/// creates it), is replaced atomically in the target's own directory, so the link survives.
+///
+/// Temporary files are named ".<name>.attn-tmp" next to the target; a save killed before its
+/// rename leaves that file behind, and the next save to the same target reuses (truncates and
+/// rewrites) it, so killed saves never accumulate. Two saves to the same target at the same time
+/// are therefore not supported (the last rename wins, but one may write the other's temporary).
 ///
 ///     try AtomicFile.replace("model.safetensors") { file in
 ///         try file.write(headerBytes)
@@ -23,10 +33,12 @@ import Darwin
 public enum AtomicFile {
     /// Creates or replaces the file at `path` with what `body` writes through `file`.
     public static func replace(_ path: String, _ body: (AtomicFileWriter) throws -> Void) throws {
-        let (directory, name) = try split(path)
+        _ = try split(path) // a path that cannot name a file is an invalid argument, not an IO error
+        let target = try resolveDestination(path)
+        let (directory, name) = try split(target)
         let temporary = try createTemporary(in: directory, for: name)
         do {
-            try copyPermissions(from: path, to: temporary)
+            try copyPermissions(from: target, to: temporary)
             try body(AtomicFileWriter(descriptor: temporary))
             try temporary.sync()
         } catch {
@@ -40,8 +52,8 @@ public enum AtomicFile {
             unlink(temporary.path)
             throw error
         }
-        guard rename(temporary.path, path) == 0 else {
-            let error = FileDescriptor.ioError("cannot rename '\(temporary.path)' to '\(path)'")
+        guard rename(temporary.path, target) == 0 else {
+            let error = FileDescriptor.ioError("cannot rename '\(temporary.path)' to '\(target)'")
             unlink(temporary.path)
             throw error
         }
@@ -59,18 +71,58 @@ public enum AtomicFile {
         return (directory, String(decoding: utf8[(slash + 1)...], as: UTF8.self))
     }
 
-    /// A new, exclusively created file ".<name>.<random>.tmp" in `directory`.
-    static func createTemporary(in directory: String, for name: String) throws -> FileDescriptor {
-        let prefix = directory == "/" ? "/" : directory + "/"
-        for _ in 0..<8 {
-            let temporary = prefix + ".\(name).\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).tmp"
-            let raw = retryingOnInterrupt { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
-            if raw >= 0 { return FileDescriptor(raw: raw, path: temporary) }
-            guard errno == EEXIST else {
-                throw FileDescriptor.ioError("cannot create a temporary file in '\(directory)'")
+    /// The file that saving to `path` replaces: `path` itself, or the final target when `path`
+    /// is a symbolic link (followed up to 40 levels, like the kernel). Throws unless that is a
+    /// regular file or does not exist yet.
+    static func resolveDestination(_ path: String) throws -> String {
+        var current = path
+        for _ in 0..<40 {
+            var info = stat()
+            guard lstat(current, &info) == 0 else {
+                guard errno == ENOENT else { throw FileDescriptor.ioError("cannot write '\(path)'") }
+                return current // a new file
+            }
+            switch info.st_mode & S_IFMT {
+            case S_IFREG:
+                return current
+            case S_IFLNK:
+                current = try linkTarget(current, relativeTo: current)
+            default:
+                throw AttentionError(.io, "cannot write '\(path)': it is \(describeFileType(info.st_mode)), not a regular file (refusing to replace it)")
             }
         }
-        throw AttentionError(.io, "cannot create a temporary file in '\(directory)': names keep colliding")
+        throw AttentionError(.io, "cannot write '\(path)': too many levels of symbolic links")
+    }
+
+    /// The target of symbolic link `link`, made relative to the link's directory when relative.
+    static func linkTarget(_ link: String, relativeTo: String) throws -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(link, &buffer, buffer.count - 1)
+        guard count >= 0 else { throw FileDescriptor.ioError("cannot read the symbolic link '\(link)'") }
+        let bytes = buffer[..<count].map { UInt8(bitPattern: $0) }
+        let target = String(decoding: bytes, as: UTF8.self)
+        if bytes.first == UInt8(ascii: "/") { return target }
+        guard let slash = Array(link.utf8).lastIndex(of: UInt8(ascii: "/")) else { return target }
+        return String(decoding: Array(link.utf8)[...slash], as: UTF8.self) + target
+    }
+
+    /// The temporary file ".<name>.attn-tmp" in `directory`, created or truncated (a leftover
+    /// of a killed save is reused). Opened with O_NOFOLLOW and checked to be a regular file, so
+    /// a link or special file planted under that name is refused rather than written through.
+    static func createTemporary(in directory: String, for name: String) throws -> FileDescriptor {
+        let prefix = directory == "/" ? "/" : directory + "/"
+        let temporary = prefix + ".\(name).attn-tmp"
+        let raw = retryingOnInterrupt {
+            open(temporary, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0o644)
+        }
+        guard raw >= 0 else { throw FileDescriptor.ioError("cannot create a temporary file in '\(directory)' ('\(temporary)')") }
+        let file = FileDescriptor(raw: raw, path: temporary)
+        var info = stat()
+        guard fstat(raw, &info) == 0, info.st_mode & S_IFMT == S_IFREG, ftruncate(raw, 0) == 0 else {
+            _ = try? file.close()
+            throw AttentionError(.io, "cannot use the temporary file '\(temporary)': not a regular file or cannot truncate it")
+        }
+        return file
     }
 
     /// Gives the temporary file the permission bits of the file it will replace, if any.

@@ -12,11 +12,25 @@ struct FileDescriptor {
     /// The path, for error messages.
     let path: String
 
-    /// Opens `path` read-only.
+    /// Opens the regular file `path` read-only; anything else (a FIFO, a device, a directory, a
+    /// socket) is refused without blocking: the open is non-blocking (a FIFO without a writer
+    /// would otherwise wait forever) and the type is checked with fstat on the opened descriptor,
+    /// so the file checked is the file read.
     static func openForReading(_ path: String) throws -> FileDescriptor {
-        let raw = retryingOnInterrupt { open(path, O_RDONLY | O_CLOEXEC) }
+        let raw = retryingOnInterrupt { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
         guard raw >= 0 else { throw ioError("cannot open '\(path)'") }
-        return FileDescriptor(raw: raw, path: path)
+        let file = FileDescriptor(raw: raw, path: path)
+        var info = stat()
+        guard fstat(raw, &info) == 0 else {
+            let error = ioError("cannot stat '\(path)'")
+            _ = try? file.close()
+            throw error
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            _ = try? file.close()
+            throw AttentionError(.io, "'\(path)' is not a regular file (\(describeFileType(info.st_mode)))")
+        }
+        return file
     }
 
     /// Closes the descriptor; a failing close can mean lost writes, so it is an error.
@@ -87,3 +101,17 @@ func retryingOnInterrupt(_ call: () -> Int32) -> Int32 {
 // The libc functions whose names the methods above shadow.
 private func systemClose(_ raw: Int32) -> Int32 { close(raw) }
 private func systemWrite(_ raw: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int { write(raw, bytes, count) }
+
+/// "a directory", "a FIFO", … for the type bits of `mode`, for messages.
+func describeFileType(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFREG: return "a regular file"
+    case S_IFDIR: return "a directory"
+    case S_IFIFO: return "a FIFO"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    case S_IFSOCK: return "a socket"
+    case S_IFLNK: return "a symbolic link"
+    default: return "an unknown file type"
+    }
+}

@@ -104,10 +104,15 @@ public struct ConfigReader {
         }
     }
 
-    /// The integer at `key`.
+    /// The integer at `key`, which must lie in `ModelConfigLimits.range(of: key)`: the same limits
+    /// apply to a new model and to a loaded checkpoint, so no later range or allocation can trap.
     public func integer(_ key: String) throws -> Int {
         guard let text = config[key], let value = Int(text) else {
             throw AttentionError(.format, "bad config for model '\(kind)': '\(key)' is missing or not an integer")
+        }
+        let range = ModelConfigLimits.range(of: key)
+        guard range.contains(value) else {
+            throw AttentionError(.format, "bad config for model '\(kind)': \(key) = \(value) must be in \(range.lowerBound)...\(range.upperBound)")
         }
         return value
     }
@@ -129,4 +134,30 @@ func exactParameterCount(_ count: Double, kind: String) throws -> Int {
         throw AttentionError.invalid("the config of model '\(kind)' needs at least \(count) parameters, more than can be allocated")
     }
     return Int(count)
+}
+
+/// The accepted range of every integer config key, shared by model creation (the C ABI checks
+/// its struct against it) and checkpoint loading.
+///
+/// - vocab_size ≥ 5: the four special tokens (PAD, BOS, EOS, UNK) plus at least one real token,
+///   so that sampling can return something that is not a special token. ≤ 2^18 (262,144): more
+///   than any character or subword vocabulary this library trains, and small enough that
+///   initializing the (V,C) table and the (B,T,V) logits of a minimal batch takes seconds, not
+///   the minutes a 2^24 vocabulary spent silently.
+/// - max_target_length ≥ 2: one answer token plus EOS.
+/// - layer counts and kernel_size ≤ 1024, widths and lengths ≤ 2^24: far beyond any model that
+///   fits in memory, small enough that products of a few of them cannot overflow Int.
+public enum ModelConfigLimits {
+    public static let largestVocabulary = 1 << 18
+    public static let smallestVocabulary = 5
+
+    /// The accepted values of config key `key` (1...2^24 for keys not listed).
+    public static func range(of key: String) -> ClosedRange<Int> {
+        switch key {
+        case "vocab_size": return smallestVocabulary...largestVocabulary
+        case "max_target_length": return 2...(1 << 24)
+        case "n_layer", "n_encoder_layer", "n_decoder_layer", "kernel_size": return 1...1024
+        default: return 1...(1 << 24)
+        }
+    }
 }

@@ -31,6 +31,9 @@ public struct Seq2SeqConfig: Equatable, Sendable {
         for (name, value) in sizes where value <= 0 {
             throw AttentionError.invalid("Seq2SeqConfig: \(name) = \(value) must be positive")
         }
+        guard maxTargetLength >= 2 else {
+            throw AttentionError.invalid("Seq2SeqConfig: max_target_length = \(maxTargetLength) must be at least 2 (one answer token and EOS)")
+        }
         guard nEmbd % nHead == 0 else {
             throw AttentionError.invalid("Seq2SeqConfig: n_embd \(nEmbd) is not a multiple of n_head \(nHead)")
         }

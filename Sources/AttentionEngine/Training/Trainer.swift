@@ -128,6 +128,8 @@ public final class Trainer {
         guard data.contextLength <= model.contextLength else {
             throw AttentionError.invalid("training: batches of \(data.contextLength) tokens exceed the model's context of \(model.contextLength)")
         }
+        try MemoryBudget.requireActivations(of: model, tokens: Double(config.batchSize) * Double(data.contextLength),
+                                            for: "training batches of \(config.batchSize) × \(data.contextLength) tokens")
         let losses = Self.losses(of: model, on: data, batchSize: config.batchSize)
         try self.init(module: model, config: config, trainingLoss: losses.training, validationLoss: losses.validation)
     }
@@ -136,6 +138,9 @@ public final class Trainer {
     /// when nil). Tokens per second count the non-PAD targets.
     public convenience init(model: Seq2Seq, data: PairBatches, validation: PairBatches? = nil,
                             config: TrainingConfig) throws {
+        let tokensPerPair = Double(model.config.maxSourceLength + model.config.maxTargetLength)
+        try MemoryBudget.requireActivations(of: model, tokens: Double(config.batchSize) * tokensPerPair,
+                                            for: "training batches of \(config.batchSize) question–answer pairs")
         let losses = Self.losses(of: model, on: data, validation: validation, batchSize: config.batchSize)
         try self.init(module: model, config: config, trainingLoss: losses.training, validationLoss: losses.validation)
     }

@@ -7,15 +7,20 @@
  * Each section runs in its own forked process, so a crash in the library is reported as a
  * failed check naming the section instead of ending the whole run. */
 #define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE /* mknod, makedev */
 #include <attention.h>
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -523,6 +528,7 @@ static void test_model_init_errors(void) {
         {"n_decoder_layer", ATTN_MODEL_SEQ2SEQ, &bad.n_decoder_layer, 0},
         {"max_source_length", ATTN_MODEL_SEQ2SEQ, &bad.max_source_length, 0},
         {"max_target_length", ATTN_MODEL_SEQ2SEQ, &bad.max_target_length, -3},
+        {"max_target_length", ATTN_MODEL_SEQ2SEQ, &bad.max_target_length, 1}, /* no room for EOS */
         {"n_head", ATTN_MODEL_SEQ2SEQ, &bad.n_head, 5},
         {"hidden_size", ATTN_MODEL_RNN, &bad.hidden_size, 0},
         {"block_size", ATTN_MODEL_RNN, &bad.block_size, 0},
@@ -2056,6 +2062,334 @@ static void test_context_results(void) {
 /* ---------------------------------------------------------------------------------------- */
 
 /* Runs `section` in a child process and adds its counts; a crash or hang is one failed check. */
+/* ---------------------------------------------------------------------------------------- */
+/* Issue 19: config limits at init and load, special files, symbolic links, byte paths.       */
+
+/* Rewrites the checkpoint at `path` with the digits after `key` in its config replaced by
+ * `value` (the header length is adjusted; tensor offsets are relative to the data, so they
+ * stay valid). */
+static void patch_config_value(const char *path, const char *key, const char *value) {
+    size_t size = 0;
+    unsigned char *data = read_file(path, &size);
+    if (!data || size < 8) { fprintf(stderr, "cannot read %s\n", path); exit(2); }
+    uint64_t header = 0;
+    for (int i = 7; i >= 0; i--) header = header << 8 | data[i];
+    char needle[128];
+    snprintf(needle, sizeof needle, "%s\\\":", key); /* config numbers are unquoted */
+    unsigned char *found = NULL;
+    for (size_t i = 8; i + strlen(needle) < 8 + header; i++)
+        if (memcmp(data + i, needle, strlen(needle)) == 0) { found = data + i + strlen(needle); break; }
+    if (!found) { fprintf(stderr, "%s: no '%s' in the config\n", path, needle); exit(2); }
+    size_t digits = 0;
+    while (found[digits] >= '0' && found[digits] <= '9') digits++;
+    size_t prefix = (size_t)(found - data), suffix = size - prefix - digits;
+    size_t new_size = size - digits + strlen(value);
+    unsigned char *patched = malloc(new_size);
+    memcpy(patched, data, prefix);
+    memcpy(patched + prefix, value, strlen(value));
+    memcpy(patched + prefix + strlen(value), found + digits, suffix);
+    uint64_t new_header = header - digits + strlen(value);
+    for (int i = 0; i < 8; i++) patched[i] = (unsigned char)(new_header >> (8 * i));
+    write_file(path, patched, new_size);
+    free(patched), free(data);
+}
+
+/* Checkpoints whose config breaks init's limits are ATTN_ERR_FORMAT naming the field, with a
+ * message that quotes the value as written (no overflowing numbers). */
+static void test_config_limits_at_load(void) {
+    attn_tokenizer_t *tokenizer = dialogue_tokenizer();
+    struct { attn_model_kind kind; const char *key, *value; } cases[] = {
+        {ATTN_MODEL_RNN, "block_size", "2147483648"},
+        {ATTN_MODEL_RNN, "block_size", "9223372036854775807"},
+        {ATTN_MODEL_CNN, "block_size", "2147483648"},
+        {ATTN_MODEL_CNN, "kernel_size", "1000000"},
+        {ATTN_MODEL_GPT, "block_size", "16777217"},
+        {ATTN_MODEL_GPT, "n_head", "0"},
+        {ATTN_MODEL_SEQ2SEQ, "max_target_length", "1"},
+        {ATTN_MODEL_GPT, "vocab_size", "4"},
+        {ATTN_MODEL_RNN, "vocab_size", "1"},
+        {ATTN_MODEL_GPT, "vocab_size", "262145"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        attn_model_t *model = tiny_model(cases[i].kind, tokenizer), *loaded = NULL;
+        const char *path = scratch_path("limits.safetensors");
+        CHECK_OK(attn_model_save(model, path));
+        patch_config_value(path, cases[i].key, cases[i].value);
+        attn_status status = attn_model_load(path, &loaded);
+        CHECK(status == ATTN_ERR_FORMAT, "%s = %s: load returned %d: %s", cases[i].key, cases[i].value,
+              (int)status, attn_last_error());
+        CHECK(mentions(attn_last_error(), cases[i].key), "%s: message \"%s\" does not name it", cases[i].key,
+              attn_last_error());
+        CHECK(!mentions(attn_last_error(), "-9223372036854775808"), "overflowing message: %s", attn_last_error());
+        CHECK(loaded == NULL, "%s: handle set", cases[i].key);
+        attn_model_free(model);
+    }
+    attn_tokenizer_free(tokenizer);
+}
+
+/* vocab_size: 4 special tokens + at least 1 real one, at most 2^18 (init of a 2^24 vocabulary
+ * took minutes). Both boundaries. max_target_length 2 is the smallest seq2seq that trains. */
+static void test_config_limits_at_init(void) {
+    attn_model_config config = tiny_config(ATTN_MODEL_GPT);
+    attn_model_t *model = NULL;
+    const int64_t rejected[] = {1, 2, 4, (1 << 18) + 1, 1 << 24};
+    for (size_t i = 0; i < sizeof rejected / sizeof rejected[0]; i++) {
+        config.vocab_size = rejected[i];
+        CHECK_MESSAGE_HAS(attn_model_init(&config, NULL, &model), ATTN_ERR_INVALID_ARGUMENT, "vocab_size");
+    }
+    const int64_t accepted[] = {5, 1 << 18};
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        config.vocab_size = accepted[i];
+        model = NULL;
+        CHECK_OK(attn_model_init(&config, NULL, &model));
+        attn_model_free(model);
+    }
+    /* A tokenizer of a one-character corpus has 5 ids: accepted. */
+    attn_tokenizer_t *tokenizer = NULL;
+    CHECK_OK(attn_tokenizer_init("a", 1, &tokenizer));
+    config.vocab_size = 0;
+    CHECK_OK(attn_model_init(&config, tokenizer, &model));
+    attn_model_free(model);
+    attn_tokenizer_free(tokenizer);
+
+    /* The smallest seq2seq trains and evaluates one answer token (this trapped with 1...0). */
+    attn_tokenizer_t *dialogue_ids = dialogue_tokenizer();
+    attn_model_config s2s = tiny_config(ATTN_MODEL_SEQ2SEQ);
+    s2s.max_target_length = 2;
+    CHECK_OK(attn_model_init(&s2s, dialogue_ids, &model));
+    attn_train_config training = tiny_training();
+    attn_trainer_t *trainer = NULL;
+    CHECK_OK(attn_trainer_init(model, &training, &trainer));
+    const int32_t question[1] = {5}, answer[1] = {6};
+    float loss = 0;
+    CHECK_OK(attn_trainer_step_seq2seq(trainer, question, 1, answer, 1, 1, &loss));
+    CHECK(isfinite(loss), "loss %f", loss);
+    CHECK_OK(attn_trainer_evaluate_seq2seq(trainer, question, 1, answer, 1, 1, &loss));
+    EXPECT_FAIL(attn_trainer_step_seq2seq(trainer, question, 1, answer, 2, 1, &loss), ATTN_ERR_SHAPE);
+    EXPECT_FAIL(attn_trainer_evaluate_seq2seq(trainer, question, 1, answer, 0, 1, &loss), ATTN_ERR_SHAPE);
+    attn_trainer_free(trainer);
+    attn_model_free(model);
+    attn_tokenizer_free(dialogue_ids);
+}
+
+/* Saves refuse device nodes, FIFOs and sockets (as root a save to /dev/null replaced the
+ * device); loads refuse them without blocking on a FIFO. Symbolic links are followed: the
+ * target is replaced, the link survives. */
+static void test_special_files(void) {
+    attn_model_t *model = bare_model(), *loaded = NULL;
+    struct stat info;
+
+    const char *fifo = scratch_path("fifo.safetensors");
+    CHECK(mkfifo(fifo, 0644) == 0, "mkfifo: %s", strerror(errno));
+    CHECK_MESSAGE_HAS(attn_model_save(model, fifo), ATTN_ERR_IO, "fifo");
+    CHECK(lstat(fifo, &info) == 0 && S_ISFIFO(info.st_mode), "the FIFO was replaced");
+    alarm(20); /* a hang is a failure, not a stuck test run */
+    CHECK_MESSAGE_HAS(attn_model_load(fifo, &loaded), ATTN_ERR_IO, "not a regular file");
+    alarm(120);
+    CHECK(loaded == NULL, "loaded a FIFO");
+
+    if (geteuid() == 0) {
+        const char *device = scratch_path("null-device");
+        CHECK(mknod(device, S_IFCHR | 0666, makedev(1, 3)) == 0, "mknod: %s", strerror(errno));
+        CHECK_MESSAGE_HAS(attn_model_save(model, device), ATTN_ERR_IO, "character device");
+        CHECK(lstat(device, &info) == 0 && S_ISCHR(info.st_mode), "the device node was replaced");
+        EXPECT_FAIL(attn_model_load(device, &loaded), ATTN_ERR_IO);
+    } else {
+        printf("  (not root: the device-node case is checked on /dev/null's load only)\n");
+    }
+    EXPECT_FAIL(attn_model_load("/dev/null", &loaded), ATTN_ERR_IO);
+    EXPECT_FAIL(attn_model_load("/dev/zero", &loaded), ATTN_ERR_IO);
+
+    /* A symbolic link to a checkpoint: the target is rewritten, the link stays a link. */
+    const char *target = scratch_path("target.safetensors"), *link = scratch_path("link.safetensors");
+    write_file(target, "old", 3);
+    CHECK(symlink("target.safetensors", link) == 0, "symlink: %s", strerror(errno));
+    CHECK_OK(attn_model_save(model, link));
+    CHECK(lstat(link, &info) == 0 && S_ISLNK(info.st_mode), "the symbolic link was replaced");
+    CHECK(stat(target, &info) == 0 && info.st_size > 3, "the link's target was not rewritten");
+    CHECK_OK(attn_model_load(target, &loaded));
+    attn_model_free(loaded), loaded = NULL;
+    /* A dangling link creates its target; a link to a FIFO is refused like the FIFO. */
+    const char *dangling = scratch_path("dangling.safetensors");
+    CHECK(symlink("created.safetensors", dangling) == 0, "symlink: %s", strerror(errno));
+    CHECK_OK(attn_model_save(model, dangling));
+    CHECK(stat(scratch_path("created.safetensors"), &info) == 0 && S_ISREG(info.st_mode), "no target created");
+    const char *to_fifo = scratch_path("to-fifo.safetensors");
+    CHECK(symlink("fifo.safetensors", to_fifo) == 0, "symlink: %s", strerror(errno));
+    EXPECT_FAIL(attn_model_save(model, to_fifo), ATTN_ERR_IO);
+    CHECK(lstat(fifo, &info) == 0 && S_ISFIFO(info.st_mode), "the FIFO behind a link was replaced");
+    /* A loop of links fails cleanly. */
+    CHECK(symlink("loop-b", scratch_path("loop-a")) == 0 && symlink("loop-a", scratch_path("loop-b")) == 0,
+          "symlink: %s", strerror(errno));
+    EXPECT_FAIL(attn_model_save(model, scratch_path("loop-a")), ATTN_ERR_IO);
+
+    /* A temporary file left by a killed save is reused, not accumulated; a special file
+     * planted under the temporary name is refused, not written through. */
+    const char *directory = scratch_path("tmp-reuse");
+    mkdir(directory, 0755);
+    char path[600], leftover[600];
+    snprintf(path, sizeof path, "%s/m.safetensors", directory);
+    snprintf(leftover, sizeof leftover, "%s/.m.safetensors.attn-tmp", directory);
+    write_file(leftover, "half a checkpoint", 17);
+    CHECK_OK(attn_model_save(model, path));
+    CHECK_OK(attn_model_save(model, path));
+    CHECK(count_directory_entries(directory) == 1, "%d entries after saves over a leftover",
+          count_directory_entries(directory));
+    CHECK(mkfifo(leftover, 0644) == 0, "mkfifo: %s", strerror(errno));
+    EXPECT_FAIL(attn_model_save(model, path), ATTN_ERR_IO);
+    CHECK(lstat(leftover, &info) == 0 && S_ISFIFO(info.st_mode), "the planted FIFO was replaced");
+    CHECK_OK(attn_model_load(path, &loaded));
+    attn_model_free(loaded);
+    attn_model_free(model);
+}
+
+/* Paths are not round-tripped through a lossy conversion: a path that is not UTF-8 is refused
+ * with ATTN_ERR_UTF8 (never written under a U+FFFD name); a UTF-8 one is written byte for byte. */
+static void test_byte_paths(void) {
+    attn_model_t *model = bare_model(), *loaded = NULL;
+    const char *directory = scratch_path("byte-paths");
+    mkdir(directory, 0755);
+    char path[600];
+    snprintf(path, sizeof path, "%s/\xff\xfe.safetensors", directory);
+    CHECK_MESSAGE_HAS(attn_model_save(model, path), ATTN_ERR_UTF8, "byte");
+    attn_tokenizer_t *tokenizer = corpus_tokenizer();
+    attn_model_t *gpt = tiny_model(ATTN_MODEL_GPT, tokenizer);
+    attn_train_config training = tiny_training();
+    attn_trainer_t *trainer = NULL;
+    CHECK_OK(attn_trainer_init(gpt, &training, &trainer));
+    EXPECT_FAIL(attn_trainer_save(trainer, path), ATTN_ERR_UTF8);
+    EXPECT_FAIL(attn_model_load(path, &loaded), ATTN_ERR_UTF8);
+    CHECK(count_directory_entries(directory) == 0, "a non-UTF-8 save wrote %d files",
+          count_directory_entries(directory));
+    snprintf(path, sizeof path, "%s/\xe9\x81\x93 \x01.safetensors", directory); /* "道 \x01" */
+    CHECK_OK(attn_trainer_save(trainer, path));
+    DIR *dir = opendir(directory);
+    int exact = 0;
+    for (struct dirent *entry; dir && (entry = readdir(dir)) != NULL;)
+        if (strcmp(entry->d_name, "\xe9\x81\x93 \x01.safetensors") == 0) exact++;
+    if (dir) closedir(dir);
+    CHECK(exact == 1 && count_directory_entries(directory) == 1, "the UTF-8 name was not written byte for byte");
+    attn_trainer_free(trainer);
+    attn_model_free(gpt), attn_model_free(model);
+    attn_tokenizer_free(tokenizer);
+}
+
+/* A model whose weights are all `value` (NaN or +inf): generation and answering fail with
+ * ATTN_ERR_INVALID_ARGUMENT naming the non-finite logits, instead of PAD tokens with ATTN_OK. */
+static void check_non_finite_generation(attn_model_t *model, float value, int seq2seq) {
+    const char *path = scratch_path("non-finite.safetensors");
+    CHECK_OK(attn_model_save(model, path));
+    size_t size = 0;
+    unsigned char *data = read_file(path, &size);
+    uint64_t header = 0;
+    for (int i = 7; i >= 0; i--) header = header << 8 | data[i];
+    for (size_t offset = 8 + header; offset + 4 <= size; offset += 4) memcpy(data + offset, &value, 4);
+    attn_model_t *broken = NULL;
+    attn_status status = attn_model_load_memory(data, size, &broken);
+    free(data);
+    if (status != ATTN_OK) { /* refusing such weights at load is also an answer */
+        CHECK(status == ATTN_ERR_FORMAT, "non-finite weights: load returned %d: %s", (int)status, attn_last_error());
+        return;
+    }
+    attn_context_t *context = NULL;
+    CHECK_OK(attn_context_init(broken, &context));
+    attn_generate_config config = {.struct_size = sizeof config};
+    CHECK_OK(attn_generate_config_default(&config));
+    config.max_new_tokens = 3;
+    const float temperatures[] = {0, 0.8f};
+    for (int t = 0; t < 2; t++) {
+        config.temperature = temperatures[t];
+        const char *text = NULL;
+        if (seq2seq) {
+            CHECK_MESSAGE_HAS(attn_context_answer(context, "道", strlen("道"), &config, &text, NULL),
+                              ATTN_ERR_INVALID_ARGUMENT, "non-finite");
+        } else {
+            const int32_t prompt[2] = {5, 6};
+            const int32_t *tokens = NULL;
+            int64_t count = -1;
+            CHECK_MESSAGE_HAS(attn_context_generate_tokens(context, prompt, 2, &config, &tokens, &count),
+                              ATTN_ERR_INVALID_ARGUMENT, "non-finite");
+        }
+    }
+    attn_context_free(context);
+    attn_model_free(broken);
+}
+
+static void test_non_finite_generation(void) {
+    attn_tokenizer_t *tokenizer = dialogue_tokenizer();
+    const attn_model_kind kinds[] = {ATTN_MODEL_GPT, ATTN_MODEL_RNN, ATTN_MODEL_CNN, ATTN_MODEL_SEQ2SEQ};
+    for (size_t k = 0; k < 4; k++) {
+        attn_model_t *model = tiny_model(kinds[k], tokenizer);
+        check_non_finite_generation(model, NAN, kinds[k] == ATTN_MODEL_SEQ2SEQ);
+        check_non_finite_generation(model, INFINITY, kinds[k] == ATTN_MODEL_SEQ2SEQ);
+        attn_model_free(model);
+    }
+    attn_tokenizer_free(tokenizer);
+}
+
+/* Saves killed with SIGKILL at arbitrary moments (in a forked child) leave the target either
+ * absent or a complete checkpoint, at most one temporary file, and the next save cleans up. */
+static void test_killed_saves(void) {
+    attn_tokenizer_t *tokenizer = corpus_tokenizer();
+    attn_model_config config = tiny_config(ATTN_MODEL_GPT);
+    config.n_embd = 128, config.n_head = 4, config.n_layer = 4; /* a few MB: a save takes a while */
+    attn_model_t *model = NULL, *loaded = NULL;
+    CHECK_OK(attn_model_init(&config, tokenizer, &model));
+    const char *directory = scratch_path("killed");
+    mkdir(directory, 0755);
+    char path[600];
+    snprintf(path, sizeof path, "%s/m.safetensors", directory);
+    for (int round = 0; round < 8; round++) {
+        pid_t child = fork();
+        if (child == 0) {
+            for (;;) attn_model_save(model, path);
+        }
+        usleep((useconds_t)(1000 + 3000 * round));
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        int entries = count_directory_entries(directory);
+        CHECK(entries >= 0 && entries <= 2, "round %d: %d entries", round, entries);
+        struct stat info;
+        if (stat(path, &info) == 0) {
+            CHECK_OK(attn_model_load(path, &loaded));
+            attn_model_free(loaded), loaded = NULL;
+        }
+    }
+    CHECK_OK(attn_model_save(model, path));
+    CHECK(count_directory_entries(directory) == 1, "%d entries after a clean save", count_directory_entries(directory));
+    attn_model_free(model);
+    attn_tokenizer_free(tokenizer);
+}
+
+/* Four threads saving the same model to four files and loading them back at once. */
+static attn_model_t *shared_model;
+static void *save_and_load(void *argument) {
+    const char *path = argument;
+    for (int i = 0; i < 5; i++) {
+        if (attn_model_save(shared_model, path) != ATTN_OK) return (void *)1;
+        attn_model_t *loaded = NULL;
+        if (attn_model_load(path, &loaded) != ATTN_OK) return (void *)2;
+        attn_model_free(loaded);
+    }
+    return NULL;
+}
+
+static void test_concurrent_saves(void) {
+    shared_model = bare_model();
+    char paths[4][600];
+    pthread_t threads[4];
+    for (int t = 0; t < 4; t++) {
+        snprintf(paths[t], sizeof paths[t], "%s/thread-%d.safetensors", scratch, t);
+        CHECK(pthread_create(&threads[t], NULL, save_and_load, paths[t]) == 0, "pthread_create");
+    }
+    for (int t = 0; t < 4; t++) {
+        void *result = NULL;
+        pthread_join(threads[t], &result);
+        CHECK(result == NULL, "thread %d failed at step %ld: %s", t, (long)(intptr_t)result, attn_last_error());
+    }
+    attn_model_free(shared_model);
+}
+
 static void run_section(const char *name, void (*section)(void)) {
     int pipe_ends[2];
     fflush(stdout), fflush(stderr);
@@ -2110,6 +2444,13 @@ int main(void) {
     run_section("context_errors", test_context_errors);
     run_section("context_results", test_context_results);
     run_section("wrong_handles", test_wrong_handles);
+    run_section("config_limits_at_init", test_config_limits_at_init);
+    run_section("config_limits_at_load", test_config_limits_at_load);
+    run_section("special_files", test_special_files);
+    run_section("byte_paths", test_byte_paths);
+    run_section("non_finite_generation", test_non_finite_generation);
+    run_section("killed_saves", test_killed_saves);
+    run_section("concurrent_saves", test_concurrent_saves);
     char command[600];
     snprintf(command, sizeof command, "rm -rf '%s'", scratch);
     if (system(command) != 0) fprintf(stderr, "could not remove %s\n", scratch);
