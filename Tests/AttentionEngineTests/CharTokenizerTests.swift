@@ -30,6 +30,66 @@ final class CharTokenizerTests: XCTestCase {
         XCTAssertEqual(try tokenizer.decode(tokenizer.encode("吃饭"), showSpecial: true), "吃<unk>")
     }
 
+    func testAsciiPunctuationFoldsToTheFullWidthFormOfTheVocabulary() throws {
+        let tokenizer = try CharTokenizer(corpus: "你吃了吗？吃了！。，")
+        XCTAssertEqual(tokenizer.encode("你吃了吗?"), tokenizer.encode("你吃了吗？"))
+        XCTAssertEqual(tokenizer.encode("吃了!,"), tokenizer.encode("吃了！，"))
+        XCTAssertFalse(tokenizer.encode("你吃了吗?吃了!").contains(CharTokenizer.unk))
+        XCTAssertEqual(tokenizer.unknownScalars(in: "你吃了吗?吃了!"), [])
+        XCTAssertEqual(try tokenizer.decode(tokenizer.encode("吃了!")), "吃了！", "decodes to the vocabulary's form")
+        XCTAssertEqual(tokenizer.vocabularySize, 8 + CharTokenizer.specialCount, "aliases add no ids")
+        // Half-width CJK punctuation folds to the ideographic form.
+        XCTAssertEqual(tokenizer.encode("吃了\u{FF61}"), tokenizer.encode("吃了。"))
+    }
+
+    func testFullWidthPunctuationFoldsToTheAsciiFormOfTheVocabulary() throws {
+        let tokenizer = try CharTokenizer(corpus: "你吃了吗?吃了! ")
+        XCTAssertEqual(tokenizer.encode("你吃了吗？"), tokenizer.encode("你吃了吗?"))
+        XCTAssertEqual(tokenizer.encode("吃了！\u{3000}"), tokenizer.encode("吃了! "))
+        XCTAssertEqual(tokenizer.unknownScalars(in: "你吃了吗？吃了！"), [])
+        XCTAssertEqual(try tokenizer.decode(tokenizer.encode("吃了！")), "吃了!")
+    }
+
+    func testFullWidthLettersAndDigitsFoldBothWays() throws {
+        let ascii = try CharTokenizer(corpus: "AZaz09")
+        XCTAssertEqual(ascii.encode("ＡＺａｚ０９"), ascii.encode("AZaz09"))
+        let wide = try CharTokenizer(corpus: "ＡＺａｚ０９")
+        XCTAssertEqual(wide.encode("AZaz09"), wide.encode("ＡＺａｚ０９"))
+        XCTAssertFalse(wide.encode("AZaz09").contains(CharTokenizer.unk))
+    }
+
+    func testAVocabularyWithBothFormsKeepsThemApart() throws {
+        let tokenizer = try CharTokenizer(corpus: "吗?？")
+        XCTAssertNotEqual(tokenizer.encode("?"), tokenizer.encode("？"))
+        XCTAssertEqual(try tokenizer.decode(tokenizer.encode("吗?吗？")), "吗?吗？")
+    }
+
+    func testCharactersWithoutAWidthVariantAreUnchanged() throws {
+        XCTAssertNil(CharTokenizer.widthVariant(of: "你"))
+        XCTAssertNil(CharTokenizer.widthVariant(of: "\n"))
+        XCTAssertNil(CharTokenizer.widthVariant(of: "\u{7F}"))
+        XCTAssertNil(CharTokenizer.widthVariant(of: "\u{FF5F}"))
+        XCTAssertNil(CharTokenizer.widthVariant(of: "😀"))
+        for value in Array(0x20...0x7E) + Array(0xFF01...0xFF5E) + [0x3000, 0x3001, 0x3002, 0x300C, 0x300D] + Array(0xFF61...0xFF64) {
+            let scalar = Unicode.Scalar(UInt32(value))!
+            let variant = try XCTUnwrap(CharTokenizer.widthVariant(of: scalar), "U+\(String(value, radix: 16))")
+            XCTAssertEqual(CharTokenizer.widthVariant(of: variant), scalar, "the relation is symmetric")
+        }
+        let tokenizer = try CharTokenizer(corpus: "吃了？")
+        XCTAssertEqual(tokenizer.encode("饭x\n"), [CharTokenizer.unk, CharTokenizer.unk, CharTokenizer.unk])
+        XCTAssertEqual(tokenizer.unknownScalars(in: "吃饭x?"), ["饭", "x"])
+    }
+
+    func testTheSeedsDialogueEncodesWithTheDefaultDialogueTokenizer() throws {
+        let pairs = DefaultData.dialoguePairs
+        let tokenizer = try CharTokenizer(corpus: pairs.map { $0.question + $0.answer }.joined())
+        for question in ["你吃了吗?", "你吃了吗？"] {
+            XCTAssertEqual(tokenizer.unknownScalars(in: question), [], question)
+            XCTAssertFalse(tokenizer.encode(question).contains(CharTokenizer.unk), question)
+        }
+        XCTAssertEqual(try tokenizer.decode(tokenizer.encode("你吃了吗?")), "你吃了吗?", "the seed's form is in the vocabulary")
+    }
+
     func testSpecialTokensAndBadIds() throws {
         let tokenizer = try CharTokenizer(corpus: "ab")
         let ids: [Int32] = [CharTokenizer.bos] + tokenizer.encode("ab") + [CharTokenizer.eos, CharTokenizer.pad]

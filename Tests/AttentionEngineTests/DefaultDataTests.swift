@@ -18,6 +18,7 @@ final class DefaultDataTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(pairs.count, 40)
         XCTAssertEqual(pairs.first, DialoguePair(question: "你吃了吗？", answer: "吃了。"))
         XCTAssertTrue(pairs.contains(DialoguePair(question: "你吃饭了吗？", answer: "吃完了。")))
+        XCTAssertTrue(pairs.contains(DialoguePair(question: "你吃了吗?", answer: "吃了!")), "the seed's exact dialogue")
         XCTAssertTrue(pairs.contains(DialoguePair(question: "恰好了吗？", answer: "好了。")))
     }
 

@@ -27,6 +27,50 @@ final class TextBatchesTests: XCTestCase {
         XCTAssertEqual(try data.batch(.train, size: 4, using: &a), try data.batch(.train, size: 4, using: &b))
     }
 
+    func testParagraphStartsFollowBlankLines() {
+        XCTAssertEqual(TextBatches.paragraphStarts(in: "ab\n\ncd\n\n\nef\ngh"), [4, 9])
+        XCTAssertEqual(TextBatches.paragraphStarts(in: "ab\r\n\r\ncd\r\nef"), [6], "CRLF blank lines")
+        XCTAssertEqual(TextBatches.paragraphStarts(in: "ab\ncd\n ef\n"), [], "no blank line")
+        XCTAssertEqual(TextBatches.paragraphStarts(in: "床前明月光，\n疑是地上霜。\n\n举头望明月，"), [15])
+    }
+
+    func testValidationHoldsOutWholeDocuments() throws {
+        // 400 poems of 2 lines, each 14 or 18 scalars and a blank line: the 20 validation pieces
+        // of the plain split start and end inside poems.
+        var text = ""
+        for index in 0..<400 {
+            let line = String(repeating: index % 2 == 0 ? "山" : "水", count: index % 3 == 0 ? 7 : 5)
+            text += (index == 0 ? "" : "\n\n") + line + "，\n" + line + "。"
+        }
+        let tokenizer = try CharTokenizer(corpus: text)
+        let starts = TextBatches.paragraphStarts(in: text)
+        XCTAssertEqual(starts.count, 399)
+        let data = try TextBatches(text: text, tokenizer: tokenizer, contextLength: 8, validationFraction: 0.2)
+        let plain = try TextBatches(tokens: tokenizer.encode(text), contextLength: 8, validationFraction: 0.2)
+        XCTAssertNotEqual(data.validationRanges, plain.validationRanges, "the test must exercise snapping")
+        XCTAssertGreaterThan(data.validationRanges.count, 1)
+        let count = text.unicodeScalars.count
+        for range in data.validationRanges + data.trainRanges {
+            XCTAssertTrue(range.lowerBound == 0 || starts.contains(range.lowerBound), "\(range) starts inside a poem")
+            XCTAssertTrue(range.upperBound == count || starts.contains(range.upperBound), "\(range) ends inside a poem")
+        }
+        let validated = data.validationRanges.reduce(0) { $0 + $1.count }
+        XCTAssertEqual(Double(validated) / Double(count), 0.2, accuracy: 0.1)
+        let all = (data.trainRanges + data.validationRanges).sorted { $0.lowerBound < $1.lowerBound }
+        for (a, b) in zip(all, all.dropFirst()) { XCTAssertLessThanOrEqual(a.upperBound, b.lowerBound, "disjoint") }
+    }
+
+    func testADocumentLongerThanHalfAPieceIsCutAsBefore() throws {
+        let tokens = (0..<100).map { Int32($0) }
+        let plain = try TextBatches(tokens: tokens, contextLength: 7, validationFraction: 0.2)
+        // Pieces of 10 validation tokens: a start 5 or more past a cut is too far to move to.
+        let far = try TextBatches(tokens: tokens, contextLength: 7, validationFraction: 0.2, documentStarts: [46, 96])
+        XCTAssertEqual(far.validationRanges, plain.validationRanges)
+        let near = try TextBatches(tokens: tokens, contextLength: 7, validationFraction: 0.2, documentStarts: [42, 52, 92])
+        XCTAssertEqual(near.trainRanges, [0..<42, 52..<92])
+        XCTAssertEqual(near.validationRanges, [42..<52, 92..<100])
+    }
+
     func testClearErrors() throws {
         let tokenizer = try CharTokenizer(corpus: "abc")
         XCTAssertThrowsError(try TextBatches(text: "", tokenizer: tokenizer, contextLength: 4)) {

@@ -5,7 +5,10 @@
 /// are the special tokens PAD, BOS, EOS and UNK; the corpus' distinct scalars follow in
 /// ascending scalar order, so the same corpus always gives the same vocabulary.
 ///
-/// Characters missing from the vocabulary encode to `unk` (they cannot be decoded back);
+/// A character missing from the vocabulary whose width variant is in it encodes as that variant
+/// (see `widthVariant(of:)`): ASCII `?` becomes `？` for a vocabulary that has only `？`, and the
+/// other way round, so `你吃了吗?` and `你吃了吗？` both reach any model. Decoding gives the
+/// vocabulary's form. Other missing characters encode to `unk` (they cannot be decoded back);
 /// `unknownScalars(in:)` lists them so a caller can warn.
 ///
 ///     let tokenizer = try CharTokenizer(corpus: "你吃了吗？吃了！")
@@ -23,6 +26,8 @@ public struct CharTokenizer: Equatable, Sendable {
 
     /// The characters, in id order: `characters[i]` has id `i + specialCount`.
     public let characters: [Unicode.Scalar]
+    /// The id of every character, plus the width variant of each character whose variant is not
+    /// itself in the vocabulary (mapped to that character's id).
     private let ids: [Unicode.Scalar: Int32]
 
     /// Vocabulary size including the special tokens.
@@ -44,11 +49,44 @@ public struct CharTokenizer: Equatable, Sendable {
                 throw AttentionError(.format, "tokenizer: character U+\(String(scalar.value, radix: 16, uppercase: true)) appears twice in the vocabulary")
             }
         }
+        // Width variants pair up one to one, so each alias names exactly one character.
+        for (index, scalar) in characters.enumerated() {
+            if let variant = Self.widthVariant(of: scalar), ids[variant] == nil {
+                ids[variant] = Int32(index + Self.specialCount)
+            }
+        }
         self.characters = characters
         self.ids = ids
     }
 
-    /// The id of each scalar of `text`; scalars outside the vocabulary become `unk`.
+    /// The other-width form of `scalar`, or nil when it has none: the full-width forms
+    /// U+FF01…U+FF5E (`！`…`～`, letters and digits included) and ASCII U+0021…U+007E, the
+    /// ideographic space U+3000 and the space, and the half-width CJK punctuation U+FF61…U+FF64
+    /// (`｡｢｣､`) and `。「」、`. These are the Unicode `<wide>`/`<narrow>` compatibility pairs of
+    /// those blocks; the relation is symmetric (`widthVariant(of: widthVariant(of: c)!) == c`).
+    public static func widthVariant(of scalar: Unicode.Scalar) -> Unicode.Scalar? {
+        let fullWidthOffset: UInt32 = 0xFF01 - 0x21
+        let value: UInt32
+        switch scalar.value {
+        case 0x21...0x7E: value = scalar.value + fullWidthOffset
+        case 0xFF01...0xFF5E: value = scalar.value - fullWidthOffset
+        case 0x20: value = 0x3000
+        case 0x3000: value = 0x20
+        case 0xFF61: value = 0x3002
+        case 0x3002: value = 0xFF61
+        case 0xFF62: value = 0x300C
+        case 0x300C: value = 0xFF62
+        case 0xFF63: value = 0x300D
+        case 0x300D: value = 0xFF63
+        case 0xFF64: value = 0x3001
+        case 0x3001: value = 0xFF64
+        default: return nil
+        }
+        return Unicode.Scalar(value)
+    }
+
+    /// The id of each scalar of `text` (or of its width variant when only that is in the
+    /// vocabulary); other scalars outside the vocabulary become `unk`.
     public func encode(_ text: String) -> [Int32] {
         text.unicodeScalars.map { ids[$0] ?? Self.unk }
     }
@@ -60,7 +98,8 @@ public struct CharTokenizer: Equatable, Sendable {
         encode(try UTF8Validation.decode(bytes))
     }
 
-    /// The distinct scalars of `text` that are not in the vocabulary, in order of appearance.
+    /// The distinct scalars of `text` that are not in the vocabulary, not even as their width
+    /// variant, in order of appearance.
     public func unknownScalars(in text: String) -> [Unicode.Scalar] {
         var seen = Set<Unicode.Scalar>()
         return text.unicodeScalars.filter { ids[$0] == nil && seen.insert($0).inserted }
