@@ -116,7 +116,8 @@ const char *attn_status_string(attn_status status);
 
 /** The message of the most recent status-returning call on the calling thread if it failed,
  *  else "" (a successful call clears it). Valid until the next libattention call on this
- *  thread. */
+ *  thread. One line of UTF-8: control characters quoted from the caller's text (a NUL, an
+ *  escape) are written as `\u{XX}`, so the message is never cut short. */
 const char *attn_last_error(void);
 
 /** Sets the number of threads used by all later computations (1 ... 1024).

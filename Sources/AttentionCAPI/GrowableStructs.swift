@@ -39,13 +39,14 @@ func writeGrowableStruct<Struct>(_ value: Struct, to pointer: UnsafeMutablePoint
 private func checkedStructSize<Struct>(_ pointer: UnsafeRawPointer, _: Struct.Type, _ name: String,
                                        _ function: String) throws -> Int {
     // Read struct_size alone first: a smaller (older or wrong) struct must not be read whole.
-    let structSize = pointer.load(as: Int.self)
+    // size_t is unsigned: read it as UInt so that SIZE_MAX is reported as itself, not as -1.
+    let structSize = pointer.load(as: UInt.self)
     let knownSize = MemoryLayout<Struct>.size
-    guard structSize >= knownSize, structSize <= maximumStructSize else {
+    guard structSize >= UInt(knownSize), structSize <= UInt(maximumStructSize) else {
         throw AttentionError.invalid(
             "\(function): \(name)->struct_size is \(structSize), expected at least sizeof(\(typeName(Struct.self))) = \(knownSize)")
     }
-    return structSize
+    return Int(structSize)
 }
 
 /// The C name of an imported struct type ("attn_model_config").

@@ -482,6 +482,11 @@ static void test_config_defaults(void) {
         attn_generate_config bad_g = {.struct_size = i == 2 ? sizeof g - 1 : small[i]};
         EXPECT_FAIL(attn_generate_config_default(&bad_g), ATTN_ERR_INVALID_ARGUMENT);
     }
+    /* struct_size is a size_t: SIZE_MAX is reported as itself, not as -1. */
+    char size_max[64];
+    snprintf(size_max, sizeof size_max, "struct_size is %zu", (size_t)SIZE_MAX);
+    attn_model_config huge_m = {.struct_size = SIZE_MAX};
+    CHECK_MESSAGE_HAS(attn_model_config_default(ATTN_MODEL_GPT, &huge_m), ATTN_ERR_INVALID_ARGUMENT, size_max);
     /* A larger struct from a newer header: defaults fill what this library knows. */
     struct { attn_model_config base; int64_t future; } newer_m = {.base = {.struct_size = sizeof newer_m}};
     EXPECT_OK(attn_model_config_default(ATTN_MODEL_GPT, &newer_m.base));
@@ -1650,6 +1655,11 @@ static void test_context_errors(void) {
     /* Characters outside the vocabulary. */
     EXPECT_FAIL(attn_context_generate(context, "道€", strlen("道€"), &config, &text, &length),
                 ATTN_ERR_INVALID_ARGUMENT);
+    /* A NUL or another control character in the text is quoted escaped: the message goes on after it. */
+    CHECK_MESSAGE_HAS(attn_context_generate(context, "道\0€", 7, &config, &text, &length),
+                      ATTN_ERR_INVALID_ARGUMENT, "'\\u{0}', '€'");
+    CHECK_MESSAGE_HAS(attn_context_generate(context, "道\x1b€", 7, &config, &text, &length),
+                      ATTN_ERR_INVALID_ARGUMENT, "'\\u{1b}', '€'");
     /* Generation settings. */
     struct { const char *field; int64_t *slot; int64_t value; } ints[] = {
         {"max_new_tokens", &bad.max_new_tokens, -1}, {"top_k", &bad.top_k, -1},
