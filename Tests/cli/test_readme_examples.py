@@ -9,12 +9,9 @@ import re
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
+from conftest import RELEASE, ROOT, attn
 
-ROOT = Path(__file__).resolve().parents[2]
-RELEASE = ROOT / ".build" / "release"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
@@ -80,11 +77,9 @@ def test_the_attn_lines_run_in_order(tmp_path):
     assert len(commands) >= 8, block
     corpus = "\n".join(["床前明月光，疑是地上霜。举头望明月，低头思故乡。"] * 40)
     (tmp_path / "my.txt").write_text(corpus, encoding="utf-8")
-    environment = dict(os.environ, NO_COLOR="1")
     for command in commands:
         arguments = shortened(shlex.split(command)[1:])
-        result = subprocess.run([str(RELEASE / "attn"), *arguments], capture_output=True, text=True,
-                                timeout=600, cwd=tmp_path, env=environment)
+        result = attn(*arguments, timeout=600, cwd=tmp_path, env={"NO_COLOR": "1"})
         assert result.returncode == 0, f"{command}\n{result.stderr}"
     for written in ("gpt.safetensors", "gpt.best.safetensors", "seq2seq.safetensors", "loss.svg",
                     "attention.html"):

@@ -8,19 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ATTN = ROOT / ".build" / "release" / "attn"
-
-
-def attn(*arguments, cwd=None, timeout=300):
-    return subprocess.run([str(ATTN), *arguments], capture_output=True, text=True, cwd=cwd,
-                          timeout=timeout)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def built():
-    if not ATTN.exists():
-        pytest.fail(f"{ATTN} is missing: run `swift build -c release` first")
+from conftest import ATTN, ROOT, attn
 
 
 def one_line_error(result):
