@@ -4,34 +4,60 @@ import Foundation
 
 /// `attn tour`: the whole walkthrough on the embedded data — a neuron fitted by gradient descent,
 /// a dialogue learned by a seq2seq transformer, next-character prediction with the attention
-/// shown in colour, and RNN vs CNN vs attention on the same corpus and time budget.
+/// shown in colour, and RNN vs CNN vs attention on the same corpus and batches.
+///
+/// Every part trains for a number of optimizer steps, not seconds: on a loaded machine the tour
+/// takes longer but prints the same losses and text (the engine's results do not depend on the
+/// thread count either).
 struct TourCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tour",
         abstract: "Walk through neurons, backpropagation, seq2seq and attention on built-in data.")
 
-    @Flag(help: "A short run (a few seconds per step), as CI runs it.") var quick = false
-    @Option(help: "Seconds of training for the dialogue and the GPT (default 25, 3 with --quick).")
-    var seconds: Double?
+    @Flag(help: "The short version CI runs (\(TourPlan.quick.languageModelSteps) steps per language model instead of \(TourPlan.full.languageModelSteps)).")
+    var quick = false
+    @Option(help: "Training steps of the GPT (part 3) and of each model in the race (part 4); default \(TourPlan.full.languageModelSteps), \(TourPlan.quick.languageModelSteps) with --quick.")
+    var steps: Int?
     @Option(help: "Seed for initialisation, batches and sampling.") var seed: UInt64 = 1
 
     func validate() throws {
-        if let seconds, !(seconds > 0 && seconds <= 3600) {
-            throw ValidationError("--seconds must be in (0, 3600]")
+        if let steps, !(TourPlan.stepRange ~= steps) {
+            throw ValidationError("--steps must be in \(TourPlan.stepRange.lowerBound)...\(TourPlan.stepRange.upperBound)")
         }
     }
 
     func run() throws {
         try reportingErrors {
-            let budget = seconds ?? (quick ? 3 : 25)
+            var plan = quick ? TourPlan.quick : TourPlan.full
+            if let steps { plan.languageModelSteps = steps }
             print(Terminal.paint("libattention tour", (90, 160, 255), bold: true)
                 + " — built-in data, \(Parallel.threadCount) threads\n")
-            try TourNeuron.run(steps: quick ? 300 : 1500, seed: seed)
-            try TourDialogue.run(seconds: budget, seed: seed)
-            try TourNextCharacter.run(seconds: budget, seed: seed)
-            try TourComparison.run(secondsEach: quick ? budget / 2 : 10, seed: seed)
+            try TourNeuron.run(steps: plan.neuronSteps, seed: seed)
+            try TourDialogue.run(maximumSteps: plan.dialogueSteps, seed: seed)
+            let gpt = try TourNextCharacter.run(steps: plan.languageModelSteps, seed: seed)
+            try TourComparison.run(steps: plan.languageModelSteps, seed: seed, gpt: gpt)
         }
     }
+}
+
+/// How long each part of the tour trains, in optimizer steps.
+struct TourPlan {
+    /// Gradient-descent steps of the single neuron (part 1).
+    var neuronSteps: Int
+    /// The most steps the dialogue model trains (part 2); it stops as soon as it answers.
+    var dialogueSteps: Int
+    /// Steps of the GPT (part 3) and of each model it races (part 4).
+    var languageModelSteps: Int
+
+    /// What CI runs: about 10 s on two idle cores.
+    static let quick = TourPlan(neuronSteps: 300, dialogueSteps: 400, languageModelSteps: 300)
+    /// The default: about a minute on two idle cores.
+    static let full = TourPlan(neuronSteps: 1500, dialogueSteps: 1000, languageModelSteps: 1500)
+    /// What --steps accepts.
+    static let stepRange = 10...100_000
+
+    /// Linear warm-up steps of a run of `steps` steps: a tenth of the run, at most 100.
+    static func warmup(_ steps: Int) -> Int { min(100, steps / 10) }
 }
 
 /// Prints a section heading of the tour.
@@ -74,90 +100,41 @@ enum TourNeuron {
     static func format(_ value: Float) -> String { String(format: "%.3f", value) }
 }
 
-/// Step 3: a small GPT learns to continue classical Chinese; generation is shown with what the
-/// last layer attends to at each new character.
-enum TourNextCharacter {
-    static let prompt = "道可道，"
-
-    static func run(seconds: Double, seed: UInt64) throws {
-        tourHeading(3, "Next-character prediction with self-attention")
-        let corpus = DefaultData.corpus
-        let tokenizer = try CharTokenizer(corpus: corpus)
-        let config = GPTConfig(nLayer: 2, nHead: 4, nEmbd: 96, contextLength: 32,
-                               vocabularySize: tokenizer.vocabularySize)
-        let model = try GPT(config: config, seed: seed)
-        let data = try TextBatches(text: corpus, tokenizer: tokenizer, contextLength: config.contextLength)
-        print("   A GPT (\(config.nLayer) layers, \(config.nHead) heads, width \(config.nEmbd), "
-            + "\(model.parameterCount) parameters) reads \(corpus.utf8.count / 1024) KB of classical Chinese "
-            + "(\(tokenizer.vocabularySize) distinct characters) for \(Int(seconds)) s.")
-        let trainer = try Trainer(model: model, data: data, config: TrainingConfig(
-            steps: 100_000, batchSize: 16, learningRate: 3e-3, warmupSteps: 20, evaluationInterval: 50,
-            seed: seed))
-        let started = Date()
-        var last = Date()
-        var best = BestValidation()
-        try trainer.run { progress in
-            let elapsed = Date().timeIntervalSince(started)
-            best.record(progress)
-            if Date().timeIntervalSince(last) >= max(1, seconds / 6) || progress.step == 1 {
-                last = Date()
-                print(String(format: "   step %5d   loss %.3f   %@%6.0f tokens/s   %4.1f s", progress.step,
-                             progress.loss, best.latest.map { String(format: "val %.3f   ", $0) } ?? "",
-                             progress.tokensPerSecond, elapsed))
-            }
-            return elapsed < seconds
-        }
-        print(String(format: "   best validation loss %.3f at step %d (a uniform guess is %.3f); "
-            + "after that the model memorises the 29 KB corpus faster than it generalises.",
-                     best.loss, best.step, Foundation.log(Double(tokenizer.vocabularySize))))
-
-        print("   Generating from “\(prompt)”. Red: the new character; blue: the characters the last"
-            + " layer attends to when it picks it (darker = stronger); gray: the least attended.")
-        var context = prompt.unicodeScalars.map { String($0) }
-        let result = try generate(model: model, prompt: tokenizer.encode(prompt), options: GenerationOptions(
-            maxNewTokens: 16, sampling: .greedy, recordAttention: true))
-        for (token, maps) in zip(result.tokens, result.attention) {
-            let character = try tokenizer.decode([token], showSpecial: true)
-            let weights = AttentionColouring.weights(maps, layer: maps.count - 1, head: nil)
-            print("   " + AttentionColouring.line(context: Array(context.suffix(weights.count)),
-                                                  weights: weights, generated: character))
-            context.append(character)
-        }
-        print()
-    }
-}
-
 /// Step 2: a seq2seq transformer learns the dialogue pairs until it answers 你吃了吗？
 enum TourDialogue {
     static let question = "你吃了吗？"
+    /// Steps between two tries at the question.
+    static let askInterval = 25
 
-    static func run(seconds: Double, seed: UInt64) throws {
+    static func run(maximumSteps: Int, seed: UInt64) throws {
         tourHeading(2, "Dialogue pairs: an encoder–decoder learns to answer “\(question)”")
         let pairs = DefaultData.dialoguePairs
         let tokenizer = try CharTokenizer(corpus: pairs.map { $0.question + $0.answer }.joined())
         let expected = pairs.first { $0.question == question }?.answer ?? ""
-        let config = Seq2SeqConfig(nEncoderLayer: 2, nDecoderLayer: 2, nHead: 4, nEmbd: 64, maxSourceLength: 40,
-                                   maxTargetLength: 40, vocabularySize: tokenizer.vocabularySize)
+        // Room for the longest question or answer plus BOS and EOS, as `attn train` fits it.
+        let length = (pairs.map { max($0.question.unicodeScalars.count, $0.answer.unicodeScalars.count) }.max() ?? 1) + 2
+        let config = Seq2SeqConfig(nEncoderLayer: 2, nDecoderLayer: 2, nHead: 4, nEmbd: 64, maxSourceLength: length,
+                                   maxTargetLength: length, vocabularySize: tokenizer.vocabularySize)
         let model = try Seq2Seq(config: config, seed: seed)
-        let data = try PairBatches(pairs: pairs, tokenizer: tokenizer, maxSourceLength: 40, maxTargetLength: 40)
+        let data = try PairBatches(pairs: pairs, tokenizer: tokenizer, maxSourceLength: length, maxTargetLength: length)
         print("   \(pairs.count) question–answer pairs such as “\(pairs[1].question)” → “\(pairs[1].answer)”; "
-            + "the decoder reads the question through cross-attention.")
+            + "the decoder reads the question through cross-attention. "
+            + "Asked every \(askInterval) steps (greedy decoding):")
         let trainer = try Trainer(model: model, data: data, config: TrainingConfig(
-            steps: 100_000, batchSize: 16, learningRate: 3e-3, warmupSteps: 20, weightDecay: 0, seed: seed))
-        let started = Date()
+            steps: maximumSteps, batchSize: 16, learningRate: 3e-3, warmupSteps: TourPlan.warmup(maximumSteps),
+            weightDecay: 0, seed: seed))
         var answer = ""
         try trainer.run { progress in
-            let elapsed = Date().timeIntervalSince(started)
-            if progress.step % 25 == 0 || elapsed >= seconds {
+            if progress.step % askInterval == 0 || progress.step == maximumSteps {
                 answer = (try? reply(model, tokenizer)) ?? ""
                 print(String(format: "   step %4d   loss %.3f   ", progress.step, progress.loss)
                     + "\(question) → \(answer.isEmpty ? "(nothing yet)" : answer)")
             }
-            return elapsed < seconds && answer != expected
+            return answer != expected
         }
         print(answer == expected
-            ? "   It answers “\(answer)”, as in the training pairs.\n"
-            : "   Not there yet after \(Int(seconds)) s: “\(answer)” (expected “\(expected)”; try --seconds 30).\n")
+            ? "   It answers “\(answer)”, as in the training pairs, after \(trainer.step) steps.\n"
+            : "   Not there yet after \(trainer.step) steps: “\(answer)” (expected “\(expected)”).\n")
     }
 
     static func reply(_ model: Seq2Seq, _ tokenizer: CharTokenizer) throws -> String {
@@ -167,62 +144,133 @@ enum TourDialogue {
     }
 }
 
-/// Step 4: RNN (GRU), CNN (causal dilated convolutions) and attention (GPT) language models, each
-/// trained for the same wall-clock time on the same corpus and batches.
-enum TourComparison {
-    static func run(secondsEach: Double, seed: UInt64) throws {
-        tourHeading(4, "RNN vs CNN vs attention: same corpus, same batches, \(Int(secondsEach.rounded())) s each")
-        let corpus = DefaultData.corpus
-        let tokenizer = try CharTokenizer(corpus: corpus)
-        let vocabulary = tokenizer.vocabularySize, block = 32
-        let data = try TextBatches(text: corpus, tokenizer: tokenizer, contextLength: block)
-        let contenders: [(String, any LanguageModel)] = [
-            ("GRU (RNN)", try RecurrentLM(config: RecurrentLMConfig(
-                cell: .gru, nLayer: 1, nEmbd: 96, hiddenSize: 192, contextLength: block, vocabularySize: vocabulary), seed: seed)),
-            ("causal CNN", try ConvolutionalLM(config: ConvolutionalLMConfig(
-                nLayer: 4, nEmbd: 96, kernelSize: 3, contextLength: block, vocabularySize: vocabulary), seed: seed)),
-            ("GPT (attention)", try GPT(config: GPTConfig(
-                nLayer: 2, nHead: 4, nEmbd: 96, contextLength: block, vocabularySize: vocabulary), seed: seed)),
-        ]
-        print("   " + Terminal.pad("model", to: 18) + Terminal.pad("parameters", to: 12) + Terminal.pad("steps", to: 8)
-            + Terminal.pad("tokens/s", to: 10) + "best validation loss")
-        for (name, model) in contenders {
-            let trainer = try Trainer(model: model, data: data, config: TrainingConfig(
-                steps: 100_000, batchSize: 16, learningRate: 3e-3, warmupSteps: 20, evaluationInterval: 25,
-                seed: seed))
-            let started = Date()
-            var tokens = 0, steps = 0
-            var best = BestValidation()
-            try trainer.run { progress in
-                steps = progress.step
-                tokens += 16 * block
-                best.record(progress)
-                return Date().timeIntervalSince(started) < secondsEach
+/// Step 3: a small GPT learns to continue classical Chinese; generation is shown with what the
+/// last layer attends to at each new character.
+enum TourNextCharacter {
+    static let prompt = "道可道，"
+    static let sampling = "temperature 0.8, top-k 20"
+
+    static func run(steps: Int, seed: UInt64) throws -> TourLanguageModelRun {
+        tourHeading(3, "Next-character prediction with self-attention")
+        let corpus = TourLanguageModels.corpus, tokenizer = TourLanguageModels.tokenizer
+        let model = try TourLanguageModels.gpt(seed: seed)
+        print("   A GPT (\(model.config.nLayer) layers, \(model.config.nHead) heads, width \(model.config.nEmbd), "
+            + "\(model.parameterCount) parameters) reads \(corpus.utf8.count / 1024) KB of classical Chinese "
+            + "(\(tokenizer.vocabularySize) distinct characters) for \(steps) steps of \(TourLanguageModels.batchSize) "
+            + "windows of \(TourLanguageModels.contextLength) characters; validation on held-out poems and chapters:")
+        let run = try TourLanguageModels.train(model, name: "GPT (attention)", steps: steps, seed: seed) { progress in
+            if let validation = progress.validationLoss {
+                print(String(format: "   step %5d   loss %.3f   validation loss %.3f   %6.0f tokens/s", progress.step,
+                             progress.loss, validation, progress.tokensPerSecond))
             }
-            let rate = Double(tokens) / Date().timeIntervalSince(started)
-            if best.step == 0 { best.record(step: steps, loss: try trainer.evaluate()) }
-            print("   " + Terminal.pad(name, to: 18) + Terminal.pad("\(model.parameterCount)", to: 12)
-                + Terminal.pad("\(steps)", to: 8) + Terminal.pad(String(format: "%.0f", rate), to: 10)
-                + String(format: "%.3f (step %d)", best.loss, best.step))
         }
-        print("   Lower is better (measured every 25 steps, the best kept: early stopping); a uniform guess over "
-            + "\(vocabulary) characters scores " + String(format: "%.3f", Foundation.log(Double(vocabulary))) + ".\n")
+        let uniform = String(format: "%.3f", Foundation.log(Double(tokenizer.vocabularySize)))
+        print(String(format: "   Best validation loss %.3f at step %d", run.best.loss, run.best.step)
+            + (run.best.step < steps
+                ? " (a uniform guess is \(uniform)); after that the model memorises the corpus faster than it generalises."
+                : " (a uniform guess is \(uniform))."))
+
+        print("   Generating from “\(prompt)” (sampled: \(sampling)). Red: the new character; blue: the characters"
+            + " the last layer attends to when it picks it (darker = stronger); gray: the least attended.")
+        var context = prompt.unicodeScalars.map { String($0) }
+        let result = try generate(model: model, prompt: tokenizer.encode(prompt), options: GenerationOptions(
+            maxNewTokens: 16, sampling: SamplingOptions(temperature: 0.8, topK: 20, seed: seed), recordAttention: true))
+        var written = prompt
+        for (token, maps) in zip(result.tokens, result.attention) {
+            // A line break of the corpus shown as ↵, so that each step stays on one line.
+            let character = try tokenizer.decode([token], showSpecial: true).replacingOccurrences(of: "\n", with: "↵")
+            written += character
+            let weights = AttentionColouring.weights(maps, layer: maps.count - 1, head: nil)
+            print("   " + AttentionColouring.line(context: Array(context.suffix(weights.count)),
+                                                  weights: weights, generated: character))
+            context.append(character)
+        }
+        print("   Written: \(written)\n")
+        return run
     }
 }
 
+/// Step 4: RNN (GRU) and CNN (causal dilated convolutions) language models trained for as many
+/// steps on the same batches as the GPT of step 3, and compared with it.
+enum TourComparison {
+    static func run(steps: Int, seed: UInt64, gpt: TourLanguageModelRun) throws {
+        tourHeading(4, "RNN vs CNN vs attention: same corpus, same batches, \(steps) steps each")
+        let vocabulary = TourLanguageModels.tokenizer.vocabularySize, block = TourLanguageModels.contextLength
+        let contenders: [(String, any LanguageModel)] = [
+            ("GRU (RNN)", try RecurrentLM(config: RecurrentLMConfig(
+                cell: .gru, nLayer: 1, nEmbd: 64, hiddenSize: 128, contextLength: block, vocabularySize: vocabulary), seed: seed)),
+            ("causal CNN", try ConvolutionalLM(config: ConvolutionalLMConfig(
+                nLayer: 4, nEmbd: 64, kernelSize: 3, contextLength: block, vocabularySize: vocabulary), seed: seed)),
+        ]
+        print("   " + Terminal.pad("model", to: 18) + Terminal.pad("parameters", to: 12) + Terminal.pad("tokens/s", to: 10)
+            + "best validation loss")
+        var runs: [TourLanguageModelRun] = []
+        for (name, model) in contenders {
+            runs.append(try TourLanguageModels.train(model, name: name, steps: steps, seed: seed) { _ in })
+        }
+        for run in runs + [gpt] {
+            print("   " + Terminal.pad(run.name, to: 18) + Terminal.pad("\(run.parameterCount)", to: 12)
+                + Terminal.pad(String(format: "%.0f", run.tokensPerSecond), to: 10)
+                + String(format: "%.3f (step %d)", run.best.loss, run.best.step))
+        }
+        print("   Lower is better (validation every \(TourLanguageModels.evaluationInterval(steps)) steps, the best kept: "
+            + "early stopping); the GPT is the one of step 3; a uniform guess over \(vocabulary) characters scores "
+            + String(format: "%.3f", Foundation.log(Double(vocabulary))) + ".\n")
+    }
+}
+
+/// The corpus, batches and training of the language models of steps 3 and 4: the same batches
+/// (same seed) and schedule for each model.
+enum TourLanguageModels {
+    static let corpus = DefaultData.corpus
+    static let tokenizer = try! CharTokenizer(corpus: corpus)  // the built-in corpus is never empty
+    static let contextLength = 32, batchSize = 16
+
+    static func gpt(seed: UInt64) throws -> GPT {
+        try GPT(config: GPTConfig(nLayer: 2, nHead: 4, nEmbd: 64, contextLength: contextLength,
+                                  vocabularySize: tokenizer.vocabularySize), seed: seed)
+    }
+
+    /// Ten validations per run.
+    static func evaluationInterval(_ steps: Int) -> Int { max(1, steps / 10) }
+
+    /// Trains `model` for `steps` steps at the library's default peak learning rate; `report`
+    /// sees every step. Returns the lowest validation loss and the training speed.
+    static func train(_ model: any LanguageModel, name: String, steps: Int, seed: UInt64,
+                      report: @escaping (TrainingProgress) -> Void) throws -> TourLanguageModelRun {
+        let data = try TextBatches(text: corpus, tokenizer: tokenizer, contextLength: contextLength)
+        let trainer = try Trainer(model: model, data: data, config: TrainingConfig(
+            steps: steps, batchSize: batchSize, warmupSteps: TourPlan.warmup(steps),
+            evaluationInterval: evaluationInterval(steps), seed: seed))
+        let started = Date()
+        var best = BestValidation()
+        try trainer.run { progress in
+            best.record(progress)
+            report(progress)
+            return true
+        }
+        let tokensPerSecond = Double(steps * batchSize * contextLength) / Date().timeIntervalSince(started)
+        return TourLanguageModelRun(name: name, parameterCount: model.parameterCount, best: best,
+                                    tokensPerSecond: tokensPerSecond)
+    }
+}
+
+/// The outcome of one language model's training in the tour.
+struct TourLanguageModelRun {
+    let name: String
+    let parameterCount: Int
+    let best: BestValidation
+    /// Training tokens per second, validations included.
+    let tokensPerSecond: Double
+}
+
 /// The lowest validation loss seen during a run (early stopping on a corpus small enough to be
-/// memorised), and the latest one.
+/// memorised).
 struct BestValidation {
     private(set) var loss = Float.infinity
     private(set) var step = 0
-    private(set) var latest: Float?
 
     mutating func record(_ progress: TrainingProgress) {
-        if let validation = progress.validationLoss { record(step: progress.step, loss: validation) }
-    }
-
-    mutating func record(step: Int, loss: Float) {
-        latest = loss
-        if loss < self.loss { (self.loss, self.step) = (loss, step) }
+        if let validation = progress.validationLoss, validation < loss { (loss, step) = (validation, progress.step) }
     }
 }
