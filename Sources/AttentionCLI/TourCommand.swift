@@ -55,9 +55,6 @@ struct TourPlan {
     static let full = TourPlan(neuronSteps: 1500, dialogueSteps: 1000, languageModelSteps: 1500)
     /// What --steps accepts.
     static let stepRange = 10...100_000
-
-    /// Linear warm-up steps of a run of `steps` steps: a tenth of the run, at most 100.
-    static func warmup(_ steps: Int) -> Int { min(100, steps / 10) }
 }
 
 /// Prints a section heading of the tour.
@@ -121,8 +118,8 @@ enum TourDialogue {
             + "the decoder reads the question through cross-attention. "
             + "Asked every \(askInterval) steps (greedy decoding):")
         let trainer = try Trainer(model: model, data: data, config: TrainingConfig(
-            steps: maximumSteps, batchSize: 16, learningRate: 3e-3, warmupSteps: TourPlan.warmup(maximumSteps),
-            weightDecay: 0, seed: seed))
+            steps: maximumSteps, batchSize: 16, learningRate: 3e-3,
+            warmupSteps: WarmupCosineLearningRate.defaultWarmupSteps(totalSteps: maximumSteps), weightDecay: 0, seed: seed))
         var answer = ""
         try trainer.run { progress in
             if progress.step % askInterval == 0 || progress.step == maximumSteps {
@@ -240,7 +237,7 @@ enum TourLanguageModels {
                       report: @escaping (TrainingProgress) -> Void) throws -> TourLanguageModelRun {
         let data = try TextBatches(text: corpus, tokenizer: tokenizer, contextLength: contextLength)
         let trainer = try Trainer(model: model, data: data, config: TrainingConfig(
-            steps: steps, batchSize: batchSize, warmupSteps: TourPlan.warmup(steps),
+            steps: steps, batchSize: batchSize, warmupSteps: WarmupCosineLearningRate.defaultWarmupSteps(totalSteps: steps),
             evaluationInterval: evaluationInterval(steps), seed: seed))
         let started = Date()
         var best = BestValidation()

@@ -29,7 +29,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "UTF-8 text to learn (default: the built-in classical Chinese corpus).") var corpus: String?
     @Option(help: "Question–answer pairs for seq2seq, TSV or .jsonl (default: the built-in pairs).")
     var pairs: String?
-    @Option(help: "Training steps (default 500).") var steps: Int?
+    @Option(help: "Training steps (default 500); the learning rate warms up linearly over a tenth of them (at least 30 and at most 100, at most half the run), then decays by a cosine to a tenth of the peak.")
+    var steps: Int?
     @Option(help: "Stop after this many seconds instead of a step count; the learning rate then follows the clock: linear warm-up over the first 5% of the time, cosine decay to a tenth of the peak at the end.")
     var time: Double?
     @Option(help: "Checkpoint file to write (default: the --resume file, else <model>.safetensors).") var out: String?
@@ -179,7 +180,7 @@ final class TrainingRun {
         let config = TrainingConfig(steps: totalSteps, batchSize: options.batchSize,
                                     learningRate: schedule?.peak ?? options.learningRate,
                                     minLearningRate: schedule?.minimum,
-                                    warmupSteps: schedule?.warmupSteps ?? min(100, totalSteps / 10),
+                                    warmupSteps: schedule?.warmupSteps ?? WarmupCosineLearningRate.defaultWarmupSteps(totalSteps: totalSteps),
                                     weightDecay: options.kind.capabilities.contains(.answering) ? 0 : 0.1,
                                     evaluationInterval: max(1, min(totalSteps, 500) / 10), seed: options.seed)
         if options.kind.capabilities.contains(.answering) {

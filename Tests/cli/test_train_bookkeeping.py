@@ -3,6 +3,7 @@
 FIFOs, control characters, and over-long chat questions."""
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -253,6 +254,21 @@ def test_learning_rate_default_is_the_c_default():
     c_default = float(re.search(r"c\.warmup_steps\) = \(\d+, \d+, ([\d.e-]+),", bridge).group(1))
     shown = re.search(r"--learning-rate <learning-rate>.*?\(default: ([\d.e-]+)\)", text).group(1)
     assert float(shown) == c_default, (shown, c_default)
+
+
+def test_a_short_run_warms_up_for_30_steps(tmp_path):
+    """`--steps 60` once warmed up for 6 steps (a tenth) and spiked at a peak of 3e-3 (issue 18,
+    item 6; the spike itself is tested in TrainerTests): the warm-up is now at least 30 steps."""
+    result = attn("train", "--steps", "60", "--json", "--out", "m.safetensors", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    steps = {event["step"]: event for event in map(json.loads, result.stdout.splitlines()) if event["event"] == "step"}
+    peak = float(re.search(r"--learning-rate <learning-rate>.*?\(default: ([\d.e-]+)\)",
+                           " ".join(attn("train", "--help").stdout.split())).group(1))
+    assert steps[1]["learning_rate"] == pytest.approx(peak / 30, rel=1e-6)
+    assert steps[24]["learning_rate"] == pytest.approx(peak * 24 / 30, rel=1e-6)
+    assert steps[30]["learning_rate"] == pytest.approx(peak, rel=1e-6)
+    assert steps[36]["learning_rate"] < peak
+    assert all(event["loss"] <= steps[1]["loss"] for event in steps.values()), steps
 
 
 @pytest.mark.parametrize("arguments", [["--n-embd", "100000000"], ["--n-layer", "100000000"],
