@@ -34,8 +34,9 @@ struct TourCommand: ParsableCommand {
                 + " — built-in data, \(Parallel.threadCount) threads\n")
             try TourNeuron.run(steps: plan.neuronSteps, seed: seed)
             try TourDialogue.run(maximumSteps: plan.dialogueSteps, seed: seed)
-            let gpt = try TourNextCharacter.run(steps: plan.languageModelSteps, seed: seed)
-            try TourComparison.run(steps: plan.languageModelSteps, seed: seed, gpt: gpt)
+            let languageModels = try TourLanguageModels(steps: plan.languageModelSteps, seed: seed)
+            let gpt = try TourNextCharacter.run(languageModels)
+            try TourComparison.run(languageModels, gpt: gpt)
         }
     }
 }
@@ -62,7 +63,7 @@ func tourHeading(_ number: Int, _ title: String) {
     print(Terminal.paint("\(number). \(title)", (255, 200, 80), bold: true))
 }
 
-/// Step 1: y = σ(a·x + b) fitted to data made from known a and b, by plain gradient descent.
+/// Part 1: y = σ(a·x + b) fitted to data made from known a and b, by plain gradient descent.
 enum TourNeuron {
     static let trueA: Float = 2, trueB: Float = -1
 
@@ -97,7 +98,7 @@ enum TourNeuron {
     static func format(_ value: Float) -> String { String(format: "%.3f", value) }
 }
 
-/// Step 2: a seq2seq transformer learns the dialogue pairs until it answers 你吃了吗？
+/// Part 2: a seq2seq transformer learns the dialogue pairs until it answers 你吃了吗？
 enum TourDialogue {
     static let question = "你吃了吗？"
     /// Steps between two tries at the question.
@@ -141,21 +142,22 @@ enum TourDialogue {
     }
 }
 
-/// Step 3: a small GPT learns to continue classical Chinese; generation is shown with what the
+/// Part 3: a small GPT learns to continue classical Chinese; generation is shown with what the
 /// last layer attends to at each new character.
 enum TourNextCharacter {
     static let prompt = "道可道，"
     static let sampling = "temperature 0.8, top-k 20"
 
-    static func run(steps: Int, seed: UInt64) throws -> TourLanguageModelRun {
+    static func run(_ languageModels: TourLanguageModels) throws -> TourLanguageModelRun {
         tourHeading(3, "Next-character prediction with self-attention")
-        let corpus = TourLanguageModels.corpus, tokenizer = TourLanguageModels.tokenizer
-        let model = try TourLanguageModels.gpt(seed: seed)
+        let tokenizer = languageModels.tokenizer, steps = languageModels.steps
+        let model = try languageModels.gpt()
         print("   A GPT (\(model.config.nLayer) layers, \(model.config.nHead) heads, width \(model.config.nEmbd), "
-            + "\(model.parameterCount) parameters) reads \(corpus.utf8.count / 1024) KB of classical Chinese "
-            + "(\(tokenizer.vocabularySize) distinct characters) for \(steps) steps of \(TourLanguageModels.batchSize) "
-            + "windows of \(TourLanguageModels.contextLength) characters; validation on held-out poems and chapters:")
-        let run = try TourLanguageModels.train(model, name: "GPT (attention)", steps: steps, seed: seed) { progress in
+            + "\(model.parameterCount) parameters) reads \(TourLanguageModels.corpus.utf8.count / 1024) KB of classical "
+            + "Chinese (\(tokenizer.vocabularySize) distinct characters) for \(steps) steps of "
+            + "\(TourLanguageModels.batchSize) windows of \(TourLanguageModels.contextLength) characters; validation on "
+            + "held-out poems and chapters:")
+        let run = try languageModels.train(model, name: "GPT (attention)") { progress in
             if let validation = progress.validationLoss {
                 print(String(format: "   step %5d   loss %.3f   validation loss %.3f   %6.0f tokens/s", progress.step,
                              progress.loss, validation, progress.tokensPerSecond))
@@ -171,7 +173,8 @@ enum TourNextCharacter {
             + " the last layer attends to when it picks it (darker = stronger); gray: the least attended.")
         var context = prompt.unicodeScalars.map { String($0) }
         let result = try generate(model: model, prompt: tokenizer.encode(prompt), options: GenerationOptions(
-            maxNewTokens: 16, sampling: SamplingOptions(temperature: 0.8, topK: 20, seed: seed), recordAttention: true))
+            maxNewTokens: 16, sampling: SamplingOptions(temperature: 0.8, topK: 20, seed: languageModels.seed),
+            recordAttention: true))
         var written = prompt
         for (token, maps) in zip(result.tokens, result.attention) {
             // A line break of the corpus shown as ↵, so that each step stays on one line.
@@ -187,12 +190,13 @@ enum TourNextCharacter {
     }
 }
 
-/// Step 4: RNN (GRU) and CNN (causal dilated convolutions) language models trained for as many
-/// steps on the same batches as the GPT of step 3, and compared with it.
+/// Part 4: RNN (GRU) and CNN (causal dilated convolutions) language models trained for as many
+/// steps on the same batches as the GPT of part 3, and compared with it.
 enum TourComparison {
-    static func run(steps: Int, seed: UInt64, gpt: TourLanguageModelRun) throws {
-        tourHeading(4, "RNN vs CNN vs attention: same corpus, same batches, \(steps) steps each")
-        let vocabulary = TourLanguageModels.tokenizer.vocabularySize, block = TourLanguageModels.contextLength
+    static func run(_ languageModels: TourLanguageModels, gpt: TourLanguageModelRun) throws {
+        tourHeading(4, "RNN vs CNN vs attention: same corpus, same batches, \(languageModels.steps) steps each")
+        let vocabulary = languageModels.tokenizer.vocabularySize, block = TourLanguageModels.contextLength
+        let seed = languageModels.seed
         let contenders: [(String, any LanguageModel)] = [
             ("GRU (RNN)", try RecurrentLM(config: RecurrentLMConfig(
                 cell: .gru, nLayer: 1, nEmbd: 64, hiddenSize: 128, contextLength: block, vocabularySize: vocabulary), seed: seed)),
@@ -203,42 +207,49 @@ enum TourComparison {
             + "best validation loss")
         var runs: [TourLanguageModelRun] = []
         for (name, model) in contenders {
-            runs.append(try TourLanguageModels.train(model, name: name, steps: steps, seed: seed) { _ in })
+            runs.append(try languageModels.train(model, name: name) { _ in })
         }
         for run in runs + [gpt] {
             print("   " + Terminal.pad(run.name, to: 18) + Terminal.pad("\(run.parameterCount)", to: 12)
                 + Terminal.pad(String(format: "%.0f", run.tokensPerSecond), to: 10)
                 + String(format: "%.3f (step %d)", run.best.loss, run.best.step))
         }
-        print("   Lower is better (validation every \(TourLanguageModels.evaluationInterval(steps)) steps, the best kept: "
-            + "early stopping); the GPT is the one of step 3; a uniform guess over \(vocabulary) characters scores "
+        print("   Lower is better (validation every \(languageModels.evaluationInterval) steps, the best kept: "
+            + "early stopping); the GPT is the one of part 3; a uniform guess over \(vocabulary) characters scores "
             + String(format: "%.3f", Foundation.log(Double(vocabulary))) + ".\n")
     }
 }
 
-/// The corpus, batches and training of the language models of steps 3 and 4: the same batches
-/// (same seed) and schedule for each model.
-enum TourLanguageModels {
+/// The corpus, batches and training of the language models of parts 3 and 4: every model sees
+/// the same batches (same seed) with the same schedule for the same number of steps.
+struct TourLanguageModels {
     static let corpus = DefaultData.corpus
-    static let tokenizer = try! CharTokenizer(corpus: corpus)  // the built-in corpus is never empty
     static let contextLength = 32, batchSize = 16
+    let tokenizer: CharTokenizer
+    let data: TextBatches
+    let steps: Int
+    let seed: UInt64
+    /// Ten validations per run.
+    var evaluationInterval: Int { max(1, steps / 10) }
 
-    static func gpt(seed: UInt64) throws -> GPT {
-        try GPT(config: GPTConfig(nLayer: 2, nHead: 4, nEmbd: 64, contextLength: contextLength,
+    init(steps: Int, seed: UInt64) throws {
+        tokenizer = try CharTokenizer(corpus: Self.corpus)
+        data = try TextBatches(text: Self.corpus, tokenizer: tokenizer, contextLength: Self.contextLength)
+        (self.steps, self.seed) = (steps, seed)
+    }
+
+    func gpt() throws -> GPT {
+        try GPT(config: GPTConfig(nLayer: 2, nHead: 4, nEmbd: 64, contextLength: Self.contextLength,
                                   vocabularySize: tokenizer.vocabularySize), seed: seed)
     }
 
-    /// Ten validations per run.
-    static func evaluationInterval(_ steps: Int) -> Int { max(1, steps / 10) }
-
-    /// Trains `model` for `steps` steps at the library's default peak learning rate; `report`
-    /// sees every step. Returns the lowest validation loss and the training speed.
-    static func train(_ model: any LanguageModel, name: String, steps: Int, seed: UInt64,
-                      report: @escaping (TrainingProgress) -> Void) throws -> TourLanguageModelRun {
-        let data = try TextBatches(text: corpus, tokenizer: tokenizer, contextLength: contextLength)
+    /// Trains `model` at the library's default peak learning rate; `report` sees every step.
+    /// Returns the lowest validation loss and the training speed.
+    func train(_ model: any LanguageModel, name: String,
+               report: @escaping (TrainingProgress) -> Void) throws -> TourLanguageModelRun {
         let trainer = try Trainer(model: model, data: data, config: TrainingConfig(
-            steps: steps, batchSize: batchSize, warmupSteps: WarmupCosineLearningRate.defaultWarmupSteps(totalSteps: steps),
-            evaluationInterval: evaluationInterval(steps), seed: seed))
+            steps: steps, batchSize: Self.batchSize, warmupSteps: WarmupCosineLearningRate.defaultWarmupSteps(totalSteps: steps),
+            evaluationInterval: evaluationInterval, seed: seed))
         let started = Date()
         var best = BestValidation()
         try trainer.run { progress in
@@ -246,7 +257,7 @@ enum TourLanguageModels {
             report(progress)
             return true
         }
-        let tokensPerSecond = Double(steps * batchSize * contextLength) / Date().timeIntervalSince(started)
+        let tokensPerSecond = Double(steps * Self.batchSize * Self.contextLength) / Date().timeIntervalSince(started)
         return TourLanguageModelRun(name: name, parameterCount: model.parameterCount, best: best,
                                     tokensPerSecond: tokensPerSecond)
     }
