@@ -75,8 +75,11 @@ def test_the_race_compares_three_models_on_the_same_steps(sections):
     assert gpt and f"Best validation loss {gpt.group(1)} at step {gpt.group(2)}" in sections[3]
 
 
-def test_steps_are_checked():
-    for steps in ("0", "9", "100001", "x"):
-        result = attn("tour", "--steps", steps)
-        assert result.returncode != 0
-        assert "--steps" in result.stderr or "steps" in result.stderr
+@pytest.mark.parametrize("steps, message", [("0", "--steps must be in 10...100000"),
+                                            ("9", "--steps must be in 10...100000"),
+                                            ("100001", "--steps must be in 10...100000"),
+                                            ("x", "The value 'x' is invalid for '--steps")])
+def test_steps_are_checked_before_anything_runs(steps, message):
+    result = attn("tour", "--steps", steps)
+    assert result.returncode != 0 and not result.stdout
+    assert message in result.stderr, result.stderr
