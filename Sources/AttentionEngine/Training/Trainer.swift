@@ -87,6 +87,9 @@ public final class Trainer {
     private let validationLoss: ValidationLoss?
     let schedule: WarmupCosineLearningRate
     let optimizers: [Adam]
+    /// The processes training together (this process alone unless started by `mpirun`): every
+    /// step sums the gradients of all ranks, so all ranks hold the same weights.
+    public let world: ProcessGroup
     /// Steps completed so far.
     public internal(set) var step = 0
     /// When set, the learning rate of every following step, in place of the schedule's.
@@ -94,6 +97,9 @@ public final class Trainer {
     /// Draws the training batches; kept across `run` calls (and saved in checkpoints) so that a
     /// run split in parts draws the same batches as one uninterrupted run.
     var rng: Random
+    /// The flat buffer of a distributed step's gradient sum, kept across steps (see
+    /// `sumGradientsAcrossRanks`).
+    var gradientSumBuffer: [Float] = []
 
     /// A trainer for any module: `trainingLoss` builds a batch from the generator and returns its
     /// loss and token count; `validationLoss` returns the loss of one validation batch. Without
@@ -102,6 +108,10 @@ public final class Trainer {
     public init(module: any Module, config: TrainingConfig, trainingLoss: TrainingLoss? = nil,
                 validationLoss: ValidationLoss? = nil) throws {
         try config.validate()
+        world = try ProcessGroup.world()
+        guard config.batchSize % world.size == 0 else {
+            throw AttentionError.invalid("training: the batch size \(config.batchSize) is the global batch and must divide by the \(world.size) ranks")
+        }
         guard !isQuantized(module) else {
             throw AttentionError.invalid("trainer: the model holds BF16/Q8 weights for inference only and cannot be trained; train the FP32 checkpoint")
         }
@@ -130,7 +140,8 @@ public final class Trainer {
         }
         try MemoryBudget.requireActivations(of: model, tokens: Double(config.batchSize) * Double(data.contextLength),
                                             for: "training batches of \(config.batchSize) × \(data.contextLength) tokens")
-        let losses = Self.losses(of: model, on: data, batchSize: config.batchSize)
+        let rows = try ProcessGroup.world().shard(ofRows: config.batchSize)
+        let losses = Self.losses(of: model, on: data, batchSize: config.batchSize, rows: rows)
         try self.init(module: model, config: config, trainingLoss: losses.training, validationLoss: losses.validation)
     }
 
@@ -141,16 +152,20 @@ public final class Trainer {
         let tokensPerPair = Double(model.config.maxSourceLength + model.config.maxTargetLength)
         try MemoryBudget.requireActivations(of: model, tokens: Double(config.batchSize) * tokensPerPair,
                                             for: "training batches of \(config.batchSize) question–answer pairs")
-        let losses = Self.losses(of: model, on: data, validation: validation, batchSize: config.batchSize)
+        let rows = try ProcessGroup.world().shard(ofRows: config.batchSize)
+        let losses = Self.losses(of: model, on: data, validation: validation, batchSize: config.batchSize, rows: rows)
         try self.init(module: model, config: config, trainingLoss: losses.training, validationLoss: losses.validation)
     }
 
     /// Next-token losses on text batches: training windows of `batchSize` rows from the train
     /// split, validation windows from the validation split (the train split when it is empty).
-    public static func losses(of model: any LanguageModel, on data: TextBatches, batchSize: Int)
+    /// With `rows` (a rank's shard, `trainer.world.shard(ofRows:)`), every rank draws the same
+    /// global batch and trains on its rows only; validation uses whole batches on every rank.
+    public static func losses(of model: any LanguageModel, on data: TextBatches, batchSize: Int, rows: Range<Int>? = nil)
         -> (training: TrainingLoss, validation: ValidationLoss) {
         ({ rng in
-            let batch = try data.batch(.train, size: batchSize, using: &rng)
+            let global = try data.batch(.train, size: batchSize, using: &rng)
+            let batch = rows.map { global.rows($0) } ?? global
             return (try model.loss(batch), batch.inputs.count)
         }, { rng in
             let split: TextBatches.Split = data.hasWindows(.validation) ? .validation : .train
@@ -159,11 +174,12 @@ public final class Trainer {
     }
 
     /// Seq2seq losses on question–answer pairs, validated on `validation` (the training pairs
-    /// when nil); the token count is the non-PAD targets.
-    public static func losses(of model: Seq2Seq, on data: PairBatches, validation: PairBatches? = nil, batchSize: Int)
-        -> (training: TrainingLoss, validation: ValidationLoss) {
+    /// when nil); the token count is the non-PAD targets. `rows` as for text batches.
+    public static func losses(of model: Seq2Seq, on data: PairBatches, validation: PairBatches? = nil, batchSize: Int,
+                              rows: Range<Int>? = nil) -> (training: TrainingLoss, validation: ValidationLoss) {
         ({ rng in
-            let batch = try data.batch(size: batchSize, using: &rng)
+            let indices = try data.indices(size: batchSize, using: &rng)
+            let batch = data.batch(indices: rows.map { Array(indices[$0]) } ?? indices)
             return (try model.loss(batch), batch.targetTokenCount)
         }, { rng in
             try model.loss((validation ?? data).batch(size: batchSize, using: &rng)).item
@@ -206,12 +222,17 @@ public final class Trainer {
         module.setTraining(true)
         // Zero the gradients but keep their buffers: this step's backward writes into them.
         for parameter in module.parameters { parameter.value.node?.clearGradKeepingBuffer() }
-        let (loss, tokens) = try loss(&rng)
-        let value = loss.item
+        var (loss, tokens) = try loss(&rng)
+        var value = loss.item
+        if world.isDistributed {
+            // Every rank must reach the reduction, so a non-finite loss is judged on the sum.
+            try loss.backward()
+            (value, tokens) = try sumGradientsAcrossRanks(loss: value, tokens: tokens)
+        }
         guard value.isFinite else {
             throw AttentionError.invalid("training: the loss is \(value) at step \(step + 1)")
         }
-        try loss.backward()
+        if !world.isDistributed { try loss.backward() }
         // Clipping is folded into the AdamW update: the gradients are read once more, not rewritten.
         let gradientScale = try config.gradientClip.map { try gradientClipScale(module.parameters, maxNorm: $0).scale } ?? 1
         for optimizer in optimizers {
@@ -245,7 +266,10 @@ public final class Trainer {
                 report.validationLoss = try evaluate(meanOf: validationLoss)
             }
             history.append(report)
-            if let progress, !progress(report) { break }
+            var keepGoing = progress?(report) ?? true
+            // A rank that stops alone would leave the others waiting at the next reduction.
+            if world.isDistributed { keepGoing = try world.allAgree(keepGoing) }
+            if !keepGoing { break }
         }
         return history
     }
