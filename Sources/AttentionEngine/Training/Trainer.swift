@@ -117,6 +117,8 @@ public final class Trainer {
         }
         self.config = config
         self.module = module
+        // Each rank's dropout masks are those of its rows of the global batch.
+        for (_, dropout) in dropoutModules(of: module) { dropout.shardIndex = world.rank }
         self.trainingLoss = trainingLoss
         self.validationLoss = validationLoss
         rng = Random(seed: config.seed)
@@ -240,6 +242,7 @@ public final class Trainer {
             optimizer.step(gradientScale: gradientScale)
         }
         step += 1
+        try checkReplicasIfDue()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         return TrainingProgress(step: step, loss: value, validationLoss: nil,
                                 tokensPerSecond: Double(tokens) / max(seconds, 1e-9), learningRate: learningRate)

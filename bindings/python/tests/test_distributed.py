@@ -1,0 +1,47 @@
+"""`Trainer` under `mpirun -np 2 python3 train.py` (issue 16, docs/distributed.md): the same
+script as in one process; `Trainer.world` reports (rank, size), and the two ranks end with
+byte-identical weights. CI installs Open MPI and sets ATTN_REQUIRE_MPI=1 (no skipping there)."""
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import attention
+
+MPIRUN = shutil.which("mpirun")
+
+
+def test_a_plain_process_is_rank_0_of_1(corpus_tokenizer):
+    config = attention.ModelConfig("gpt", n_layer=1, n_head=2, n_embd=16, block_size=8, dropout=0.0, seed=1)
+    with attention.Model(config, corpus_tokenizer) as model:
+        assert attention.Trainer(model, attention.TrainConfig(steps=1, batch_size=3)).world == (0, 1)
+
+
+@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+def test_two_ranks_report_their_rank_and_keep_identical_weights(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(f"""
+        import attention
+        tokenizer = attention.Tokenizer(attention.default_corpus())
+        ids = tokenizer.encode(attention.default_corpus())
+        config = attention.ModelConfig("gpt", n_layer=1, n_head=2, n_embd=32, block_size=16, dropout=0.1, seed=7)
+        model = attention.Model(config, tokenizer)
+        trainer = attention.Trainer(model, attention.TrainConfig(steps=5, batch_size=4))
+        rank, size = trainer.world
+        assert size == 2, trainer.world
+        trainer.run_tokens(ids)
+        # Every rank saves its own copy here so that the test can compare them.
+        trainer.save(r"{tmp_path}/rank%d.safetensors" % rank)
+    """))
+    # The ranks import this very package and library.
+    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
+    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
+           "OMP_NUM_THREADS": "1"}
+    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
+    result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-np", "2", sys.executable, str(script)],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "rank0.safetensors").read_bytes() == (tmp_path / "rank1.safetensors").read_bytes()
