@@ -45,3 +45,50 @@ def test_two_ranks_report_their_rank_and_keep_identical_weights(tmp_path):
                             capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "rank0.safetensors").read_bytes() == (tmp_path / "rank1.safetensors").read_bytes()
+
+
+@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+def test_a_resumed_two_rank_run_equals_the_uninterrupted_one_bitwise(tmp_path):
+    common = f"""
+        import dataclasses
+        import attention
+        tokenizer = attention.Tokenizer(attention.default_corpus())
+        ids = tokenizer.encode(attention.default_corpus())
+        model_config = attention.ModelConfig("gpt", n_layer=1, n_head=2, n_embd=32, block_size=16, dropout=0.1, seed=3)
+        config = attention.TrainConfig(steps=10, batch_size=4, eval_interval=5)
+        out = r"{tmp_path}"
+    """
+    first = tmp_path / "first.py"
+    first.write_text(textwrap.dedent(common + """
+        model = attention.Model(model_config, tokenizer)
+        trainer = attention.Trainer(model, config)
+        trainer.run_tokens(ids)
+        rank, _ = trainer.world
+        if rank == 0:
+            trainer.save(out + "/straight.safetensors")
+        # Only rank 0's callback asks to stop, after step 5: every rank stops there together.
+        model = attention.Model(model_config, tokenizer)
+        trainer = attention.Trainer(model, config, on_progress=lambda p: rank == 0 and p.step == 5)
+        trainer.run_tokens(ids)
+        assert trainer.step_count == 5, trainer.step_count
+        if rank == 0:
+            trainer.save(out + "/half.safetensors")
+    """))
+    second = tmp_path / "second.py"
+    second.write_text(textwrap.dedent(common + """
+        # Every rank resumes from rank 0's checkpoint.
+        model = attention.Model.load(out + "/half.safetensors")
+        trainer = attention.Trainer(model, dataclasses.replace(config, resume=True))
+        trainer.run_tokens(ids)
+        if trainer.world[0] == 0:
+            trainer.save(out + "/resumed.safetensors")
+    """))
+    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
+    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
+           "OMP_NUM_THREADS": "1", "ATTN_CHECK_REPLICAS": "1"}
+    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
+    for script in (first, second):
+        result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-x", "ATTN_CHECK_REPLICAS", "-np", "2",
+                                 sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "resumed.safetensors").read_bytes() == (tmp_path / "straight.safetensors").read_bytes()
