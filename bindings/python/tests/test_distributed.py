@@ -92,3 +92,28 @@ def test_a_resumed_two_rank_run_equals_the_uninterrupted_one_bitwise(tmp_path):
                                  sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env)
         assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "resumed.safetensors").read_bytes() == (tmp_path / "straight.safetensors").read_bytes()
+
+
+@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+def test_a_hung_rank_ends_the_job_after_the_timeout_with_a_message(tmp_path):
+    script = tmp_path / "hang.py"
+    script.write_text(textwrap.dedent("""
+        import time
+        import attention
+        tokenizer = attention.Tokenizer(attention.default_corpus())
+        ids = tokenizer.encode(attention.default_corpus())
+        model = attention.Model(attention.ModelConfig("gpt", n_layer=1, n_head=2, n_embd=16, block_size=8, seed=1), tokenizer)
+        trainer = attention.Trainer(model, attention.TrainConfig(steps=3, batch_size=2))
+        if trainer.world[0] == 1:
+            time.sleep(3600)  # hangs: rank 0 waits for it at the first gradient sum
+        trainer.run_tokens(ids)
+    """))
+    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
+    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
+           "OMP_NUM_THREADS": "1", "ATTN_MPI_TIMEOUT": "2"}
+    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
+    # Without the timeout the job would hang until subprocess's timeout kills the test.
+    result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-x", "ATTN_MPI_TIMEOUT", "-np", "2",
+                             sys.executable, str(script)], capture_output=True, text=True, timeout=240, env=env)
+    assert result.returncode != 0
+    assert "rank 0 of 2: no answer from rank 1 within 2 s during the gradient sum" in result.stderr, result.stderr
