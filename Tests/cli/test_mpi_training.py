@@ -103,13 +103,20 @@ def test_time_budget_is_refused_under_mpirun(tmp_path):
     assert "--time cannot be used under mpirun" in result.stderr, result.stderr
 
 
-def test_a_launcher_without_the_mpi_library_is_a_clear_error(tmp_path):
+@pytest.mark.parametrize("library, message", [
     # What a machine without Open MPI sees under a launcher: the library cannot be opened.
-    env = {**os.environ, "OMPI_COMM_WORLD_SIZE": "2", "ATTN_MPI_LIBRARY": str(tmp_path / "no-libmpi.so")}
+    ("no-libmpi.so", "runs under an MPI launcher, but the MPI library cannot be loaded"),
+    (".", "runs under an MPI launcher, but the MPI library cannot be loaded"),   # a directory
+    ("/dev/null", "runs under an MPI launcher, but the MPI library cannot be loaded"),
+    ("libm.so.6", "the MPI library has no MPI_Init_thread: only Open MPI is supported"),  # not MPI
+])
+def test_a_launcher_without_a_usable_mpi_library_is_a_clear_error(tmp_path, library, message):
+    path = library if library.startswith(("/", "lib")) else str(tmp_path / library)
+    env = {**os.environ, "OMPI_COMM_WORLD_SIZE": "2", "ATTN_MPI_LIBRARY": path}
     result = subprocess.run([str(ATTN), "train", "--steps", "1", "--out", str(tmp_path / "m.safetensors")],
                             capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 1
-    assert "runs under an MPI launcher, but the MPI library cannot be loaded" in result.stderr, result.stderr
+    assert message in result.stderr, result.stderr
     assert not (tmp_path / "m.safetensors").exists()
 
 
