@@ -38,6 +38,8 @@ static struct {
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_status = -1, world_rank = 0, world_size = 1;
 static char init_error[512];
+/* MPI_THREAD_SERIALIZED: no two threads may be inside MPI at once. */
+static pthread_mutex_t communication = PTHREAD_MUTEX_INITIALIZER;
 
 int attn_shim_mpi_launched(void) {
     return getenv("OMPI_COMM_WORLD_SIZE") != NULL || getenv("PMIX_RANK") != NULL || getenv("PMI_SIZE") != NULL;
@@ -151,10 +153,7 @@ static int wait_for(mpi_handle *request, int peer, double timeout_seconds, const
 /* Messages are cut into chunks whose byte count fits an `int`. */
 enum { CHUNK_FLOATS = 1 << 22, SUM_TAG = 7716 };
 
-int attn_shim_mpi_sum_in_rank_order(float *values, int64_t count, double timeout_seconds,
-                                    char *error, size_t error_size) {
-    if (init_status != 0) { snprintf(error, error_size, "MPI is not initialized"); return -1; }
-    if (world_size == 1 || count <= 0) return 0;
+static int sum_in_rank_order(float *values, int64_t count, double timeout_seconds, char *error, size_t error_size) {
     float *received = NULL; /* (CHUNK_FLOATS) on rank 0 */
     if (world_rank == 0 && (received = malloc(sizeof(float) * CHUNK_FLOATS)) == NULL) {
         snprintf(error, error_size, "out of memory for the gradient reduction buffer");
@@ -186,10 +185,17 @@ int attn_shim_mpi_sum_in_rank_order(float *values, int64_t count, double timeout
     return result;
 }
 
-int attn_shim_mpi_broadcast(void *bytes, int64_t count, int root, double timeout_seconds,
-                            char *error, size_t error_size) {
+int attn_shim_mpi_sum_in_rank_order(float *values, int64_t count, double timeout_seconds,
+                                    char *error, size_t error_size) {
     if (init_status != 0) { snprintf(error, error_size, "MPI is not initialized"); return -1; }
-    if (world_size == 1) return 0;
+    if (world_size == 1 || count <= 0) return 0;
+    pthread_mutex_lock(&communication);
+    int result = sum_in_rank_order(values, count, timeout_seconds, error, error_size);
+    pthread_mutex_unlock(&communication);
+    return result;
+}
+
+static int broadcast(void *bytes, int64_t count, int root, double timeout_seconds, char *error, size_t error_size) {
     const int64_t chunk_bytes = (int64_t)1 << 30;
     for (int64_t begin = 0; begin < count; begin += chunk_bytes) {
         int n = (int)(count - begin < chunk_bytes ? count - begin : chunk_bytes);
@@ -199,6 +205,16 @@ int attn_shim_mpi_broadcast(void *bytes, int64_t count, int root, double timeout
         if (wait_for(&request, root, timeout_seconds, "a broadcast", error, error_size) != 0) return -1;
     }
     return 0;
+}
+
+int attn_shim_mpi_broadcast(void *bytes, int64_t count, int root, double timeout_seconds,
+                            char *error, size_t error_size) {
+    if (init_status != 0) { snprintf(error, error_size, "MPI is not initialized"); return -1; }
+    if (world_size == 1 || count <= 0) return 0;
+    pthread_mutex_lock(&communication);
+    int result = broadcast(bytes, count, root, timeout_seconds, error, error_size);
+    pthread_mutex_unlock(&communication);
+    return result;
 }
 
 void attn_shim_mpi_abort(int code) {
