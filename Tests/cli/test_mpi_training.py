@@ -26,6 +26,9 @@ needs_mpi = pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_M
 # A small GPT with dropout on; a global batch of 6 rows divides by 1, 2 and 3 ranks.
 TRAIN = ["train", "--steps", "8", "--batch-size", "6", "--n-layer", "1", "--n-head", "2", "--n-embd", "32",
          "--block-size", "16", "--dropout", "0.2", "--json"]
+# Seq2seq: ranks hold different numbers of non-PAD answer tokens, so the gradient sum must weight
+# each rank by its token count to equal one process.
+SEQ2SEQ = ["train", "--model", "seq2seq", "--steps", "6", "--batch-size", "6", "--n-layer", "1", "--n-embd", "32", "--json"]
 
 
 def mpirun(ranks, *command, env=None, timeout=300):
@@ -46,8 +49,8 @@ def steps_and_done(stdout):
     return steps, done
 
 
-def single_process_losses(tmp_path):
-    result = subprocess.run([str(ATTN), *TRAIN, "--out", str(tmp_path / "one.safetensors")], capture_output=True,
+def single_process_losses(tmp_path, train):
+    result = subprocess.run([str(ATTN), *train, "--out", str(tmp_path / "one.safetensors")], capture_output=True,
                             text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr
     return [step["loss"] for step in steps_and_done(result.stdout)[0]]
@@ -55,17 +58,19 @@ def single_process_losses(tmp_path):
 
 @needs_mpi
 @pytest.mark.parametrize("ranks", [2, 3])
-def test_ranks_match_one_process_and_runs_are_bitwise_repeatable(tmp_path, ranks):
-    expected = single_process_losses(tmp_path)
+@pytest.mark.parametrize("train", [TRAIN, SEQ2SEQ], ids=["gpt", "seq2seq"])
+def test_ranks_match_one_process_and_runs_are_bitwise_repeatable(tmp_path, ranks, train):
+    expected = single_process_losses(tmp_path, train)
+    steps_run = int(train[train.index("--steps") + 1])
     checkpoints = []
     for run in range(2):
         out = tmp_path / f"run{run}.safetensors"
         # ATTN_CHECK_REPLICAS=1: every step, each rank compares a hash of its weights with rank 0's.
-        result = mpirun(ranks, ATTN, *TRAIN, "--out", out, env={"ATTN_CHECK_REPLICAS": "1"})
+        result = mpirun(ranks, ATTN, *train, "--out", out, env={"ATTN_CHECK_REPLICAS": "1"})
         assert result.returncode == 0, result.stdout + result.stderr
         steps, done = steps_and_done(result.stdout)
         assert len(done) == 1, "only rank 0 reports"
-        assert [step["step"] for step in steps] == list(range(1, 9))
+        assert [step["step"] for step in steps] == list(range(1, steps_run + 1))
         losses = [step["loss"] for step in steps]
         for step, (got, want) in enumerate(zip(losses, expected), start=1):
             assert abs(got - want) <= 1e-5 * abs(want), (step, got, want)
