@@ -244,7 +244,7 @@ public func attn_trainer_run_tokens(_ trainer: OpaquePointer?, _ tokens: UnsafeP
         let size = handle.trainer.config.batchSize
         try requireActivationMemory(of: handle.model, tokens: size * model.contextLength, function)
         try handle.run(function, Trainer.losses(of: model, on: data, batchSize: size,
-                                                  rows: handle.trainer.world.shard(ofRows: size)))
+                                                  world: handle.trainer.world))
     }
 }
 
@@ -264,7 +264,7 @@ public func attn_trainer_run_pairs(_ trainer: OpaquePointer?, _ tsv: UnsafePoint
         try requireActivationMemory(of: handle.model, tokens: size * (model.config.maxSourceLength + model.config.maxTargetLength),
                                     function)
         try handle.run(function, Trainer.losses(of: model, on: data, batchSize: size,
-                                                  rows: handle.trainer.world.shard(ofRows: size)))
+                                                  world: handle.trainer.world))
     }
 }
 

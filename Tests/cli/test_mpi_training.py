@@ -53,7 +53,7 @@ def single_process_losses(tmp_path, train):
     result = subprocess.run([str(ATTN), *train, "--out", str(tmp_path / "one.safetensors")], capture_output=True,
                             text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr
-    return [step["loss"] for step in steps_and_done(result.stdout)[0]]
+    return [(step["loss"], step.get("validation_loss")) for step in steps_and_done(result.stdout)[0]]
 
 
 @needs_mpi
@@ -71,9 +71,13 @@ def test_ranks_match_one_process_and_runs_are_bitwise_repeatable(tmp_path, ranks
         steps, done = steps_and_done(result.stdout)
         assert len(done) == 1, "only rank 0 reports"
         assert [step["step"] for step in steps] == list(range(1, steps_run + 1))
-        losses = [step["loss"] for step in steps]
+        losses = [(step["loss"], step.get("validation_loss")) for step in steps]
+        assert [v is None for _, v in losses] == [v is None for _, v in expected]
+        # Training and (sharded) validation losses.
         for step, (got, want) in enumerate(zip(losses, expected), start=1):
-            assert abs(got - want) <= 1e-5 * abs(want), (step, got, want)
+            for got_value, want_value in zip(got, want):
+                if want_value is not None:
+                    assert abs(got_value - want_value) <= 1e-5 * abs(want_value), (step, got, want)
         checkpoints.append(out.read_bytes())
     assert checkpoints[0] == checkpoints[1], "two runs with the same rank count differ"
     written = sorted(path.name for path in tmp_path.iterdir())

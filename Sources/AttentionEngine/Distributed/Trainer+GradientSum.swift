@@ -51,6 +51,15 @@ extension Trainer {
 }
 
 extension ProcessGroup {
+    /// The mean loss of a global batch from each rank's mean `loss` over its `tokens` targets:
+    /// Σ tokens_r·loss_r / Σ tokens_r, the same bits on every rank (`loss` itself in one process).
+    func meanOverRanks(loss: Float, tokens: Int) throws -> Float {
+        guard isDistributed else { return loss }
+        var sums: [Float] = [Float(tokens) * loss, Float(tokens)]
+        try sums.withUnsafeMutableBufferPointer { try sumInRankOrder($0) }
+        return sums[0] / sums[1]
+    }
+
     /// True on every rank when `vote` is true on every rank (one small reduction).
     func allAgree(_ vote: Bool) throws -> Bool {
         var dissent: [Float] = [vote ? 0 : 1]

@@ -142,8 +142,7 @@ public final class Trainer {
         }
         try MemoryBudget.requireActivations(of: model, tokens: Double(config.batchSize) * Double(data.contextLength),
                                             for: "training batches of \(config.batchSize) × \(data.contextLength) tokens")
-        let rows = try ProcessGroup.world().shard(ofRows: config.batchSize)
-        let losses = Self.losses(of: model, on: data, batchSize: config.batchSize, rows: rows)
+        let losses = Self.losses(of: model, on: data, batchSize: config.batchSize, world: try ProcessGroup.world())
         try self.init(module: model, config: config, trainingLoss: losses.training, validationLoss: losses.validation)
     }
 
@@ -154,37 +153,41 @@ public final class Trainer {
         let tokensPerPair = Double(model.config.maxSourceLength + model.config.maxTargetLength)
         try MemoryBudget.requireActivations(of: model, tokens: Double(config.batchSize) * tokensPerPair,
                                             for: "training batches of \(config.batchSize) question–answer pairs")
-        let rows = try ProcessGroup.world().shard(ofRows: config.batchSize)
-        let losses = Self.losses(of: model, on: data, validation: validation, batchSize: config.batchSize, rows: rows)
+        let losses = Self.losses(of: model, on: data, validation: validation, batchSize: config.batchSize,
+                                 world: try ProcessGroup.world())
         try self.init(module: model, config: config, trainingLoss: losses.training, validationLoss: losses.validation)
     }
 
     /// Next-token losses on text batches: training windows of `batchSize` rows from the train
     /// split, validation windows from the validation split (the train split when it is empty).
-    /// With `rows` (a rank's shard, `trainer.world.shard(ofRows:)`), every rank draws the same
-    /// global batch and trains on its rows only; validation uses whole batches on every rank.
-    public static func losses(of model: any LanguageModel, on data: TextBatches, batchSize: Int, rows: Range<Int>? = nil)
-        -> (training: TrainingLoss, validation: ValidationLoss) {
-        ({ rng in
-            let global = try data.batch(.train, size: batchSize, using: &rng)
-            let batch = rows.map { global.rows($0) } ?? global
+    /// In a job of several ranks (`world`, the trainer's), every rank draws the same global
+    /// batch and computes the loss of its rows only (`world.shard(ofRows:)`); the validation
+    /// loss is then the global batch's mean over all ranks, so every rank must validate together.
+    public static func losses(of model: any LanguageModel, on data: TextBatches, batchSize: Int,
+                              world: ProcessGroup = .single) -> (training: TrainingLoss, validation: ValidationLoss) {
+        let rows = world.shard(ofRows: batchSize)
+        return ({ rng in
+            let batch = try data.batch(.train, size: batchSize, using: &rng).rows(rows)
             return (try model.loss(batch), batch.inputs.count)
         }, { rng in
             let split: TextBatches.Split = data.hasWindows(.validation) ? .validation : .train
-            return try model.loss(data.batch(split, size: batchSize, using: &rng)).item
+            let batch = try data.batch(split, size: batchSize, using: &rng).rows(rows)
+            return try world.meanOverRanks(loss: model.loss(batch).item, tokens: batch.inputs.count)
         })
     }
 
     /// Seq2seq losses on question–answer pairs, validated on `validation` (the training pairs
-    /// when nil); the token count is the non-PAD targets. `rows` as for text batches.
+    /// when nil); the token count is the non-PAD targets. `world` as for text batches.
     public static func losses(of model: Seq2Seq, on data: PairBatches, validation: PairBatches? = nil, batchSize: Int,
-                              rows: Range<Int>? = nil) -> (training: TrainingLoss, validation: ValidationLoss) {
-        ({ rng in
-            let indices = try data.indices(size: batchSize, using: &rng)
-            let batch = data.batch(indices: rows.map { Array(indices[$0]) } ?? indices)
+                              world: ProcessGroup = .single) -> (training: TrainingLoss, validation: ValidationLoss) {
+        let rows = world.shard(ofRows: batchSize)
+        return ({ rng in
+            let batch = data.batch(indices: Array(try data.indices(size: batchSize, using: &rng)[rows]))
             return (try model.loss(batch), batch.targetTokenCount)
         }, { rng in
-            try model.loss((validation ?? data).batch(size: batchSize, using: &rng)).item
+            let pairs = validation ?? data
+            let batch = pairs.batch(indices: Array(try pairs.indices(size: batchSize, using: &rng)[rows]))
+            return try world.meanOverRanks(loss: model.loss(batch).item, tokens: batch.targetTokenCount)
         })
     }
 
