@@ -478,6 +478,14 @@ attn_status attn_trainer_set_progress_callback(attn_trainer_t *trainer, attn_pro
 /** Steps completed so far (restored ones included). */
 attn_status attn_trainer_get_step(const attn_trainer_t *trainer, int64_t *step);
 
+/** Data-parallel training (docs/distributed.md): this process's rank and the number of ranks.
+ *  A trainer created in a process started by `mpirun` (Open MPI, loaded at run time) belongs to
+ *  the job: every step sums the gradients of all ranks, batch_size is the global batch (it must
+ *  divide by the rank count), and each rank trains on its rows of it. Elsewhere the rank is 0 and
+ *  the size 1. Only rank 0 should save or print; every rank must make the same calls in the same
+ *  order (a rank that stops alone makes the others abort after ATTN_MPI_TIMEOUT seconds). */
+attn_status attn_trainer_get_world(const attn_trainer_t *trainer, int32_t *rank, int32_t *size);
+
 /** Trains a language model on a token stream until the trainer has done config->steps steps:
  *  each step draws batch_size random windows of block_size + 1 tokens from the training part of
  *  `tokens`; every eval_interval steps (and after the last) the progress reports the mean loss of

@@ -219,6 +219,18 @@ public func attn_trainer_get_step(_ trainer: OpaquePointer?, _ step: UnsafeMutab
 }
 
 @c @implementation
+public func attn_trainer_get_world(_ trainer: OpaquePointer?, _ rank: UnsafeMutablePointer<Int32>?,
+                                   _ size: UnsafeMutablePointer<Int32>?) -> attn_status {
+    guarded {
+        let function = "attn_trainer_get_world"
+        let handle = try trainerHandle(trainer, function)
+        let rank = try nonNull(rank, "rank", function), size = try nonNull(size, "size", function)
+        rank.pointee = Int32(handle.trainer.world.rank)
+        size.pointee = Int32(handle.trainer.world.size)
+    }
+}
+
+@c @implementation
 public func attn_trainer_run_tokens(_ trainer: OpaquePointer?, _ tokens: UnsafePointer<Int32>?, _ count: Int64) -> attn_status {
     guarded {
         let function = "attn_trainer_run_tokens"
@@ -231,7 +243,8 @@ public func attn_trainer_run_tokens(_ trainer: OpaquePointer?, _ tokens: UnsafeP
         }
         let size = handle.trainer.config.batchSize
         try requireActivationMemory(of: handle.model, tokens: size * model.contextLength, function)
-        try handle.run(function, Trainer.losses(of: model, on: data, batchSize: size))
+        try handle.run(function, Trainer.losses(of: model, on: data, batchSize: size,
+                                                  world: handle.trainer.world))
     }
 }
 
@@ -250,7 +263,8 @@ public func attn_trainer_run_pairs(_ trainer: OpaquePointer?, _ tsv: UnsafePoint
         let size = handle.trainer.config.batchSize
         try requireActivationMemory(of: handle.model, tokens: size * (model.config.maxSourceLength + model.config.maxTargetLength),
                                     function)
-        try handle.run(function, Trainer.losses(of: model, on: data, batchSize: size))
+        try handle.run(function, Trainer.losses(of: model, on: data, batchSize: size,
+                                                  world: handle.trainer.world))
     }
 }
 

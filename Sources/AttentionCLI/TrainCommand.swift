@@ -83,14 +83,21 @@ struct TrainCommand: ParsableCommand {
         // One line at a time, so a killed run leaves complete log lines.
         setvbuf(stdout, nil, _IOLBF, 0)
         try reportingErrors {
-            try InputFiles.checkWritable(output)
-            try InputFiles.checkWritable(bestOutput)
-            if let plot { try InputFiles.checkWritable(plot) }
-            let run = try TrainingRun(options: self)
-            signal(SIGINT) { _ in interruptRequested = 1 }
-            defer { signal(SIGINT, SIG_DFL) }
-            let finished = try run.train(output: output, best: bestOutput)
-            if !finished { throw ExitCode(130) }
+            // Under mpirun (docs/distributed.md) every rank trains; rank 0 reports and saves.
+            let world = try ProcessGroup.world()
+            if world.isDistributed, time != nil {
+                throw AttentionError.invalid("--time cannot be used under mpirun: the ranks' clocks would give them different learning rates; give --steps")
+            }
+            try DistributedRun.run(in: world) {
+                try InputFiles.checkWritable(output)
+                try InputFiles.checkWritable(bestOutput)
+                if let plot { try InputFiles.checkWritable(plot) }
+                let run = try TrainingRun(options: self)
+                signal(SIGINT) { _ in interruptRequested = 1 }
+                defer { signal(SIGINT, SIG_DFL) }
+                let finished = try run.train(output: output, best: bestOutput)
+                if !finished { throw ExitCode(130) }
+            }
         }
     }
 
@@ -276,7 +283,9 @@ final class TrainingRun {
             + "from step \(trainer.step)" + (options.time.map { " for \(Int($0)) s" } ?? " to step \(totalSteps)")
             + "; checkpoint: \(output)"
         // --json keeps stdout to JSON lines; the human-readable header goes to stderr.
-        if options.json { FileHandle.standardError.write(Data((header + "\n").utf8)) } else { print(header) }
+        if options.json {
+            if trainer.world.isRoot { FileHandle.standardError.write(Data((header + "\n").utf8)) }
+        } else { print(header) }
         var lastLine = Date.distantPast
         let clockSchedule = try options.time.map { _ in try timeSchedule() }
         if let clockSchedule { trainer.fixedLearningRate = clockSchedule.learningRate(at: 0) }
@@ -288,7 +297,7 @@ final class TrainingRun {
                 if validation < self.bestValidation?.loss ?? .infinity {
                     self.bestValidation = (progress.step, validation)
                     do {
-                        try ModelCheckpoint(model: self.model, tokenizer: self.tokenizer).write(to: best)
+                        try self.writeBest(to: best)
                     } catch { saveError = error; return false }
                 }
             }
@@ -321,9 +330,9 @@ final class TrainingRun {
         if validationCurve.last?.step != trainer.step { validationCurve.append((trainer.step, validation)) }
         if validation < bestValidation?.loss ?? .infinity {
             bestValidation = (trainer.step, validation)
-            try ModelCheckpoint(model: model, tokenizer: tokenizer).write(to: best)
+            try writeBest(to: best)
         }
-        if let plot = options.plot {
+        if let plot = options.plot, trainer.world.isRoot {
             try LossPlot.write(LossPlot.svg(training: trainingCurve, validation: validationCurve,
                                             title: "attn train --model \(options.model)"), to: plot)
         }
@@ -343,8 +352,16 @@ final class TrainingRun {
         return interruptRequested == 0
     }
 
+    /// Writes the checkpoint (rank 0 only: every rank holds the same weights).
     func save(_ output: String) throws {
+        guard trainer.world.isRoot else { return }
         try ModelCheckpoint(model: model, tokenizer: tokenizer, training: trainer.trainingState()).write(to: output)
+    }
+
+    /// Writes the weights of the lowest validation loss so far (rank 0 only).
+    func writeBest(to best: String) throws {
+        guard trainer.world.isRoot else { return }
+        try ModelCheckpoint(model: model, tokenizer: tokenizer).write(to: best)
     }
 
     func logLine(_ progress: TrainingProgress, elapsed: Double) -> String {

@@ -12,3 +12,11 @@ public struct TokenBatch: Equatable, Sendable {
         self.time = time
     }
 }
+
+extension TokenBatch {
+    /// Rows `range` of this batch (a data-parallel rank's shard): inputs and targets (rows,T).
+    public func rows(_ range: Range<Int>) -> TokenBatch {
+        let elements = range.lowerBound * time..<range.upperBound * time
+        return TokenBatch(inputs: Array(inputs[elements]), targets: Array(targets[elements]), batch: range.count, time: time)
+    }
+}

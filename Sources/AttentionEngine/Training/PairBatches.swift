@@ -30,8 +30,13 @@ public struct PairBatches: Sendable {
 
     /// `size` pairs drawn with replacement from `rng` (one `nextInt` each, in order).
     public func batch(size: Int, using rng: inout Random) throws -> PairBatch {
+        batch(indices: try indices(size: size, using: &rng))
+    }
+
+    /// The indices of `size` pairs drawn with replacement from `rng`, as `batch(size:using:)`.
+    public func indices(size: Int, using rng: inout Random) throws -> [Int] {
         guard size >= 1 else { throw AttentionError.invalid("pair batches: batch size \(size) must be >= 1") }
-        return batch(indices: (0..<size).map { _ in rng.nextInt(below: pairs.count) })
+        return (0..<size).map { _ in rng.nextInt(below: pairs.count) }
     }
 
     /// The pairs at `indices`, padded (indices must be valid).

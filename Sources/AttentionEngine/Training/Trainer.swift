@@ -87,6 +87,9 @@ public final class Trainer {
     private let validationLoss: ValidationLoss?
     let schedule: WarmupCosineLearningRate
     let optimizers: [Adam]
+    /// The processes training together (this process alone unless started by `mpirun`): every
+    /// step sums the gradients of all ranks, so all ranks hold the same weights.
+    public let world: ProcessGroup
     /// Steps completed so far.
     public internal(set) var step = 0
     /// When set, the learning rate of every following step, in place of the schedule's.
@@ -94,6 +97,9 @@ public final class Trainer {
     /// Draws the training batches; kept across `run` calls (and saved in checkpoints) so that a
     /// run split in parts draws the same batches as one uninterrupted run.
     var rng: Random
+    /// The flat buffer of a distributed step's gradient sum, kept across steps (see
+    /// `sumGradientsAcrossRanks`).
+    var gradientSumBuffer: [Float] = []
 
     /// A trainer for any module: `trainingLoss` builds a batch from the generator and returns its
     /// loss and token count; `validationLoss` returns the loss of one validation batch. Without
@@ -102,11 +108,17 @@ public final class Trainer {
     public init(module: any Module, config: TrainingConfig, trainingLoss: TrainingLoss? = nil,
                 validationLoss: ValidationLoss? = nil) throws {
         try config.validate()
+        world = try ProcessGroup.world()
+        guard config.batchSize % world.size == 0 else {
+            throw AttentionError.invalid("training: the batch size \(config.batchSize) is the global batch and must divide by the \(world.size) ranks")
+        }
         guard !isQuantized(module) else {
             throw AttentionError.invalid("trainer: the model holds BF16/Q8 weights for inference only and cannot be trained; train the FP32 checkpoint")
         }
         self.config = config
         self.module = module
+        // Each rank's dropout masks are those of its rows of the global batch.
+        for (_, dropout) in dropoutModules(of: module) { dropout.shardIndex = world.rank }
         self.trainingLoss = trainingLoss
         self.validationLoss = validationLoss
         rng = Random(seed: config.seed)
@@ -130,7 +142,7 @@ public final class Trainer {
         }
         try MemoryBudget.requireActivations(of: model, tokens: Double(config.batchSize) * Double(data.contextLength),
                                             for: "training batches of \(config.batchSize) × \(data.contextLength) tokens")
-        let losses = Self.losses(of: model, on: data, batchSize: config.batchSize)
+        let losses = Self.losses(of: model, on: data, batchSize: config.batchSize, world: try ProcessGroup.world())
         try self.init(module: model, config: config, trainingLoss: losses.training, validationLoss: losses.validation)
     }
 
@@ -141,32 +153,41 @@ public final class Trainer {
         let tokensPerPair = Double(model.config.maxSourceLength + model.config.maxTargetLength)
         try MemoryBudget.requireActivations(of: model, tokens: Double(config.batchSize) * tokensPerPair,
                                             for: "training batches of \(config.batchSize) question–answer pairs")
-        let losses = Self.losses(of: model, on: data, validation: validation, batchSize: config.batchSize)
+        let losses = Self.losses(of: model, on: data, validation: validation, batchSize: config.batchSize,
+                                 world: try ProcessGroup.world())
         try self.init(module: model, config: config, trainingLoss: losses.training, validationLoss: losses.validation)
     }
 
     /// Next-token losses on text batches: training windows of `batchSize` rows from the train
     /// split, validation windows from the validation split (the train split when it is empty).
-    public static func losses(of model: any LanguageModel, on data: TextBatches, batchSize: Int)
-        -> (training: TrainingLoss, validation: ValidationLoss) {
-        ({ rng in
-            let batch = try data.batch(.train, size: batchSize, using: &rng)
+    /// In a job of several ranks (`world`, the trainer's), every rank draws the same global
+    /// batch and computes the loss of its rows only (`world.shard(ofRows:)`); the validation
+    /// loss is then the global batch's mean over all ranks, so every rank must validate together.
+    public static func losses(of model: any LanguageModel, on data: TextBatches, batchSize: Int,
+                              world: ProcessGroup = .single) -> (training: TrainingLoss, validation: ValidationLoss) {
+        let rows = world.shard(ofRows: batchSize)
+        return ({ rng in
+            let batch = try data.batch(.train, size: batchSize, using: &rng).rows(rows)
             return (try model.loss(batch), batch.inputs.count)
         }, { rng in
             let split: TextBatches.Split = data.hasWindows(.validation) ? .validation : .train
-            return try model.loss(data.batch(split, size: batchSize, using: &rng)).item
+            let batch = try data.batch(split, size: batchSize, using: &rng).rows(rows)
+            return try world.meanOverRanks(loss: model.loss(batch).item, tokens: batch.inputs.count)
         })
     }
 
     /// Seq2seq losses on question–answer pairs, validated on `validation` (the training pairs
-    /// when nil); the token count is the non-PAD targets.
-    public static func losses(of model: Seq2Seq, on data: PairBatches, validation: PairBatches? = nil, batchSize: Int)
-        -> (training: TrainingLoss, validation: ValidationLoss) {
-        ({ rng in
-            let batch = try data.batch(size: batchSize, using: &rng)
+    /// when nil); the token count is the non-PAD targets. `world` as for text batches.
+    public static func losses(of model: Seq2Seq, on data: PairBatches, validation: PairBatches? = nil, batchSize: Int,
+                              world: ProcessGroup = .single) -> (training: TrainingLoss, validation: ValidationLoss) {
+        let rows = world.shard(ofRows: batchSize)
+        return ({ rng in
+            let batch = data.batch(indices: Array(try data.indices(size: batchSize, using: &rng)[rows]))
             return (try model.loss(batch), batch.targetTokenCount)
         }, { rng in
-            try model.loss((validation ?? data).batch(size: batchSize, using: &rng)).item
+            let pairs = validation ?? data
+            let batch = pairs.batch(indices: Array(try pairs.indices(size: batchSize, using: &rng)[rows]))
+            return try world.meanOverRanks(loss: model.loss(batch).item, tokens: batch.targetTokenCount)
         })
     }
 
@@ -206,12 +227,17 @@ public final class Trainer {
         module.setTraining(true)
         // Zero the gradients but keep their buffers: this step's backward writes into them.
         for parameter in module.parameters { parameter.value.node?.clearGradKeepingBuffer() }
-        let (loss, tokens) = try loss(&rng)
-        let value = loss.item
+        var (loss, tokens) = try loss(&rng)
+        var value = loss.item
+        if world.isDistributed {
+            // Every rank must reach the reduction, so a non-finite loss is judged on the sum.
+            try loss.backward()
+            (value, tokens) = try sumGradientsAcrossRanks(loss: value, tokens: tokens)
+        }
         guard value.isFinite else {
             throw AttentionError.invalid("training: the loss is \(value) at step \(step + 1)")
         }
-        try loss.backward()
+        if !world.isDistributed { try loss.backward() }
         // Clipping is folded into the AdamW update: the gradients are read once more, not rewritten.
         let gradientScale = try config.gradientClip.map { try gradientClipScale(module.parameters, maxNorm: $0).scale } ?? 1
         for optimizer in optimizers {
@@ -219,6 +245,7 @@ public final class Trainer {
             optimizer.step(gradientScale: gradientScale)
         }
         step += 1
+        try checkReplicasIfDue()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         return TrainingProgress(step: step, loss: value, validationLoss: nil,
                                 tokensPerSecond: Double(tokens) / max(seconds, 1e-9), learningRate: learningRate)
@@ -245,7 +272,10 @@ public final class Trainer {
                 report.validationLoss = try evaluate(meanOf: validationLoss)
             }
             history.append(report)
-            if let progress, !progress(report) { break }
+            var keepGoing = progress?(report) ?? true
+            // A rank that stops alone would leave the others waiting at the next reduction.
+            if world.isDistributed { keepGoing = try world.allAgree(keepGoing) }
+            if !keepGoing { break }
         }
         return history
     }

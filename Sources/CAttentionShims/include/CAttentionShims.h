@@ -43,5 +43,6 @@ void attn_shim_set_last_error(const char *message);
 #endif
 
 #include "cpu_features.h"
+#include "mpi_runtime.h"
 
 #endif

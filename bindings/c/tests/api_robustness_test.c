@@ -1293,6 +1293,13 @@ static void test_trainer_errors(void) {
     EXPECT_OK(attn_trainer_set_progress_callback(trainer, NULL, NULL));
     EXPECT_FAIL(attn_trainer_get_step(NULL, &step), ATTN_ERR_NULL_POINTER);
     EXPECT_FAIL(attn_trainer_get_step(trainer, NULL), ATTN_ERR_NULL_POINTER);
+    /* A process not started by mpirun is rank 0 of 1 (docs/distributed.md). */
+    int32_t rank = -1, size = -1;
+    EXPECT_OK(attn_trainer_get_world(trainer, &rank, &size));
+    CHECK(rank == 0 && size == 1, "world of a plain process: rank %d size %d", rank, size);
+    EXPECT_FAIL(attn_trainer_get_world(NULL, &rank, &size), ATTN_ERR_NULL_POINTER);
+    EXPECT_FAIL(attn_trainer_get_world(trainer, NULL, &size), ATTN_ERR_NULL_POINTER);
+    EXPECT_FAIL(attn_trainer_get_world(trainer, &rank, NULL), ATTN_ERR_NULL_POINTER);
 
     /* run_tokens. */
     int32_t stream[64];

@@ -323,6 +323,9 @@ attn_trainer_set_progress_callback = _bind("attn_trainer_set_progress_callback",
     POINTER(attn_trainer_t), attn_progress_fn, c_void_p])
 # attn_status attn_trainer_get_step(const attn_trainer_t *trainer, int64_t *step);
 attn_trainer_get_step = _bind("attn_trainer_get_step", attn_status, [POINTER(attn_trainer_t), POINTER(c_int64)])
+# attn_status attn_trainer_get_world(const attn_trainer_t *trainer, int32_t *rank, int32_t *size);
+attn_trainer_get_world = _bind("attn_trainer_get_world", attn_status, [
+    POINTER(attn_trainer_t), POINTER(c_int32), POINTER(c_int32)])
 # attn_status attn_trainer_run_tokens(attn_trainer_t *trainer, const int32_t *tokens, int64_t count);
 attn_trainer_run_tokens = _bind("attn_trainer_run_tokens", attn_status, [
     POINTER(attn_trainer_t), c_void_p, c_int64])

@@ -169,6 +169,16 @@ class Trainer(Handle):
         return step.value
 
     @property
+    def world(self) -> Tuple[int, int]:
+        """(rank, size) of the data-parallel job this trainer belongs to: under
+        ``mpirun -np N python3 train.py`` every step sums the gradients of the N ranks; (0, 1)
+        in a plain process. Only rank 0 should save or print."""
+        rank, size = ctypes.c_int32(), ctypes.c_int32()
+        with self._borrow(from_callback=True) as handle:
+            check(_capi.attn_trainer_get_world(handle, ctypes.byref(rank), ctypes.byref(size)))
+        return rank.value, size.value
+
+    @property
     def learning_rate(self) -> Optional[float]:
         """The fixed learning rate set here, or None while the schedule decides."""
         return self._learning_rate

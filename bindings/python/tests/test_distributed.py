@@ -1,0 +1,119 @@
+"""`Trainer` under `mpirun -np 2 python3 train.py` (issue 16, docs/distributed.md): the same
+script as in one process; `Trainer.world` reports (rank, size), and the two ranks end with
+byte-identical weights. CI installs Open MPI and sets ATTN_REQUIRE_MPI=1 (no skipping there)."""
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import attention
+
+MPIRUN = shutil.which("mpirun")
+
+
+def test_a_plain_process_is_rank_0_of_1(corpus_tokenizer):
+    config = attention.ModelConfig("gpt", n_layer=1, n_head=2, n_embd=16, block_size=8, dropout=0.0, seed=1)
+    with attention.Model(config, corpus_tokenizer) as model:
+        assert attention.Trainer(model, attention.TrainConfig(steps=1, batch_size=3)).world == (0, 1)
+
+
+@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+def test_two_ranks_report_their_rank_and_keep_identical_weights(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(f"""
+        import attention
+        tokenizer = attention.Tokenizer(attention.default_corpus())
+        ids = tokenizer.encode(attention.default_corpus())
+        config = attention.ModelConfig("gpt", n_layer=1, n_head=2, n_embd=32, block_size=16, dropout=0.1, seed=7)
+        model = attention.Model(config, tokenizer)
+        trainer = attention.Trainer(model, attention.TrainConfig(steps=5, batch_size=4))
+        rank, size = trainer.world
+        assert size == 2, trainer.world
+        trainer.run_tokens(ids)
+        # Every rank saves its own copy here so that the test can compare them.
+        trainer.save(r"{tmp_path}/rank%d.safetensors" % rank)
+    """))
+    # The ranks import this very package and library.
+    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
+    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
+           "OMP_NUM_THREADS": "1"}
+    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
+    result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-np", "2", sys.executable, str(script)],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "rank0.safetensors").read_bytes() == (tmp_path / "rank1.safetensors").read_bytes()
+
+
+@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+def test_a_resumed_two_rank_run_equals_the_uninterrupted_one_bitwise(tmp_path):
+    common = f"""
+        import dataclasses
+        import attention
+        tokenizer = attention.Tokenizer(attention.default_corpus())
+        ids = tokenizer.encode(attention.default_corpus())
+        model_config = attention.ModelConfig("gpt", n_layer=1, n_head=2, n_embd=32, block_size=16, dropout=0.1, seed=3)
+        config = attention.TrainConfig(steps=10, batch_size=4, eval_interval=5)
+        out = r"{tmp_path}"
+    """
+    first = tmp_path / "first.py"
+    first.write_text(textwrap.dedent(common + """
+        model = attention.Model(model_config, tokenizer)
+        trainer = attention.Trainer(model, config)
+        trainer.run_tokens(ids)
+        rank, _ = trainer.world
+        if rank == 0:
+            trainer.save(out + "/straight.safetensors")
+        # Only rank 0's callback asks to stop, after step 5: every rank stops there together.
+        model = attention.Model(model_config, tokenizer)
+        trainer = attention.Trainer(model, config, on_progress=lambda p: rank == 0 and p.step == 5)
+        trainer.run_tokens(ids)
+        assert trainer.step_count == 5, trainer.step_count
+        if rank == 0:
+            trainer.save(out + "/half.safetensors")
+    """))
+    second = tmp_path / "second.py"
+    second.write_text(textwrap.dedent(common + """
+        # Every rank resumes from rank 0's checkpoint.
+        model = attention.Model.load(out + "/half.safetensors")
+        trainer = attention.Trainer(model, dataclasses.replace(config, resume=True))
+        trainer.run_tokens(ids)
+        if trainer.world[0] == 0:
+            trainer.save(out + "/resumed.safetensors")
+    """))
+    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
+    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
+           "OMP_NUM_THREADS": "1", "ATTN_CHECK_REPLICAS": "1"}
+    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
+    for script in (first, second):
+        result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-x", "ATTN_CHECK_REPLICAS", "-np", "2",
+                                 sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "resumed.safetensors").read_bytes() == (tmp_path / "straight.safetensors").read_bytes()
+
+
+@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+def test_a_hung_rank_ends_the_job_after_the_timeout_with_a_message(tmp_path):
+    script = tmp_path / "hang.py"
+    script.write_text(textwrap.dedent("""
+        import time
+        import attention
+        tokenizer = attention.Tokenizer(attention.default_corpus())
+        ids = tokenizer.encode(attention.default_corpus())
+        model = attention.Model(attention.ModelConfig("gpt", n_layer=1, n_head=2, n_embd=16, block_size=8, seed=1), tokenizer)
+        trainer = attention.Trainer(model, attention.TrainConfig(steps=3, batch_size=2))
+        if trainer.world[0] == 1:
+            time.sleep(3600)  # hangs: rank 0 waits for it at the first gradient sum
+        trainer.run_tokens(ids)
+    """))
+    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
+    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
+           "OMP_NUM_THREADS": "1", "ATTN_MPI_TIMEOUT": "2"}
+    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
+    # Without the timeout the job would hang until subprocess's timeout kills the test.
+    result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-x", "ATTN_MPI_TIMEOUT", "-np", "2",
+                             sys.executable, str(script)], capture_output=True, text=True, timeout=240, env=env)
+    assert result.returncode != 0
+    assert "rank 0 of 2: no answer from rank 1 within 2 s during the gradient sum" in result.stderr, result.stderr
