@@ -412,8 +412,9 @@ typedef struct attn_train_config {
     float validation_fraction; /**< attn_trainer_run_tokens: share of tokens held out, [0, 0.5] */
     uint64_t seed;             /**< seed of the batches drawn by attn_trainer_run_* */
     int resume;                /**< nonzero: continue the run saved by attn_trainer_save in the
-                                    model's checkpoint (same schedule required): the next step is
-                                    bitwise the one the saved run would have taken */
+                                    model's checkpoint (same schedule, batch size, weight decay,
+                                    betas and clip required): the next step is bitwise the one
+                                    the saved run would have taken */
 } attn_train_config;
 
 /** Defaults: 500 steps, batch 16, lr 1e-3 -> 1e-4, warm-up 20, decay 0.1, betas 0.9/0.99,
@@ -436,7 +437,8 @@ typedef int (*attn_progress_fn)(const attn_progress *progress, void *user_data);
 
 /** Creates a trainer for `model` (which it keeps alive). Validates `config`. With
  *  config->resume, restores the state saved with the model (ATTN_ERR_INVALID_ARGUMENT if it has
- *  none, ATTN_ERR_FORMAT if it does not fit the model or schedule). */
+ *  none, ATTN_ERR_FORMAT naming the first difference if it does not fit the model, the
+ *  schedule or the other step settings). */
 attn_status attn_trainer_init(attn_model_t *model, const attn_train_config *config, attn_trainer_t **out);
 
 /** Destroys a trainer (the model keeps its trained weights). NULL is a no-op. */

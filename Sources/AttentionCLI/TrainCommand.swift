@@ -31,7 +31,7 @@ struct TrainCommand: ParsableCommand {
     var pairs: String?
     @Option(help: "Training steps (default 500); the learning rate warms up linearly over a tenth of them (at least 30 and at most 100, at most half the run), then decays by a cosine to a tenth of the peak.")
     var steps: Int?
-    @Option(help: "Stop after this many seconds instead of a step count; the learning rate then follows the clock: linear warm-up over the first 5% of the time, cosine decay to a tenth of the peak at the end.")
+    @Option(help: "Stop after this many seconds instead of a step count; the learning rate then follows the clock: linear warm-up over the first 5% of the time, cosine decay to a tenth of the peak at the end. With --resume it only limits the time: the rate follows the saved schedule.")
     var time: Double?
     @Option(help: "Checkpoint file to write (default: the --resume file, else <model>.safetensors).") var out: String?
     @Option(help: "Where to keep the weights of the lowest validation loss (default: <out> with .best before the extension).")
@@ -39,10 +39,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
     @Option(help: "Write the loss curve as an SVG file.") var plot: String?
     @Option(help: "Save a checkpoint every N steps.") var checkpointEvery: Int = 200
-    @Option(help: "Sequences per batch.") var batchSize: Int = 16
+    @Option(help: "Sequences per batch (default 16; a resumed run keeps its own).") var batchSize: Int?
     /// 1e-3: attn_train_config_default's (and Python's TrainConfig's) peak; on the built-in corpus
     /// it reached validation loss 5.49 after 150 steps of the default GPT against 5.81 for 3e-3.
-    @Option(help: "Peak learning rate (the C and Python default too).") var learningRate: Float = 1e-3
+    @Option(help: "Peak learning rate (default 1e-3, the C and Python default too; a resumed run keeps its own).")
+    var learningRate: Float?
     @Option(help: "Seed of initialisation and batches.") var seed: UInt64 = 1
     @Option(help: sizeHelp("Layers (seq2seq: encoder and decoder each)", "n-layer")) var nLayer: String?
     @Option(help: sizeHelp("Attention heads", "n-head")) var nHead: String?
@@ -65,8 +66,8 @@ struct TrainCommand: ParsableCommand {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         if let time, !(time > 0) { throw ValidationError("--time must be positive") }
         if steps != nil && time != nil { throw ValidationError("give --steps or --time, not both") }
-        if checkpointEvery < 1 || batchSize < 1 { throw ValidationError("--checkpoint-every and --batch-size must be at least 1") }
-        if !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be positive") }
+        if checkpointEvery < 1 || (batchSize ?? 1) < 1 { throw ValidationError("--checkpoint-every and --batch-size must be at least 1") }
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be positive") }
         _ = try sizeOverrides(for: kind)
         for (name, path) in [("--out", out), ("--best", best), ("--plot", plot)] where path?.isEmpty == true {
             throw ValidationError("\(name) needs a file name")
@@ -178,14 +179,25 @@ final class TrainingRun {
                 }
             }
         }
-        // A resumed run keeps its learning-rate schedule, hence its step count.
+        // A resumed run keeps its learning-rate schedule (hence its step count) and batch size:
+        // options that say otherwise are refused, options not given are taken from the file.
         let schedule = resumed?.training?.schedule
-        if let schedule, let steps = options.steps, steps != schedule.totalSteps {
-            throw AttentionError.invalid("--resume continues a run of \(schedule.totalSteps) steps; omit --steps or give --steps \(schedule.totalSteps)")
+        let savedBatchSize = resumed?.training?.stepSettings?.batchSize
+        if let schedule {
+            if let steps = options.steps, steps != schedule.totalSteps {
+                throw AttentionError.invalid("--resume continues a run of \(schedule.totalSteps) steps; omit --steps or give --steps \(schedule.totalSteps)")
+            }
+            if let rate = options.learningRate, rate != schedule.peak {
+                throw AttentionError.invalid("--resume continues a run with --learning-rate \(schedule.peak); omit --learning-rate or give \(schedule.peak)")
+            }
         }
+        if let savedBatchSize, let batchSize = options.batchSize, batchSize != savedBatchSize {
+            throw AttentionError.invalid("--resume continues a run with --batch-size \(savedBatchSize); omit --batch-size or give \(savedBatchSize)")
+        }
+        let batchSize = savedBatchSize ?? options.batchSize ?? 16
         totalSteps = schedule?.totalSteps ?? options.steps ?? (options.time != nil ? 1_000_000 : 500)
-        let config = TrainingConfig(steps: totalSteps, batchSize: options.batchSize,
-                                    learningRate: schedule?.peak ?? options.learningRate,
+        let config = TrainingConfig(steps: totalSteps, batchSize: batchSize,
+                                    learningRate: schedule?.peak ?? options.learningRate ?? 1e-3,
                                     minLearningRate: schedule?.minimum,
                                     warmupSteps: schedule?.warmupSteps ?? WarmupCosineLearningRate.defaultWarmupSteps(totalSteps: totalSteps),
                                     weightDecay: options.kind.capabilities.contains(.answering) ? 0 : 0.1,
@@ -202,12 +214,12 @@ final class TrainingRun {
                 as? Seq2Seq else {
                 throw AttentionError.invalid("\(options.model) answers questions, but is not a seq2seq model")
             }
-            try Self.checkMemory(batchSize: options.batchSize, length: longest + 2, vocabulary: tokenizer.vocabularySize)
+            try Self.checkMemory(batchSize: batchSize, length: longest + 2, vocabulary: tokenizer.vocabularySize)
             let data = try PairBatches(pairs: pairs, tokenizer: tokenizer, maxSourceLength: model.config.maxSourceLength,
                                        maxTargetLength: model.config.maxTargetLength)
             trainer = try Trainer(model: model, data: data, config: config)
             (self.model, self.tokenizer) = (model, tokenizer)
-            tokensPerStep = options.batchSize * (longest + 2)
+            tokensPerStep = batchSize * (longest + 2)
         } else {
             let text = try options.corpus.map(InputFiles.text) ?? DefaultData.corpus
             let tokenizer = try resumed?.tokenizer ?? CharTokenizer(corpus: text)
@@ -220,12 +232,12 @@ final class TrainingRun {
                 as? any LanguageModel else {
                 throw AttentionError.invalid("\(options.model) is not a next-character language model")
             }
-            try Self.checkMemory(batchSize: options.batchSize, length: model.contextLength,
+            try Self.checkMemory(batchSize: batchSize, length: model.contextLength,
                                  vocabulary: tokenizer.vocabularySize)
             let data = try TextBatches(text: text, tokenizer: tokenizer, contextLength: model.contextLength)
             trainer = try Trainer(model: model, data: data, config: config)
             (self.model, self.tokenizer) = (model, tokenizer)
-            tokensPerStep = options.batchSize * model.contextLength
+            tokensPerStep = batchSize * model.contextLength
         }
         if let resumed {
             guard let state = resumed.training else {
@@ -287,7 +299,8 @@ final class TrainingRun {
             if trainer.world.isRoot { FileHandle.standardError.write(Data((header + "\n").utf8)) }
         } else { print(header) }
         var lastLine = Date.distantPast
-        let clockSchedule = try options.time.map { _ in try timeSchedule() }
+        // A resumed run follows its saved step schedule; --time then only limits how long it runs.
+        let clockSchedule = options.resume == nil ? try options.time.map { _ in try timeSchedule() } : nil
         if let clockSchedule { trainer.fixedLearningRate = clockSchedule.learningRate(at: 0) }
         var saveError: Error?
         try trainer.run { progress in

@@ -27,6 +27,7 @@ final class ModelCheckpointFixtureTests: XCTestCase {
         XCTAssertEqual(training.optimizerStep, 3, kind)
         XCTAssertEqual(Set(training.moments.keys), Set(checkpoint.model.namedParameters.map(\.name)), kind)
         XCTAssertNotNil(training.randomStates[TrainingState.trainerRandomKey], kind)
+        XCTAssertNil(training.stepSettings, "\(kind): written before the step settings were recorded")
         XCTAssertNotNil(checkpoint.tokenizer, kind)
         return (checkpoint, expected)
     }

@@ -277,3 +277,30 @@ def test_absurd_model_sizes_are_a_one_line_error(tmp_path, arguments):
     result = attn("train", "--steps", "1", *arguments, cwd=tmp_path)
     line = one_line_error(result)
     assert "out of memory" in line or "block" in line, line
+
+
+def test_resume_refuses_other_schedule_options_and_keeps_its_own(tmp_path):
+    """A resumed run is the saved run's continuation: --batch-size, --learning-rate and --steps
+    that contradict the checkpoint are one-line errors naming the saved value (nothing is
+    written); left out, they are taken from the checkpoint."""
+    out = tmp_path / "cnn.safetensors"
+    first = attn("train", "--model", "cnn", "--steps", "6", "--batch-size", "5", "--learning-rate", "2e-3",
+                 "--checkpoint-every", "3", "--log", "--out", str(out), "--best", str(tmp_path / "b.safetensors"))
+    assert first.returncode == 0, first.stderr
+    saved = out.read_bytes()
+    for option, value, message in [
+            ("--batch-size", "16", "--resume continues a run with --batch-size 5; omit --batch-size or give 5"),
+            ("--learning-rate", "1e-3", "--resume continues a run with --learning-rate 0.002; omit --learning-rate or give 0.002"),
+            ("--steps", "7", "--resume continues a run of 6 steps; omit --steps or give --steps 6")]:
+        run = attn("train", "--model", "cnn", "--resume", str(out), option, value, "--log")
+        assert run.returncode != 0, option
+        assert message in run.stderr, run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+        assert out.read_bytes() == saved, f"{option}: the checkpoint must be untouched"
+
+    # The same values, given or left out, resume the run (it is finished: 6 of 6 steps).
+    for extra in [(), ("--batch-size", "5", "--learning-rate", "2e-3", "--steps", "6")]:
+        run = attn("train", "--model", "cnn", "--resume", str(out), "--log", "--out", str(tmp_path / "again.safetensors"),
+                   *extra)
+        assert run.returncode == 0, run.stderr
+        assert "from step 6 to step 6" in run.stdout, run.stdout

@@ -7,7 +7,8 @@
 /// `__metadata__`: `format` ("libattention-checkpoint"), `format_version` ("1"), `model` (the
 /// kind, e.g. "gpt"), `config` (a JSON object with nanoGPT's names), `tokenizer.characters` (a
 /// JSON string of the tokenizer's characters in id order) and the training keys `training.step`,
-/// `training.optimizer_step`, `training.schedule` (JSON), `training.random.<owner>`.
+/// `training.optimizer_step`, `training.schedule` (JSON), `training.step_settings` (JSON; absent
+/// in files written before it was recorded), `training.random.<owner>`.
 ///
 /// Loading treats the file as hostile and checks the model against the config: every problem is
 /// an `AttentionError` naming what is wrong — `.format` for a missing or unexpected tensor, an
@@ -90,6 +91,10 @@ public struct ModelCheckpoint {
             metadata["training.schedule"] = jsonObject([
                 "peak": "\(schedule.peak)", "minimum": "\(schedule.minimum)",
                 "warmup_steps": "\(schedule.warmupSteps)", "total_steps": "\(schedule.totalSteps)"])
+            if let settings = training.stepSettings {
+                metadata["training.step_settings"] = jsonObject(
+                    Dictionary(uniqueKeysWithValues: settings.fields.map { ($0.name, $0.value) }))
+            }
             for (owner, random) in training.randomStates {
                 metadata["training.random.\(owner)"] = random.stateDescription
             }
@@ -235,6 +240,8 @@ public struct ModelCheckpoint {
             throw AttentionError(.format, "checkpoint: 'training.schedule': \(error.message)")
         }
 
+        let stepSettings = try metadata["training.step_settings"].map(stepSettings)
+
         var randomStates: [String: Random] = [:]
         for (key, text) in metadata where key.hasPrefix("training.random.") {
             let owner = String(key.dropFirst("training.random.".count))
@@ -270,7 +277,21 @@ public struct ModelCheckpoint {
             throw AttentionError(.format, "checkpoint: unexpected tensor '\(orphan.name)' (optimizer tensors are optimizer.m.<parameter> and optimizer.v.<parameter>)")
         }
         return TrainingState(step: step, optimizerStep: optimizerStep, moments: moments, randomStates: randomStates,
-                             schedule: schedule)
+                             schedule: schedule, stepSettings: stepSettings)
+    }
+
+    /// The step settings in `training.step_settings` (written since the checkpoint format
+    /// recorded them; older files have none).
+    private static func stepSettings(_ text: String) throws -> TrainingState.StepSettings {
+        let values = try parseConfig(text, key: "training.step_settings")
+        func number(_ key: String) -> Float? { values[key].flatMap(Float.init).flatMap { $0.isFinite ? $0 : nil } }
+        guard let batchSize = values["batch_size"].flatMap({ Int($0) }), batchSize >= 1,
+              let weightDecay = number("weight_decay"), let beta1 = number("beta1"), let beta2 = number("beta2"),
+              let clipText = values["gradient_clip"], clipText == "none" || number("gradient_clip") != nil else {
+            throw AttentionError(.format, "checkpoint: 'training.step_settings' needs batch_size >= 1, finite weight_decay, beta1, beta2, and gradient_clip (a number or \"none\"): \(text)")
+        }
+        return TrainingState.StepSettings(batchSize: batchSize, weightDecay: weightDecay, beta1: beta1, beta2: beta2,
+                                          gradientClip: clipText == "none" ? nil : number("gradient_clip"))
     }
 }
 

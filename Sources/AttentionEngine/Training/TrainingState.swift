@@ -41,14 +41,56 @@ public struct TrainingState: Equatable {
     /// The learning-rate schedule the run follows (checked on restore: resuming with another
     /// schedule would not continue the same run).
     public var schedule: WarmupCosineLearningRate
+    /// The other settings every step depends on (checked on restore). Nil in checkpoints written
+    /// before they were recorded; such a state restores into any trainer.
+    public var stepSettings: StepSettings?
+
+    /// The settings of `TrainingConfig` besides the schedule that shape every step: another
+    /// value on resume would not continue the same run.
+    public struct StepSettings: Equatable, Sendable {
+        /// Rows per (global) batch.
+        public var batchSize: Int
+        public var weightDecay: Float
+        public var beta1: Float
+        public var beta2: Float
+        /// Global gradient-norm clip (nil: none).
+        public var gradientClip: Float?
+
+        public init(batchSize: Int, weightDecay: Float, beta1: Float, beta2: Float, gradientClip: Float?) {
+            self.batchSize = batchSize
+            self.weightDecay = weightDecay
+            self.beta1 = beta1
+            self.beta2 = beta2
+            self.gradientClip = gradientClip
+        }
+
+        /// The settings of `config`.
+        public init(_ config: TrainingConfig) {
+            self.init(batchSize: config.batchSize, weightDecay: config.weightDecay, beta1: config.beta1,
+                      beta2: config.beta2, gradientClip: config.gradientClip)
+        }
+
+        /// The settings by their checkpoint names (`batch_size`, `weight_decay`, `beta1`,
+        /// `beta2`, `gradient_clip`: a number, or "none"), as text.
+        public var fields: [(name: String, value: String)] {
+            [("batch_size", "\(batchSize)"), ("weight_decay", "\(weightDecay)"), ("beta1", "\(beta1)"),
+             ("beta2", "\(beta2)"), ("gradient_clip", gradientClip.map { "\($0)" } ?? "none")]
+        }
+
+        /// The first setting that differs from `other`'s: its name and both values.
+        public func firstDifference(from other: StepSettings) -> (name: String, this: String, other: String)? {
+            zip(fields, other.fields).first { $0.0.value != $0.1.value }.map { ($0.0.name, $0.0.value, $0.1.value) }
+        }
+    }
 
     public init(step: Int, optimizerStep: Int, moments: [String: Moments], randomStates: [String: Random],
-                schedule: WarmupCosineLearningRate) {
+                schedule: WarmupCosineLearningRate, stepSettings: StepSettings? = nil) {
         self.step = step
         self.optimizerStep = optimizerStep
         self.moments = moments
         self.randomStates = randomStates
         self.schedule = schedule
+        self.stepSettings = stepSettings
     }
 
     /// The key of the trainer's batch stream in `randomStates`.
@@ -71,17 +113,21 @@ extension Trainer {
         var randomStates = [TrainingState.trainerRandomKey: rng]
         for (path, dropout) in dropoutModules(of: module) { randomStates[path] = dropout.rng }
         return TrainingState(step: step, optimizerStep: optimizers.first?.stepCount ?? 0, moments: moments,
-                             randomStates: randomStates, schedule: schedule)
+                             randomStates: randomStates, schedule: schedule, stepSettings: TrainingState.StepSettings(config))
     }
 
     /// Continues the run saved in `state`: sets the step, AdamW's step count and moments, and
     /// the random streams of the trainer and of every `Dropout` module. The trainer must have the
-    /// same module structure and learning-rate schedule. Throws `AttentionError(.format, …)`
-    /// naming the first mismatch (unknown parameter or dropout, wrong moment size, step past the
-    /// end, other schedule); nothing is changed then.
+    /// same module structure, learning-rate schedule and step settings (batch size, AdamW's
+    /// settings, clipping). Throws `AttentionError(.format, …)` naming the first mismatch
+    /// (unknown parameter or dropout, wrong moment size, step past the end, other schedule or
+    /// setting); nothing is changed then.
     public func restore(_ state: TrainingState) throws {
         guard state.schedule == schedule else {
             throw AttentionError(.format, "training state: its learning-rate schedule \(state.schedule) differs from this trainer's \(schedule)")
+        }
+        if let saved = state.stepSettings, let difference = saved.firstDifference(from: TrainingState.StepSettings(config)) {
+            throw AttentionError(.format, "training state: the run was saved with \(difference.name) \(difference.this), this trainer has \(difference.other)")
         }
         guard (0...config.steps).contains(state.step), state.optimizerStep >= 0 else {
             throw AttentionError(.format, "training state: step \(state.step) (optimizer step \(state.optimizerStep)) is outside 0...\(config.steps)")

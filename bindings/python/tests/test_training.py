@@ -127,7 +127,7 @@ def test_resume_continues_bitwise_like_an_uninterrupted_run(model_config, corpus
     assert np.array_equal(resumed.forward(probe), expected)
 
 
-def test_resume_needs_saved_state_and_the_same_schedule(corpus_tokenizer, corpus_ids, tmp_path):
+def test_resume_needs_saved_state_and_the_same_schedule_and_settings(corpus_tokenizer, corpus_ids, tmp_path):
     model = attention.Model(tiny_gpt_config(), corpus_tokenizer)
     with pytest.raises(attention.InvalidArgumentError):
         attention.Trainer(model, fast_config(resume=True))
@@ -139,6 +139,13 @@ def test_resume_needs_saved_state_and_the_same_schedule(corpus_tokenizer, corpus
     trainer.save(tmp_path / "run.safetensors")
     with pytest.raises(attention.FormatError, match="schedule"):
         attention.Trainer(attention.Model.load(tmp_path / "run.safetensors"), fast_config(steps=5, resume=True))
+    saved = fast_config(steps=4)
+    with pytest.raises(attention.FormatError, match=f"batch_size {saved.batch_size}, this trainer has {saved.batch_size + 1}"):
+        attention.Trainer(attention.Model.load(tmp_path / "run.safetensors"),
+                          fast_config(steps=4, batch_size=saved.batch_size + 1, resume=True))
+    with pytest.raises(attention.FormatError, match="weight_decay"):
+        attention.Trainer(attention.Model.load(tmp_path / "run.safetensors"),
+                          fast_config(steps=4, weight_decay=0.5, resume=True))
 
 
 def test_a_non_finite_loss_is_an_error_that_leaves_the_weights(corpus_tokenizer, corpus_ids, rng):
