@@ -90,9 +90,11 @@ struct TrainCommand: ParsableCommand {
                 throw AttentionError.invalid("--time cannot be used under mpirun: the ranks' clocks would give them different learning rates; give --steps")
             }
             try DistributedRun.run(in: world) {
-                try InputFiles.checkWritable(output)
-                try InputFiles.checkWritable(bestOutput)
-                if let plot { try InputFiles.checkWritable(plot) }
+                if world.isRoot {  // the only rank that writes
+                    try InputFiles.checkWritable(output)
+                    try InputFiles.checkWritable(bestOutput)
+                    if let plot { try InputFiles.checkWritable(plot) }
+                }
                 let run = try TrainingRun(options: self)
                 signal(SIGINT) { _ in interruptRequested = 1 }
                 defer { signal(SIGINT, SIG_DFL) }

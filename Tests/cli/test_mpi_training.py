@@ -133,3 +133,11 @@ def test_the_library_and_command_do_not_link_mpi():
     for binary in (ATTN, LIBRARY):
         linked = subprocess.run(["ldd", str(binary)], capture_output=True, text=True).stdout
         assert "libmpi" not in linked, linked
+
+
+@needs_mpi
+def test_an_error_on_rank_0_ends_the_whole_job_with_the_rank_named(tmp_path):
+    # Rank 0 alone checks the output folder; the other rank would otherwise wait for it forever.
+    result = mpirun(2, ATTN, "train", "--steps", "2", "--out", tmp_path / "missing" / "m.safetensors")
+    assert result.returncode != 0
+    assert "attn: rank 0 of 2: cannot write" in result.stderr and "ending the job" in result.stderr, result.stderr
