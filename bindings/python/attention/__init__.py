@@ -23,7 +23,7 @@ from .data import default_corpus, default_dialogue
 from .encoder import Encoder
 from .errors import (AttentionError, ClosedError, FormatError, InternalError, InvalidArgumentError,
                      LibraryIOError, NullPointerError, OutOfMemoryError, ShapeError, UTF8Error)
-from .inference import AttentionMap, Context
+from .inference import AttentionMap, Context, GenerateConfig
 from .kernels import attention, attention_backward, layernorm, matmul, softmax
 from .model import Model, ModelConfig
 from .tokenizer import Tokenizer
@@ -32,7 +32,7 @@ from .training import Progress, TrainConfig, Trainer
 __all__ = [
     "AttentionError", "ClosedError", "FormatError", "InternalError", "InvalidArgumentError",
     "LibraryIOError", "NullPointerError", "OutOfMemoryError", "ShapeError", "UTF8Error",
-    "AttentionMap", "Context", "Encoder", "Model", "ModelConfig", "Progress", "Tokenizer", "TrainConfig",
+    "AttentionMap", "Context", "Encoder", "GenerateConfig", "Model", "ModelConfig", "Progress", "Tokenizer", "TrainConfig",
     "Trainer",
     "abi_version", "attention", "attention_backward", "cpu_features", "default_corpus", "default_dialogue",
     "get_num_threads", "layernorm", "matmul", "set_num_threads", "softmax", "version",

@@ -58,6 +58,12 @@ class attn_attention_desc(SizedStructure):
     ]
 
 
+def data_pointer(array, pointer_type):
+    """The address of numpy `array`'s data as a `pointer_type` (c_float_p, c_int32_p), so the
+    typed argtypes check what is passed; None stays None (NULL)."""
+    return None if array is None else array.ctypes.data_as(pointer_type)
+
+
 def _bind(name, restype, argtypes):
     try:
         function = getattr(lib, name)
@@ -92,30 +98,30 @@ attn_get_num_threads = _bind("attn_get_num_threads", c_int, [])
 #                         const float *bias);
 attn_matmul = _bind("attn_matmul", attn_status, [
     attn_transpose, attn_transpose, c_int64, c_int64, c_int64,
-    c_float, c_void_p, c_int64, c_void_p, c_int64, c_float, c_void_p, c_int64, c_void_p])
+    c_float, c_float_p, c_int64, c_float_p, c_int64, c_float, c_float_p, c_int64, c_float_p])
 
 # attn_status attn_softmax(float *out, const float *inp, int64_t rows, int64_t cols, int causal);
-attn_softmax = _bind("attn_softmax", attn_status, [c_void_p, c_void_p, c_int64, c_int64, c_int])
+attn_softmax = _bind("attn_softmax", attn_status, [c_float_p, c_float_p, c_int64, c_int64, c_int])
 
 # attn_status attn_layernorm(float *out, float *mean, float *rstd, const float *inp,
 #                            const float *weight, const float *bias,
 #                            int64_t rows, int64_t channels, float eps);
 attn_layernorm = _bind("attn_layernorm", attn_status, [
-    c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_int64, c_int64, c_float])
+    c_float_p, c_float_p, c_float_p, c_float_p, c_float_p, c_float_p, c_int64, c_int64, c_float])
 
 # attn_status attn_attention_forward(const attn_attention_desc *desc,
 #                                    const float *q, const float *k, const float *v,
 #                                    float *out, float *lse, float *probs);
 attn_attention_forward = _bind("attn_attention_forward", attn_status, [
-    POINTER(attn_attention_desc), c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p])
+    POINTER(attn_attention_desc), c_float_p, c_float_p, c_float_p, c_float_p, c_float_p, c_float_p])
 
 # attn_status attn_attention_backward(const attn_attention_desc *desc,
 #                                     const float *q, const float *k, const float *v,
 #                                     const float *out, const float *dout, const float *lse,
 #                                     float *dq, float *dk, float *dv);
 attn_attention_backward = _bind("attn_attention_backward", attn_status, [
-    POINTER(attn_attention_desc), c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p,
-    c_void_p, c_void_p, c_void_p])
+    POINTER(attn_attention_desc), c_float_p, c_float_p, c_float_p, c_float_p, c_float_p, c_float_p,
+    c_float_p, c_float_p, c_float_p])
 
 # ---------------------------------------------------------------------------------------------
 # Built-in data
@@ -151,11 +157,11 @@ attn_tokenizer_vocab_size = _bind("attn_tokenizer_vocab_size", attn_status, [
 # attn_status attn_tokenizer_encode(const attn_tokenizer_t *tokenizer, const char *text, size_t length,
 #                                   int32_t *ids, int64_t capacity, int64_t *count);
 attn_tokenizer_encode = _bind("attn_tokenizer_encode", attn_status, [
-    POINTER(attn_tokenizer_t), c_char_p, c_size_t, c_void_p, c_int64, POINTER(c_int64)])
+    POINTER(attn_tokenizer_t), c_char_p, c_size_t, c_int32_p, c_int64, POINTER(c_int64)])
 # attn_status attn_tokenizer_decode(const attn_tokenizer_t *tokenizer, const int32_t *ids, int64_t count,
 #                                   char *text, size_t capacity, size_t *length);
 attn_tokenizer_decode = _bind("attn_tokenizer_decode", attn_status, [
-    POINTER(attn_tokenizer_t), c_void_p, c_int64, c_void_p, c_size_t, POINTER(c_size_t)])
+    POINTER(attn_tokenizer_t), c_int32_p, c_int64, c_char_ptr, c_size_t, POINTER(c_size_t)])
 
 # ---------------------------------------------------------------------------------------------
 # Models
@@ -236,7 +242,7 @@ attn_model_get_tokenizer = _bind("attn_model_get_tokenizer", attn_status, [
 # attn_status attn_model_forward(const attn_model_t *model, const int32_t *tokens, int64_t batch, int64_t time,
 #                                float *logits, int64_t logits_count);
 attn_model_forward = _bind("attn_model_forward", attn_status, [
-    POINTER(attn_model_t), c_void_p, c_int64, c_int64, c_void_p, c_int64])
+    POINTER(attn_model_t), c_int32_p, c_int64, c_int64, c_float_p, c_int64])
 
 # ---------------------------------------------------------------------------------------------
 # Training
@@ -301,19 +307,19 @@ attn_trainer_free = _bind("attn_trainer_free", None, [POINTER(attn_trainer_t)])
 # attn_status attn_trainer_step(attn_trainer_t *trainer, const int32_t *inputs, const int32_t *targets,
 #                               int64_t batch, int64_t time, float *loss);
 attn_trainer_step = _bind("attn_trainer_step", attn_status, [
-    POINTER(attn_trainer_t), c_void_p, c_void_p, c_int64, c_int64, POINTER(c_float)])
+    POINTER(attn_trainer_t), c_int32_p, c_int32_p, c_int64, c_int64, c_float_p])
 # attn_status attn_trainer_step_seq2seq(attn_trainer_t *trainer, const int32_t *questions, int64_t question_len,
 #                                       const int32_t *answers, int64_t answer_len, int64_t batch, float *loss);
 attn_trainer_step_seq2seq = _bind("attn_trainer_step_seq2seq", attn_status, [
-    POINTER(attn_trainer_t), c_void_p, c_int64, c_void_p, c_int64, c_int64, POINTER(c_float)])
+    POINTER(attn_trainer_t), c_int32_p, c_int64, c_int32_p, c_int64, c_int64, c_float_p])
 # attn_status attn_trainer_evaluate(attn_trainer_t *trainer, const int32_t *inputs, const int32_t *targets,
 #                                   int64_t batch, int64_t time, float *loss);
 attn_trainer_evaluate = _bind("attn_trainer_evaluate", attn_status, [
-    POINTER(attn_trainer_t), c_void_p, c_void_p, c_int64, c_int64, POINTER(c_float)])
+    POINTER(attn_trainer_t), c_int32_p, c_int32_p, c_int64, c_int64, c_float_p])
 # attn_status attn_trainer_evaluate_seq2seq(attn_trainer_t *trainer, const int32_t *questions, int64_t question_len,
 #                                           const int32_t *answers, int64_t answer_len, int64_t batch, float *loss);
 attn_trainer_evaluate_seq2seq = _bind("attn_trainer_evaluate_seq2seq", attn_status, [
-    POINTER(attn_trainer_t), c_void_p, c_int64, c_void_p, c_int64, c_int64, POINTER(c_float)])
+    POINTER(attn_trainer_t), c_int32_p, c_int64, c_int32_p, c_int64, c_int64, c_float_p])
 # attn_status attn_trainer_set_learning_rate(attn_trainer_t *trainer, float learning_rate);
 attn_trainer_set_learning_rate = _bind("attn_trainer_set_learning_rate", attn_status, [
     POINTER(attn_trainer_t), c_float])
@@ -328,7 +334,7 @@ attn_trainer_get_world = _bind("attn_trainer_get_world", attn_status, [
     POINTER(attn_trainer_t), POINTER(c_int32), POINTER(c_int32)])
 # attn_status attn_trainer_run_tokens(attn_trainer_t *trainer, const int32_t *tokens, int64_t count);
 attn_trainer_run_tokens = _bind("attn_trainer_run_tokens", attn_status, [
-    POINTER(attn_trainer_t), c_void_p, c_int64])
+    POINTER(attn_trainer_t), c_int32_p, c_int64])
 # attn_status attn_trainer_run_pairs(attn_trainer_t *trainer, const char *tsv, size_t length);
 attn_trainer_run_pairs = _bind("attn_trainer_run_pairs", attn_status, [
     POINTER(attn_trainer_t), c_char_p, c_size_t])
@@ -384,7 +390,7 @@ attn_context_generate = _bind("attn_context_generate", attn_status, [
 #                                          const attn_generate_config *config, const int32_t **tokens,
 #                                          int64_t *token_count);
 attn_context_generate_tokens = _bind("attn_context_generate_tokens", attn_status, [
-    POINTER(attn_context_t), c_void_p, c_int64, POINTER(attn_generate_config), POINTER(c_int32_p),
+    POINTER(attn_context_t), c_int32_p, c_int64, POINTER(attn_generate_config), POINTER(c_int32_p),
     POINTER(c_int64)])
 # attn_status attn_context_answer(attn_context_t *context, const char *question, size_t length,
 #                                 const attn_generate_config *config, const char **text, size_t *text_length);
@@ -443,16 +449,16 @@ attn_encoder_max_length = _bind("attn_encoder_max_length", attn_status, [POINTER
 #                                int64_t count, int64_t batch_size, int normalize, float *embeddings,
 #                                int64_t capacity);
 attn_encoder_embed = _bind("attn_encoder_embed", attn_status, [
-    POINTER(attn_encoder_t), POINTER(c_char_p), POINTER(c_size_t), c_int64, c_int64, c_int, c_void_p, c_int64])
+    POINTER(attn_encoder_t), POINTER(c_char_p), POINTER(c_size_t), c_int64, c_int64, c_int, c_float_p, c_int64])
 # attn_status attn_encoder_tokenize(const attn_encoder_t *encoder, const char *text, size_t length, int32_t *ids,
 #                                   int64_t capacity, int64_t *count, int *truncated);
 attn_encoder_tokenize = _bind("attn_encoder_tokenize", attn_status, [
-    POINTER(attn_encoder_t), c_char_p, c_size_t, c_void_p, c_int64, POINTER(c_int64), POINTER(c_int)])
+    POINTER(attn_encoder_t), c_char_p, c_size_t, c_int32_p, c_int64, POINTER(c_int64), POINTER(c_int)])
 # attn_status attn_encoder_token_text(const attn_encoder_t *encoder, int32_t id, const char **text, size_t *length);
 attn_encoder_token_text = _bind("attn_encoder_token_text", attn_status, [
     POINTER(attn_encoder_t), c_int32, POINTER(c_char_ptr), POINTER(c_size_t)])
 # attn_status attn_encoder_attention(const attn_encoder_t *encoder, const char *text, size_t length, float *weights,
 #                                    int64_t capacity, int64_t *layers, int64_t *heads, int64_t *tokens);
 attn_encoder_attention = _bind("attn_encoder_attention", attn_status, [
-    POINTER(attn_encoder_t), c_char_p, c_size_t, c_void_p, c_int64, POINTER(c_int64), POINTER(c_int64),
+    POINTER(attn_encoder_t), c_char_p, c_size_t, c_float_p, c_int64, POINTER(c_int64), POINTER(c_int64),
     POINTER(c_int64)])

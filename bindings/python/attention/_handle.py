@@ -11,7 +11,7 @@ setting the learning rate), which a progress callback may make.
 """
 import threading
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional, TypeVar
+from typing import Any, Iterator, Optional, Type, TypeVar
 
 from .errors import ClosedError, InvalidArgumentError
 
@@ -35,6 +35,20 @@ class Handle:
         self._call_lock = threading.Lock() if self._exclusive else None
         self._caller: Optional[int] = None
         self._pointer = pointer
+
+    @classmethod
+    def _adopt(cls: Type[H], pointer: Any) -> H:
+        """Wraps a handle the library just created (by a load or a getter such as
+        attn_model_get_tokenizer) without running the subclass's __init__; `_adopted` then
+        sets up what that __init__ would have."""
+        wrapper = cls.__new__(cls)
+        Handle.__init__(wrapper, pointer)
+        wrapper._adopted()
+        return wrapper
+
+    def _adopted(self) -> None:
+        """Called on an object `_adopt` made; subclasses that cache something about their
+        handle in __init__ override it."""
 
     @property
     def closed(self) -> bool:

@@ -1,31 +1,37 @@
-"""Finds and loads libattention.so, and checks that its ABI matches these bindings.
+"""Finds and loads libattention (libattention.so; libattention.dylib where the platform names
+shared libraries so), and checks that its ABI matches these bindings.
 
 Search order:
   1. the ATTENTION_LIBRARY environment variable (a path to the .so), when set and not empty:
      then only that file;
   2. the package folder: the copy an installed wheel carries (`pip install ./bindings/python`);
   3. the build folders of an enclosing checkout, for running from the source tree:
-     `.build/release/libattention.so`, then `.build-static/release/libattention.so`;
+     `.build/release/libattention.so`, then `.build-static/release/libattention.so` (each
+     name also tried as libattention.dylib);
   4. the system's library path (`ctypes.util.find_library("attention")`).
 """
 import ctypes
 import ctypes.util
 import os
+import sys
 
 #: The ABI version (ATTN_ABI_VERSION in attention.h) these bindings were written against.
 ABI_VERSION = 2
 
-LIBRARY_NAME = "libattention.so"
+#: The library's file names, the platform's own first.
+LIBRARY_NAMES = ("libattention.dylib", "libattention.so") if sys.platform == "darwin" else \
+    ("libattention.so", "libattention.dylib")
+LIBRARY_NAME = LIBRARY_NAMES[0]
 
 
 def candidate_paths():
     """Paths to try, in order, when ATTENTION_LIBRARY is not set."""
     here = os.path.dirname(os.path.abspath(__file__))
-    paths = [os.path.join(here, LIBRARY_NAME)]
+    paths = [os.path.join(here, name) for name in LIBRARY_NAMES]
     folder = here
     while True:
         for build in (".build", ".build-static"):
-            paths.append(os.path.join(folder, build, "release", LIBRARY_NAME))
+            paths += [os.path.join(folder, build, "release", name) for name in LIBRARY_NAMES]
         parent = os.path.dirname(folder)
         if parent == folder:
             break
@@ -77,6 +83,6 @@ def load():
             tried.append(f"{path}: not found")
             continue
         return _open(path)
-    raise ImportError("libattention.so not found: reinstall the package (pip install ./bindings/python "
+    raise ImportError(f"{LIBRARY_NAME} not found: reinstall the package (pip install ./bindings/python "
                       "builds it), build it in the checkout (swift build -c release --product attention) "
                       "or set ATTENTION_LIBRARY to its path. Tried:\n  " + "\n  ".join(tried))

@@ -79,7 +79,7 @@ class Encoder(Handle):
         out = np.empty((len(data), dim), dtype=np.float32)
         with self._borrow() as handle:
             check(_capi.attn_encoder_embed(handle, pointers, lengths, len(data), batch_size, int(bool(normalize)),
-                                           out.ctypes.data if out.size else None, out.size))
+                                           _capi.data_pointer(out, _capi.c_float_p) if out.size else None, out.size))
         return out[0] if single else out
 
     def tokenize(self, text: Text) -> np.ndarray:
@@ -120,7 +120,7 @@ class Encoder(Handle):
                                                ctypes.byref(heads), ctypes.byref(tokens)))
             weights = np.empty((layers.value, heads.value, tokens.value, tokens.value), dtype=np.float32)
             if weights.size:
-                check(_capi.attn_encoder_attention(handle, data, len(data), weights.ctypes.data, weights.size,
+                check(_capi.attn_encoder_attention(handle, data, len(data), _capi.data_pointer(weights, _capi.c_float_p), weights.size,
                                                    ctypes.byref(layers), ctypes.byref(heads), ctypes.byref(tokens)))
         return [AttentionMap("encoder", layer, weights[layer].copy()) for layer in range(layers.value)]
 
@@ -132,6 +132,6 @@ class Encoder(Handle):
             check(_capi.attn_encoder_tokenize(handle, data, len(data), None, 0, ctypes.byref(count),
                                               ctypes.byref(truncated)))
             ids = np.empty(count.value, dtype=np.int32)
-            check(_capi.attn_encoder_tokenize(handle, data, len(data), ids.ctypes.data, ids.size,
+            check(_capi.attn_encoder_tokenize(handle, data, len(data), _capi.data_pointer(ids, _capi.c_int32_p), ids.size,
                                               ctypes.byref(count), ctypes.byref(truncated)))
         return ids, bool(truncated.value)

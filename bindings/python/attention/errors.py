@@ -1,4 +1,6 @@
-"""Exceptions raised for a failed libattention call, one class per `attn_status`."""
+"""Exceptions raised for a failed libattention call, one class per `attn_status` (the status
+values come from `_capi`, the header's mirror)."""
+from . import _capi
 
 
 class AttentionError(Exception):
@@ -15,35 +17,35 @@ class AttentionError(Exception):
 
 
 class NullPointerError(AttentionError):
-    status = 1
+    status = _capi.ATTN_ERR_NULL_POINTER
 
 
 class InvalidArgumentError(AttentionError, ValueError):
-    status = 2
+    status = _capi.ATTN_ERR_INVALID_ARGUMENT
 
 
 class ShapeError(AttentionError, ValueError):
-    status = 3
+    status = _capi.ATTN_ERR_SHAPE
 
 
 class OutOfMemoryError(AttentionError, MemoryError):
-    status = 4
+    status = _capi.ATTN_ERR_OUT_OF_MEMORY
 
 
 class LibraryIOError(AttentionError, OSError):
-    status = 5
+    status = _capi.ATTN_ERR_IO
 
 
 class FormatError(AttentionError, ValueError):
-    status = 6
+    status = _capi.ATTN_ERR_FORMAT
 
 
 class UTF8Error(AttentionError, UnicodeError):
-    status = 7
+    status = _capi.ATTN_ERR_UTF8
 
 
 class InternalError(AttentionError):
-    status = 8
+    status = _capi.ATTN_ERR_INTERNAL
 
 
 class ClosedError(NullPointerError, ValueError):

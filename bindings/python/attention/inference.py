@@ -3,6 +3,7 @@
 Letters: NH heads, Tq query tokens, Tk key tokens.
 """
 import ctypes
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar, Union
 
@@ -29,6 +30,43 @@ def _library_defaults() -> dict:
 
 
 _DEFAULTS = _library_defaults()
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """How Context.generate, generate_tokens and answer sample (attn_generate_config). The
+    defaults are the library's (attn_generate_config_default); the library validates the
+    values at the call.
+
+        fast = GenerateConfig(max_new_tokens=20, temperature=0)
+        context.generate("道可道", fast)            # or context.generate("道可道", max_new_tokens=20, temperature=0)
+    """
+
+    max_new_tokens: int = _DEFAULTS["max_new_tokens"]  #: tokens to generate (>= 0)
+    temperature: float = _DEFAULTS["temperature"]      #: 0 = greedy
+    top_k: int = _DEFAULTS["top_k"]                    #: sample among the k most likely (0 = all)
+    top_p: float = _DEFAULTS["top_p"]                  #: nucleus sampling, (0, 1]; 0 = off
+    seed: int = _DEFAULTS["seed"]                      #: same seed, model and prompt: same text
+    stop_at_eos: bool = bool(_DEFAULTS["stop_at_eos"])  #: stop at the end-of-sequence token
+    use_cache: bool = not _DEFAULTS["no_cache"]        #: False recomputes every step (a reference)
+
+    @classmethod
+    def with_options(cls, config: Optional["GenerateConfig"], options: dict) -> "GenerateConfig":
+        """`config` (None: the defaults) with the fields named in `options` replaced; an
+        unknown name is a TypeError, as for any keyword argument."""
+        if config is not None and not isinstance(config, GenerateConfig):
+            raise TypeError(f"config must be a GenerateConfig or None, got {type(config).__name__}")
+        unknown = sorted(set(options) - {field.name for field in dataclasses.fields(cls)})
+        if unknown:
+            raise TypeError(f"unexpected keyword argument {unknown[0]!r} (sampling options are GenerateConfig's fields)")
+        return dataclasses.replace(config or cls(), **options)
+
+    def _to_struct(self) -> _capi.attn_generate_config:
+        struct = _capi.attn_generate_config()
+        set_fields(struct, dict(max_new_tokens=self.max_new_tokens, temperature=self.temperature, top_k=self.top_k,
+                                top_p=self.top_p, seed=self.seed, stop_at_eos=int(bool(self.stop_at_eos)),
+                                no_cache=int(not self.use_cache)), "generate")
+        return struct
+
 
 _KIND_NAMES = {_capi.ATTN_ATTENTION_SELF: "self", _capi.ATTN_ATTENTION_ENCODER: "encoder",
                _capi.ATTN_ATTENTION_CROSS: "cross"}
@@ -101,10 +139,9 @@ class Context(Handle):
         with Context(model) as context:
             print(context.generate("道可道", max_new_tokens=50, seed=1))
 
-    Sampling options of generate, generate_tokens and answer (defaults are the library's):
-    max_new_tokens (>= 0); temperature (0 = greedy); top_k (0 = all tokens); top_p (nucleus,
-    (0, 1], 0 = off); seed (same seed, model and prompt: same text); stop_at_eos; use_cache
-    (False recomputes every step, as a reference); on_token(id, text) streams the tokens.
+    generate, generate_tokens and answer take their sampling options as a `GenerateConfig`,
+    or its fields as keywords (which replace the config's), and on_token(id, text), which
+    streams the tokens.
     """
 
     _free = staticmethod(_capi.attn_context_free)
@@ -122,75 +159,55 @@ class Context(Handle):
         return f"of {self.model!r}"
 
     def _generate(self, function: Any, prompt: Any, prompt_size: int, results: Sequence[Any],
-                  collect: Callable[[], T], *, max_new_tokens: int, temperature: float, top_k: int,
-                  top_p: float, seed: int, stop_at_eos: bool, use_cache: bool,
-                  on_token: Optional[TokenCallback]) -> T:
+                  collect: Callable[[], T], config: Optional[GenerateConfig], on_token: Optional[TokenCallback],
+                  options: dict) -> T:
         """Calls `function(handle, prompt, prompt_size, config, *results)` (a generate, answer or
-        generate_tokens export) with the sampling options and the token relay, and returns
-        `collect()`, which copies the result out while the context is still ours (the next call
-        on it, from any thread, or its close would overwrite or free the result)."""
+        generate_tokens export) with the sampling options (`config` with `options` replacing
+        fields) and the token relay, and returns `collect()`, which copies the result out while
+        the context is still ours (the next call on it, from any thread, or its close would
+        overwrite or free the result)."""
         if on_token is not None and not callable(on_token):
             raise TypeError("on_token must be callable or None")
-        config = _capi.attn_generate_config()
-        set_fields(config, dict(max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k,
-                                top_p=top_p, seed=seed, stop_at_eos=int(bool(stop_at_eos)),
-                                no_cache=int(not use_cache)), "generate")
+        struct = GenerateConfig.with_options(config, options)._to_struct()
         with interruptible() as interrupted, self._borrow() as handle:
             relay = _TokenRelay(on_token, interrupted)
-            config.on_token = relay.function
-            status = function(handle, prompt, prompt_size, ctypes.byref(config), *map(ctypes.byref, results))
+            struct.on_token = relay.function
+            status = function(handle, prompt, prompt_size, ctypes.byref(struct), *map(ctypes.byref, results))
             if relay.error is None:
                 check(status)
                 return collect()
         raise relay.error
 
-    def generate(self, prompt: Text, *, max_new_tokens: int = _DEFAULTS["max_new_tokens"],
-                 temperature: float = _DEFAULTS["temperature"], top_k: int = _DEFAULTS["top_k"],
-                 top_p: float = _DEFAULTS["top_p"], seed: int = _DEFAULTS["seed"],
-                 stop_at_eos: bool = bool(_DEFAULTS["stop_at_eos"]), use_cache: bool = not _DEFAULTS["no_cache"],
-                 on_token: Optional[TokenCallback] = None) -> str:
+    def generate(self, prompt: Text, config: Optional[GenerateConfig] = None, *,
+                 on_token: Optional[TokenCallback] = None, **options: Any) -> str:
         """Continues `prompt` (at least one character, all in the vocabulary) with a language
         model (gpt, rnn, cnn) that has a tokenizer; returns the continuation without the
-        prompt. A prompt longer than block_size keeps its last block_size tokens in view."""
+        prompt. A prompt longer than block_size keeps its last block_size tokens in view.
+        Sampling: `config`, and GenerateConfig's fields as keywords (`max_new_tokens=40`)."""
         data = utf8(prompt, "prompt")
         text, length = _capi.c_char_ptr(), ctypes.c_size_t()
         return self._generate(_capi.attn_context_generate, data, len(data), (text, length),
-                              lambda: ctypes.string_at(text, length.value).decode("utf-8"),
-                              max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k,
-                              top_p=top_p, seed=seed, stop_at_eos=stop_at_eos, use_cache=use_cache,
-                              on_token=on_token)
+                              lambda: ctypes.string_at(text, length.value).decode("utf-8"), config, on_token, options)
 
-    def generate_tokens(self, prompt: Union[np.ndarray, Sequence[int]], *,
-                        max_new_tokens: int = _DEFAULTS["max_new_tokens"],
-                        temperature: float = _DEFAULTS["temperature"], top_k: int = _DEFAULTS["top_k"],
-                        top_p: float = _DEFAULTS["top_p"], seed: int = _DEFAULTS["seed"],
-                        stop_at_eos: bool = bool(_DEFAULTS["stop_at_eos"]),
-                        use_cache: bool = not _DEFAULTS["no_cache"],
-                        on_token: Optional[TokenCallback] = None) -> np.ndarray:
+    def generate_tokens(self, prompt: Union[np.ndarray, Sequence[int]], config: Optional[GenerateConfig] = None, *,
+                        on_token: Optional[TokenCallback] = None, **options: Any) -> np.ndarray:
         """As `generate` on token ids (no tokenizer needed): returns the generated ids (EOS
         excluded) as a new int32 array."""
         prompt = token_ids(prompt, "prompt", ndim=1)
         tokens, count = _capi.c_int32_p(), ctypes.c_int64()
-        return self._generate(_capi.attn_context_generate_tokens, prompt.ctypes.data, prompt.size,
-                              (tokens, count), lambda: _copy(tokens, (count.value,), np.int32),
-                              max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k,
-                              top_p=top_p, seed=seed, stop_at_eos=stop_at_eos, use_cache=use_cache,
-                              on_token=on_token)
+        return self._generate(_capi.attn_context_generate_tokens, _capi.data_pointer(prompt, _capi.c_int32_p),
+                              prompt.size, (tokens, count), lambda: _copy(tokens, (count.value,), np.int32),
+                              config, on_token, options)
 
-    def answer(self, question: Text, *, max_new_tokens: int = _DEFAULTS["max_new_tokens"],
-               temperature: float = _DEFAULTS["temperature"], top_k: int = _DEFAULTS["top_k"],
-               top_p: float = _DEFAULTS["top_p"], seed: int = _DEFAULTS["seed"],
-               stop_at_eos: bool = bool(_DEFAULTS["stop_at_eos"]), use_cache: bool = not _DEFAULTS["no_cache"],
-               on_token: Optional[TokenCallback] = None) -> str:
+    def answer(self, question: Text, config: Optional[GenerateConfig] = None, *,
+               on_token: Optional[TokenCallback] = None, **options: Any) -> str:
         """A seq2seq model's answer to `question` (1..max_source_length characters of its
-        vocabulary), decoded from BOS until EOS or max_new_tokens (at most max_target_length - 1)."""
+        vocabulary), decoded from BOS until EOS or max_new_tokens (at most max_target_length - 1).
+        Sampling as in `generate`."""
         data = utf8(question, "question")
         text, length = _capi.c_char_ptr(), ctypes.c_size_t()
         return self._generate(_capi.attn_context_answer, data, len(data), (text, length),
-                              lambda: ctypes.string_at(text, length.value).decode("utf-8"),
-                              max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k,
-                              top_p=top_p, seed=seed, stop_at_eos=stop_at_eos, use_cache=use_cache,
-                              on_token=on_token)
+                              lambda: ctypes.string_at(text, length.value).decode("utf-8"), config, on_token, options)
 
     def attention(self, text: Text, answer: Optional[Text] = None) -> List[AttentionMap]:
         """What every layer and head attends to when the model reads `text`.

@@ -7,6 +7,8 @@ without copying; other layouts are copied. NaN propagates as in numpy: a NaN in 
 or layernorm makes that row NaN, and leaves the others alone. Shape errors raise ShapeError
 (a ValueError), e.g. for a 0-d input.
 """
+from typing import Any, Optional, Tuple, Union
+
 import numpy as np
 
 from . import _capi
@@ -15,8 +17,11 @@ from .errors import InvalidArgumentError, ShapeError
 
 _FLOAT_SIZE = 4
 
+#: What the kernels accept as an operand: a numpy array or anything np.asarray takes.
+ArrayLike = Any
 
-def _float32(array, name):
+
+def _float32(array: ArrayLike, name: str) -> np.ndarray:
     array = np.asarray(array)
     if array.dtype != np.float32:
         if array.dtype.kind not in "fiub":
@@ -25,7 +30,7 @@ def _float32(array, name):
     return array
 
 
-def _matrix(array, name):
+def _matrix(array: ArrayLike, name: str) -> Tuple[np.ndarray, int, bool]:
     """(array, leading dimension, transposed) for a 2-D operand, copying only when its layout
     cannot be described by a leading dimension."""
     array = _float32(array, name)
@@ -42,18 +47,20 @@ def _matrix(array, name):
     return array, max(cols, 1), False
 
 
-def _contiguous(array, name):
+def _contiguous(array: ArrayLike, name: str) -> np.ndarray:
     """A C-contiguous float32 array of the same shape (ascontiguousarray alone would turn a
     0-d array into a 1-d one, hiding the caller's mistake)."""
     array = _float32(array, name)
     return np.ascontiguousarray(array).reshape(array.shape)
 
 
-def _pointer(array):
-    return None if array is None else array.ctypes.data
+def _pointer(array: Optional[np.ndarray]) -> Any:
+    """A float32 array's data as the `float *` the C kernels take (None: NULL)."""
+    return _capi.data_pointer(array, _capi.c_float_p)
 
 
-def matmul(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None, bias=None):
+def matmul(a: ArrayLike, b: ArrayLike, *, trans_a: bool = False, trans_b: bool = False, alpha: float = 1.0,
+           beta: float = 0.0, out: Optional[np.ndarray] = None, bias: Optional[ArrayLike] = None) -> np.ndarray:
     """alpha · op(a) @ op(b) + beta · out + bias, where op transposes when asked.
 
     a: (m, k), or (k, m) with trans_a; b: (k, n), or (n, k) with trans_b; bias: (n,) or None;
@@ -93,7 +100,7 @@ def matmul(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None,
     return out
 
 
-def softmax(x, *, causal=False):
+def softmax(x: ArrayLike, *, causal: bool = False) -> np.ndarray:
     """Numerically stable softmax over the last axis. With causal, x is (..., T, T) score
     matrices and query i only sees keys j <= i (masked entries are 0)."""
     x = _contiguous(x, "x")
@@ -108,7 +115,9 @@ def softmax(x, *, causal=False):
     return out
 
 
-def layernorm(x, weight=None, bias=None, *, eps=1e-5, return_stats=False):
+def layernorm(x: ArrayLike, weight: Optional[ArrayLike] = None, bias: Optional[ArrayLike] = None, *,
+              eps: float = 1e-5, return_stats: bool = False
+              ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Layer normalization over the last axis: (x − mean) / sqrt(var + eps) · weight + bias.
     With return_stats, also returns mean and rstd (1/std) per row, shaped x.shape[:-1]."""
     x = _contiguous(x, "x")
@@ -131,7 +140,8 @@ def layernorm(x, weight=None, bias=None, *, eps=1e-5, return_stats=False):
     return (out, mean, rstd) if return_stats else out
 
 
-def _attention_desc(q, k, causal, key_padding_mask, scale):
+def _attention_desc(q: np.ndarray, k: np.ndarray, causal: bool, key_padding_mask: Optional[ArrayLike],
+                    scale: Optional[float]) -> Tuple[Any, Optional[np.ndarray]]:
     if q.ndim != 4 or k.ndim != 4:
         raise ShapeError(f"attention: q and k must be (B, NH, T, HS), got {q.shape} and {k.shape}")
     batch, heads, q_len, head_size = q.shape
@@ -152,8 +162,10 @@ def _attention_desc(q, k, causal, key_padding_mask, scale):
     return desc, mask
 
 
-def attention(q, k, v, *, causal=False, key_padding_mask=None, scale=None, return_lse=False,
-              return_probs=False):
+def attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, causal: bool = False,
+              key_padding_mask: Optional[ArrayLike] = None, scale: Optional[float] = None,
+              return_lse: bool = False, return_probs: bool = False
+              ) -> Union[np.ndarray, Tuple[np.ndarray, ...]]:
     """Fused scaled dot-product attention: softmax(scale · q kᵀ + mask) v.
 
     q: (B, NH, Tq, HS); k, v: (B, NH, Tk, HS); key_padding_mask: (B, Tk), True = ignore that key;
@@ -174,7 +186,9 @@ def attention(q, k, v, *, causal=False, key_padding_mask=None, scale=None, retur
     return result[0] if len(result) == 1 else result
 
 
-def attention_backward(q, k, v, out, lse, dout, *, causal=False, key_padding_mask=None, scale=None):
+def attention_backward(q: ArrayLike, k: ArrayLike, v: ArrayLike, out: ArrayLike, lse: ArrayLike, dout: ArrayLike, *,
+                       causal: bool = False, key_padding_mask: Optional[ArrayLike] = None,
+                       scale: Optional[float] = None) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients (dq, dk, dv) of attention for the upstream gradient dout (B, NH, Tq, HS);
     out and lse must come from `attention(..., return_lse=True)` with the same arguments."""
     q, k, v, out, dout = (_contiguous(t, name) for t, name in

@@ -116,12 +116,8 @@ class Model(Handle):
         super().__init__(pointer)
         self._summary = self._summarize()
 
-    @classmethod
-    def _adopt(cls, pointer: Any) -> "Model":
-        model = cls.__new__(cls)
-        Handle.__init__(model, pointer)
-        model._summary = model._summarize()
-        return model
+    def _adopted(self) -> None:
+        self._summary = self._summarize()
 
     @classmethod
     def load(cls, path: Path) -> "Model":
@@ -214,18 +210,18 @@ class Model(Handle):
         batch, time = tokens.shape
         with self._borrow() as handle:
             logits = np.empty((batch, time, self.vocab_size), dtype=np.float32)
-            check(_capi.attn_model_forward(handle, tokens.ctypes.data, batch, time, logits.ctypes.data,
+            check(_capi.attn_model_forward(handle, _capi.data_pointer(tokens, _capi.c_int32_p), batch, time, _capi.data_pointer(logits, _capi.c_float_p),
                                            logits.size))
         return logits
 
-    def generate(self, prompt: Text, **options: Any) -> str:
-        """`Context(self).generate(prompt, **options)` with a temporary context."""
+    def generate(self, prompt: Text, config: Any = None, **options: Any) -> str:
+        """`Context(self).generate(prompt, config, **options)` with a temporary context."""
         from .inference import Context
         with Context(self) as context:
-            return context.generate(prompt, **options)
+            return context.generate(prompt, config, **options)
 
-    def answer(self, question: Text, **options: Any) -> str:
-        """`Context(self).answer(question, **options)` with a temporary context."""
+    def answer(self, question: Text, config: Any = None, **options: Any) -> str:
+        """`Context(self).answer(question, config, **options)` with a temporary context."""
         from .inference import Context
         with Context(self) as context:
-            return context.answer(question, **options)
+            return context.answer(question, config, **options)

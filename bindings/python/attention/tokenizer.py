@@ -41,13 +41,6 @@ class Tokenizer(Handle):
         super().__init__(pointer)
 
     @classmethod
-    def _adopt(cls, pointer: Any) -> "Tokenizer":
-        """Wraps a handle the library just created (e.g. by attn_model_get_tokenizer)."""
-        tokenizer = cls.__new__(cls)
-        Handle.__init__(tokenizer, pointer)
-        return tokenizer
-
-    @classmethod
     def from_file(cls, path: Path) -> "Tokenizer":
         """The tokenizer of a UTF-8 text file's characters (`path`: str, bytes or os.PathLike;
         not a file descriptor, which open() would take and close). OSError when it cannot be
@@ -92,7 +85,7 @@ class Tokenizer(Handle):
             check(_capi.attn_tokenizer_encode(handle, data, len(data), None, 0, ctypes.byref(count)))
             ids = np.empty(count.value, dtype=np.int32)
             if count.value:
-                check(_capi.attn_tokenizer_encode(handle, data, len(data), ids.ctypes.data, ids.size,
+                check(_capi.attn_tokenizer_encode(handle, data, len(data), _capi.data_pointer(ids, _capi.c_int32_p), ids.size,
                                                   ctypes.byref(count)))
         return ids
 
@@ -102,9 +95,9 @@ class Tokenizer(Handle):
         ids = token_ids(ids, "ids", ndim=1)
         length = ctypes.c_size_t()
         with self._borrow() as handle:
-            check(_capi.attn_tokenizer_decode(handle, ids.ctypes.data, ids.size, None, 0,
+            check(_capi.attn_tokenizer_decode(handle, _capi.data_pointer(ids, _capi.c_int32_p), ids.size, None, 0,
                                               ctypes.byref(length)))
             text = ctypes.create_string_buffer(length.value + 1)
-            check(_capi.attn_tokenizer_decode(handle, ids.ctypes.data, ids.size, text, len(text),
+            check(_capi.attn_tokenizer_decode(handle, _capi.data_pointer(ids, _capi.c_int32_p), ids.size, text, len(text),
                                               ctypes.byref(length)))
         return text.raw[:length.value].decode("utf-8")

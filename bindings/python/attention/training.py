@@ -253,7 +253,7 @@ class Trainer(Handle):
         leaves the weights unchanged."""
         inputs, targets = self._language_batch(inputs, targets)
         loss = ctypes.c_float()
-        self._run(_capi.attn_trainer_step, inputs.ctypes.data, targets.ctypes.data, *inputs.shape,
+        self._run(_capi.attn_trainer_step, _capi.data_pointer(inputs, _capi.c_int32_p), _capi.data_pointer(targets, _capi.c_int32_p), *inputs.shape,
                   ctypes.byref(loss))
         return loss.value
 
@@ -261,7 +261,7 @@ class Trainer(Handle):
         """The loss `step` would report, without training (dropout off, weights unchanged)."""
         inputs, targets = self._language_batch(inputs, targets)
         loss = ctypes.c_float()
-        self._run(_capi.attn_trainer_evaluate, inputs.ctypes.data, targets.ctypes.data, *inputs.shape,
+        self._run(_capi.attn_trainer_evaluate, _capi.data_pointer(inputs, _capi.c_int32_p), _capi.data_pointer(targets, _capi.c_int32_p), *inputs.shape,
                   ctypes.byref(loss))
         return loss.value
 
@@ -272,16 +272,16 @@ class Trainer(Handle):
         Returns the mean cross-entropy of the answer tokens."""
         questions, answers = self._pairs_batch(questions, answers)
         loss = ctypes.c_float()
-        self._run(_capi.attn_trainer_step_seq2seq, questions.ctypes.data, questions.shape[1],
-                  answers.ctypes.data, answers.shape[1], questions.shape[0], ctypes.byref(loss))
+        self._run(_capi.attn_trainer_step_seq2seq, _capi.data_pointer(questions, _capi.c_int32_p), questions.shape[1],
+                  _capi.data_pointer(answers, _capi.c_int32_p), answers.shape[1], questions.shape[0], ctypes.byref(loss))
         return loss.value
 
     def evaluate_seq2seq(self, questions: TextBatch, answers: TextBatch) -> float:
         """The loss `step_seq2seq` would report, without training."""
         questions, answers = self._pairs_batch(questions, answers)
         loss = ctypes.c_float()
-        self._run(_capi.attn_trainer_evaluate_seq2seq, questions.ctypes.data, questions.shape[1],
-                  answers.ctypes.data, answers.shape[1], questions.shape[0], ctypes.byref(loss))
+        self._run(_capi.attn_trainer_evaluate_seq2seq, _capi.data_pointer(questions, _capi.c_int32_p), questions.shape[1],
+                  _capi.data_pointer(answers, _capi.c_int32_p), answers.shape[1], questions.shape[0], ctypes.byref(loss))
         return loss.value
 
     def run_tokens(self, tokens: Union[np.ndarray, Sequence[int], str]) -> None:
@@ -290,7 +290,7 @@ class Trainer(Handle):
         tokens from the first (1 - validation_fraction) of the stream; validation losses from
         the rest every eval_interval steps."""
         tokens = token_ids(self._encode(tokens) if isinstance(tokens, str) else tokens, "tokens", ndim=1)
-        self._run_interruptible(_capi.attn_trainer_run_tokens, tokens.ctypes.data, tokens.size)
+        self._run_interruptible(_capi.attn_trainer_run_tokens, _capi.data_pointer(tokens, _capi.c_int32_p), tokens.size)
 
     def run_pairs(self, tsv: Text) -> None:
         """Trains a seq2seq model on "question<TAB>answer" lines (see `default_dialogue()`)

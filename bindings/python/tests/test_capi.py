@@ -36,6 +36,30 @@ def test_every_function_is_bound_with_its_parameter_count(header):
         assert len(getattr(_capi, name).argtypes) == len(parameters(declaration)), name
 
 
+POINTER_TYPES = {"float": ctypes.c_float, "int32_t": ctypes.c_int32, "int64_t": ctypes.c_int64,
+                 "size_t": ctypes.c_size_t}
+
+
+def test_numeric_pointers_are_bound_as_typed_pointers(header):
+    """A `float *` / `int32_t *` / `int64_t *` / `size_t *` parameter is a POINTER of that type
+    in the binding (not c_void_p), so ctypes refuses an int, a float list or a wrong array."""
+    declared = dict(re.findall(r"^\w[\w\s\*]*?\b(attn_\w+)\(([^)]*)\);", header, flags=re.M))
+    checked = 0
+    for name, declaration in declared.items():
+        for position, parameter in enumerate(parameters(declaration)):
+            match = re.fullmatch(r"\s*(?:const\s+)?(float|int32_t|int64_t|size_t)\s*\*\s*\w+\s*", parameter)
+            if match:
+                bound = getattr(_capi, name).argtypes[position]
+                assert bound is ctypes.POINTER(POINTER_TYPES[match.group(1)]), (name, parameter, bound)
+                checked += 1
+    assert checked > 40, "pointer parameters not parsed from the header"
+
+
+def test_a_typed_pointer_parameter_refuses_a_raw_address():
+    with pytest.raises(ctypes.ArgumentError):
+        _capi.attn_softmax(12345, None, 1, 1, 0)
+
+
 def test_every_callback_type_is_a_cfunctype_with_its_parameter_count(header):
     declared = dict(re.findall(r"typedef\s+\w+\s*\(\*\s*(attn_\w+)\)\(([^)]*)\);", header))
     assert set(declared) == {"attn_progress_fn", "attn_token_fn"}

@@ -1,10 +1,13 @@
 """Generation with a GPT: seeds, greedy decoding against forward logits, streaming callbacks,
 attention maps, bad input."""
+import ctypes
+
 import numpy as np
 import pytest
 from conftest import tiny_gpt_config
 
 import attention
+from attention import _capi
 
 
 def test_same_seed_same_text_other_seed_other_text(trained_gpt):
@@ -188,3 +191,27 @@ def test_ctrl_c_stops_a_generation(trained_gpt):
         with pytest.raises(KeyboardInterrupt):
             context.generate_tokens([5], max_new_tokens=1_000_000, stop_at_eos=False, use_cache=False)
         assert len(context.generate("道", max_new_tokens=3, stop_at_eos=False)) == 3
+
+
+def test_generate_config_equals_the_same_keywords_and_keywords_replace_its_fields(trained_gpt):
+    config = attention.GenerateConfig(max_new_tokens=20, temperature=0.9, top_k=8, seed=3)
+    defaults = _capi.attn_generate_config()
+    assert _capi.attn_generate_config_default(ctypes.byref(defaults)) == _capi.ATTN_OK
+    ours = attention.GenerateConfig()._to_struct()
+    for name, _ in _capi.attn_generate_config._fields_:
+        if name != "on_token":
+            assert getattr(ours, name) == getattr(defaults, name), name
+    with attention.Context(trained_gpt) as context:
+        by_config = context.generate("道可道", config)
+        assert by_config == context.generate("道可道", max_new_tokens=20, temperature=0.9, top_k=8, seed=3)
+        assert trained_gpt.generate("道可道", config) == by_config
+        # A keyword replaces the config's field.
+        assert context.generate("道可道", config, seed=4) == context.generate(
+            "道可道", max_new_tokens=20, temperature=0.9, top_k=8, seed=4)
+        assert len(context.generate_tokens([5, 6], config, temperature=0, stop_at_eos=False)) == 20
+        with pytest.raises(TypeError, match="max_tokens"):
+            context.generate("道可道", max_tokens=5)
+        with pytest.raises(TypeError, match="GenerateConfig"):
+            context.generate("道可道", {"max_new_tokens": 5})
+        with pytest.raises(attention.InvalidArgumentError):
+            context.generate("道可道", attention.GenerateConfig(max_new_tokens=-1))

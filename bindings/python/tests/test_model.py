@@ -87,7 +87,8 @@ def test_forward_reads_int32_tokens_in_place_and_writes_logits_in_place(gpt, mon
     forward = _capi.attn_model_forward
 
     def spy(model, tokens_pointer, batch, time, logits_pointer, count):
-        calls.append((tokens_pointer, logits_pointer, count))
+        address = lambda pointer: ctypes.cast(pointer, ctypes.c_void_p).value  # noqa: E731
+        calls.append((address(tokens_pointer), address(logits_pointer), count))
         return forward(model, tokens_pointer, batch, time, logits_pointer, count)
 
     monkeypatch.setattr(_capi, "attn_model_forward", spy)

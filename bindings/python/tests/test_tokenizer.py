@@ -85,14 +85,14 @@ def test_raw_capi_capacity_protocol():
         count = ctypes.c_int64()
         ids = np.full(3, -1, np.int32)
         data = TEXT.encode()
-        assert _capi.attn_tokenizer_encode(handle, data, len(data), ids.ctypes.data, 3,
+        assert _capi.attn_tokenizer_encode(handle, data, len(data), ids.ctypes.data_as(_capi.c_int32_p), 3,
                                            ctypes.byref(count)) == _capi.ATTN_ERR_SHAPE
         assert count.value == len(TEXT)
         assert ids.tolist() == [-1, -1, -1]  # untouched
         length = ctypes.c_size_t()
         good = tokenizer.encode(TEXT)
         text = ctypes.create_string_buffer(len(data))  # no room for the NUL
-        assert _capi.attn_tokenizer_decode(handle, good.ctypes.data, good.size, text, len(data),
+        assert _capi.attn_tokenizer_decode(handle, good.ctypes.data_as(_capi.c_int32_p), good.size, text, len(data),
                                            ctypes.byref(length)) == _capi.ATTN_ERR_SHAPE
         assert length.value == len(data)
 
