@@ -10,21 +10,6 @@ func fail(_ error: AttentionError) -> attn_status {
     return status(of: error.kind)
 }
 
-/// `message` with every C0 control character and DEL written as `\u{XX}`: a NUL quoted from a
-/// caller's text would otherwise end the C string early, and raw escapes would reach terminals.
-func escapingControlCharacters(_ message: String) -> String {
-    var escaped = ""
-    escaped.unicodeScalars.reserveCapacity(message.unicodeScalars.count)
-    for scalar in message.unicodeScalars {
-        if scalar.value < 0x20 || scalar.value == 0x7F {
-            escaped += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-        } else {
-            escaped.unicodeScalars.append(scalar)
-        }
-    }
-    return escaped
-}
-
 /// Clears the last error and returns ATTN_OK.
 func succeed() -> attn_status {
     attn_shim_set_last_error(nil)

@@ -12,17 +12,3 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode.failure
     }
 }
-
-/// `text` with control characters (C0, DEL, C1) written as `\u{XX}`, so that a file name or
-/// prompt in a message cannot move the cursor, clear the screen or split the line.
-func escapingControlCharacters(_ text: String) -> String {
-    var escaped = ""
-    for scalar in text.unicodeScalars {
-        if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
-            escaped += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-        } else {
-            escaped.unicodeScalars.append(scalar)
-        }
-    }
-    return escaped
-}

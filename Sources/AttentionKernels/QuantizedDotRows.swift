@@ -6,11 +6,11 @@
 //
 // BF16: W's element is the upper half of an FP32. V lanes of UInt32 hold 2·V weights; the even
 // ones (low halves) become FP32 by a shift left of 16, the odd ones (high halves) by masking the
-// low half away. So the kernel needs x de-interleaved in chunks of 2·V: `bf16PermuteInput`.
+// low half away. So the kernel needs x de-interleaved in chunks of 2·V: `deinterleave(planes: 2)`.
 //
 // Q8 (llama.cpp's Q8_0): W[j, p] = scale[j, p / 32] · q[j, p], q an Int8 in [-127, 127]. V lanes
 // of Int32 hold 4·V weights; byte r of each lane becomes an Int32 by two shifts, then FP32 (exactly, by a magic-number add). The
-// four byte planes need x in chunks of 4·V, permuted by `q8PermuteInput`. Lane i of a chunk
+// four byte planes need x in chunks of 4·V, `deinterleave(planes: 4)`. Lane i of a chunk
 // covers weights 4i..4i+3, which lie in block i / 8 of the chunk: a chunk spans one block (V = 8)
 // or two (V = 16), and its partial sums are multiplied by a vector of those blocks' scales.
 //
@@ -21,34 +21,18 @@
 /// Weights per Q8 block (one scale each).
 public let q8BlockSize = 32
 
-/// x (k) → out (k) de-interleaved for `bf16DotRows` with vectors of `width` lanes: in each full
-/// chunk of 2·width values, the even ones first, then the odd ones; the tail is copied as is.
+/// x (k) → out (k) de-interleaved into `planes` planes for vectors of `width` lanes: in each full
+/// chunk of planes·width values, plane r (r = 0..<planes) holds x[chunk + planes·i + r] for i in
+/// 0..<width; the tail (k mod planes·width) is copied as is. `bf16DotRows` needs 2 planes (even
+/// then odd values), `q8DotRows` 4 (one per byte of an Int32 lane).
 @inlinable
-package func bf16PermuteInput(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, k: Int, width: Int) {
-    let chunk = 2 * width
+package func deinterleave(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, k: Int, width: Int, planes: Int) {
+    let chunk = planes * width
     let fullEnd = k - k % chunk
     var c = 0
     while c < fullEnd {
-        for i in 0..<width {
-            out[c + i] = x[c + 2 * i]
-            out[c + width + i] = x[c + 2 * i + 1]
-        }
-        c += chunk
-    }
-    for p in fullEnd..<k { out[p] = x[p] }
-}
-
-/// x (k) → out (k) permuted for `q8DotRows` with vectors of `width` lanes: in each full chunk of
-/// 4·width values, plane r (r = 0...3) holds x[chunk + 4i + r] for i in 0..<width; the tail is
-/// copied as is.
-@inlinable
-package func q8PermuteInput(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, k: Int, width: Int) {
-    let chunk = 4 * width
-    let fullEnd = k - k % chunk
-    var c = 0
-    while c < fullEnd {
-        for r in 0..<4 {
-            for i in 0..<width { out[c + r * width + i] = x[c + 4 * i + r] }
+        for r in 0..<planes {
+            for i in 0..<width { out[c + r * width + i] = x[c + planes * i + r] }
         }
         c += chunk
     }
@@ -56,7 +40,7 @@ package func q8PermuteInput(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePoint
 }
 
 /// y[j] = Σ_p x[p] · W[j, p] + bias[j] for j in `rows`, W (n, k) BF16 row-major (bit patterns),
-/// `xPermuted` (k) from `bf16PermuteInput` with V's width. Four rows per pass share the loads of x.
+/// `xPermuted` (k) from `deinterleave(planes: 2)` with V's width. Four rows per pass share the loads of x.
 @inlinable @inline(__always)
 package func bf16DotRows<V: SIMD, U: SIMD>(_: V.Type, _: U.Type, rows: Range<Int>, k: Int,
                                            xPermuted: UnsafePointer<Float>,
@@ -113,7 +97,7 @@ where V.Scalar == Float, U.Scalar == UInt32 {
 }
 
 /// y[j] = Σ_b scale[j, b] · Σ_{p in block b} x[p] · q[j, p] + bias[j] for j in `rows`; q (n, k)
-/// Int8 row-major, scales (n, k / 32), k a multiple of 32, `xPermuted` (k) from `q8PermuteInput`
+/// Int8 row-major, scales (n, k / 32), k a multiple of 32, `xPermuted` (k) from `deinterleave(planes: 4)`
 /// with V's width (V of 8 or 16 lanes). Two rows per pass share the loads of x.
 @inlinable @inline(__always)
 package func q8DotRows<V: SIMD, I: SIMD>(_: V.Type, _: I.Type, rows: Range<Int>, k: Int,

@@ -47,7 +47,7 @@ extension QuantizedMatrix {
                 let biasPointer = bias?.storage.pointer
                 switch format {
                 case .bf16:
-                    bf16PermuteInput(permuted, input, k: k, width: width)
+                    deinterleave(permuted, input, k: k, width: width, planes: 2)
                     bf16Bits.withUnsafeBufferPointer { w in
                         Parallel.forEachChunk(n, grain: grain) { range in
                             kernels.bf16DotRows(rows: range, k: k, xPermuted: permuted,
@@ -55,7 +55,7 @@ extension QuantizedMatrix {
                         }
                     }
                 case .q8:
-                    q8PermuteInput(permuted, input, k: k, width: width)
+                    deinterleave(permuted, input, k: k, width: width, planes: 4)
                     quants.withUnsafeBufferPointer { q in
                         scales.withUnsafeBufferPointer { s in
                             Parallel.forEachChunk(n, grain: grain) { range in
