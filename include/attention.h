@@ -16,7 +16,13 @@
  *    destroys it (NULL is a no-op). Results a function returns by pointer (generated text,
  *    attention maps) are owned by the handle and valid until the next call on it.
  *  - Config structs start with `struct_size = sizeof(struct)`, so they can grow without breaking
- *    old callers; `attn_X_config_default` fills in the defaults.
+ *    old callers; `attn_X_config_default` fills in the defaults. A struct from an older header
+ *    (smaller, its fields a prefix of today's) is read field by field over the library's
+ *    defaults, and written back only as far as its own fields; a struct from a newer header
+ *    (larger) is accepted when the fields this library does not know are zero. Fields are only
+ *    appended, each starting at or after the previous sizeof. Any other struct_size (0, one that
+ *    cuts a field, one that is not a multiple of the struct's alignment) is
+ *    ATTN_ERR_INVALID_ARGUMENT.
  *  - Tensors are FP32, row-major, contiguous unless a leading dimension says otherwise. Shapes are
  *    given in comments with letters: B batch, T time, C channels, NH heads, HS head size,
  *    V vocabulary. Token ids are int32; text is UTF-8 with an explicit byte length.
@@ -176,7 +182,8 @@ attn_status attn_layernorm(float *out, float *mean, float *rstd, const float *in
 typedef struct attn_attention_desc {
     size_t struct_size;   /**< sizeof(attn_attention_desc), so the struct can grow: a library
                                accepts a larger struct from a newer header as long as the
-                               fields it does not know are zero */
+                               fields it does not know are zero, and a smaller one from an
+                               older header (see the overview) */
     int64_t batch;        /**< B  >= 0 */
     int64_t heads;        /**< NH >= 0 */
     int64_t q_len;        /**< Tq >= 0 */

@@ -16,8 +16,10 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -498,6 +500,41 @@ static void test_config_defaults(void) {
     EXPECT_OK(attn_generate_config_default(&newer_g.base));
     CHECK(newer_g.base.struct_size == sizeof newer_g && newer_g.base.max_new_tokens == 200,
           "newer generate config");
+
+    /* A struct from an older header (today's struct cut before its last field, as if that field
+       had been added since): the defaults come back for the fields it has, and nothing is
+       written past its struct_size. */
+    union { attn_train_config config; unsigned char bytes[sizeof(attn_train_config) + 16]; } older_t;
+    memset(older_t.bytes, 0xAB, sizeof older_t.bytes);
+    older_t.config.struct_size = offsetof(attn_train_config, resume);
+    EXPECT_OK(attn_train_config_default(&older_t.config));
+    CHECK(older_t.config.struct_size == offsetof(attn_train_config, resume) && older_t.config.steps == 500 &&
+          older_t.config.seed == 0 && older_t.bytes[offsetof(attn_train_config, resume)] == 0xAB &&
+          older_t.bytes[sizeof older_t.bytes - 1] == 0xAB, "older train config: defaults, nothing past its size");
+    union { attn_generate_config config; unsigned char bytes[sizeof(attn_generate_config)]; } older_g;
+    memset(older_g.bytes, 0xAB, sizeof older_g.bytes);
+    older_g.config.struct_size = offsetof(attn_generate_config, on_token);
+    EXPECT_OK(attn_generate_config_default(&older_g.config));
+    CHECK(older_g.config.max_new_tokens == 200 && older_g.config.stop_at_eos == 1 && older_g.config.no_cache == 0 &&
+          older_g.bytes[offsetof(attn_generate_config, on_token)] == 0xAB, "older generate config");
+    union { attn_model_config config; unsigned char bytes[sizeof(attn_model_config)]; } older_m;
+    memset(older_m.bytes, 0xAB, sizeof older_m.bytes);
+    older_m.config.struct_size = offsetof(attn_model_config, seed);
+    EXPECT_OK(attn_model_config_default(ATTN_MODEL_RNN, &older_m.config));
+    attn_model_config full_rnn = {.struct_size = sizeof full_rnn};
+    EXPECT_OK(attn_model_config_default(ATTN_MODEL_RNN, &full_rnn));
+    CHECK(older_m.config.kind == ATTN_MODEL_RNN && older_m.config.n_layer == full_rnn.n_layer &&
+          older_m.config.hidden_size == full_rnn.hidden_size && older_m.config.cell == full_rnn.cell &&
+          older_m.bytes[offsetof(attn_model_config, seed)] == 0xAB, "older model config: only its own fields written");
+    /* Sizes no older header can have: inside a field, not a multiple of the alignment, or
+       holding struct_size alone. */
+    const size_t odd[] = {offsetof(attn_train_config, resume) + 2, offsetof(attn_train_config, steps) + 4,
+                          offsetof(attn_train_config, learning_rate) + 1};
+    for (size_t i = 0; i < 3; i++) {
+        attn_train_config bad_t = {.struct_size = odd[i]};
+        CHECK_FAILS(attn_train_config_default(&bad_t), ATTN_ERR_INVALID_ARGUMENT);
+        CHECK(mentions(attn_last_error(), "older header"), "the message says which sizes are accepted");
+    }
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1227,6 +1264,15 @@ static void test_trainer_errors(void) {
     EXPECT_OK(attn_trainer_init(gpt, &newer.base, &trainer));
     attn_trainer_free(trainer);
     attn_trainer_free(NULL);
+    /* An older header's config without `resume`: the bytes after its struct_size are not read
+       (a 1 there would ask to resume a model that holds no training state, an error). */
+    union { attn_train_config config; unsigned char bytes[sizeof(attn_train_config)]; } older;
+    memset(older.bytes, 0, sizeof older.bytes);
+    older.config = config;
+    older.config.resume = 1;
+    older.config.struct_size = offsetof(attn_train_config, resume);
+    EXPECT_OK(attn_trainer_init(gpt, &older.config, &trainer));
+    attn_trainer_free(trainer);
 
     /* Language-model steps. */
     EXPECT_OK(attn_trainer_init(gpt, &config, &trainer));
