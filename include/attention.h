@@ -93,6 +93,14 @@ extern "C" {
  *  `attn_abi_version()` at load time; they differ only when a prototype or struct changed. */
 #define ATTN_ABI_VERSION 2
 
+/* Getters are named attn_<object>_get_<what>. The names of ABI 2's first release that did not
+ * follow the pattern stay as deprecated aliases for this ABI version and go with the next. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ATTN_DEPRECATED(replacement) __attribute__((deprecated("use " replacement)))
+#else
+#define ATTN_DEPRECATED(replacement)
+#endif
+
 /* ------------------------------------------------------------------------------------------ */
 /* Status, errors, version, threads                                                          */
 /* ------------------------------------------------------------------------------------------ */
@@ -254,6 +262,9 @@ attn_status attn_tokenizer_init(const char *corpus, size_t length, attn_tokenize
 void attn_tokenizer_free(attn_tokenizer_t *tokenizer);
 
 /** Number of ids V, the special tokens included. */
+attn_status attn_tokenizer_get_vocab_size(const attn_tokenizer_t *tokenizer, int64_t *vocab_size);
+/** Deprecated alias of attn_tokenizer_get_vocab_size. */
+ATTN_DEPRECATED("attn_tokenizer_get_vocab_size")
 attn_status attn_tokenizer_vocab_size(const attn_tokenizer_t *tokenizer, int64_t *vocab_size);
 
 /** Encodes `length` bytes of UTF-8 into one id per Unicode scalar; characters outside the
@@ -301,7 +312,8 @@ typedef enum attn_rnn_cell {
  *  initial weights). Start from attn_model_config_default. */
 typedef struct attn_model_config {
     size_t struct_size;        /**< sizeof(attn_model_config); see attn_attention_desc */
-    attn_model_kind kind;
+    int32_t kind;              /**< an attn_model_kind (struct fields of enum type are int32_t:
+                                    an enum's size is the compiler's choice) */
     int64_t vocab_size;        /**< V in 5...2^18 (4 special tokens + at least 1; see below);
                                     0 = the vocabulary size of the tokenizer given to init */
     int64_t n_layer;           /**< gpt, rnn, cnn: layers; seq2seq: encoder layers */
@@ -312,7 +324,7 @@ typedef struct attn_model_config {
     int64_t max_source_length; /**< seq2seq: longest question, in tokens */
     int64_t max_target_length; /**< seq2seq: longest answer, in tokens, EOS included (>= 2) */
     int64_t hidden_size;       /**< rnn: hidden state width */
-    attn_rnn_cell cell;        /**< rnn: GRU or LSTM */
+    int32_t cell;              /**< rnn: an attn_rnn_cell, GRU or LSTM */
     int64_t kernel_size;       /**< cnn: convolution width (>= 2); dilations 1, 2, 4, ... */
     float dropout;             /**< gpt, seq2seq: dropout probability in training, [0, 1) */
     uint64_t seed;             /**< init: seed of the initial weights (same seed, same weights) */
@@ -376,6 +388,9 @@ attn_status attn_model_save_memory(const attn_model_t *model, void *buffer, size
 void attn_model_free(attn_model_t *model);
 
 /** Number of trainable scalars (tied weights counted once). */
+attn_status attn_model_get_parameter_count(const attn_model_t *model, int64_t *count);
+/** Deprecated alias of attn_model_get_parameter_count. */
+ATTN_DEPRECATED("attn_model_get_parameter_count")
 attn_status attn_model_parameter_count(const attn_model_t *model, int64_t *count);
 
 /** Copies the model's architecture into `config` (whose struct_size the caller sets). */
@@ -587,7 +602,7 @@ typedef enum attn_attention_kind {
 /** The attention probabilities of one layer, every head: weights (heads, query_len, key_len),
  *  row i of head h sums to 1 over the keys query i sees (0 for causally hidden keys). */
 typedef struct attn_attention_map {
-    attn_attention_kind kind;
+    int32_t kind;         /**< an attn_attention_kind */
     int64_t layer;        /**< 0-based layer within its kind */
     int64_t heads;        /**< NH */
     int64_t query_len;    /**< Tq: one row per query token */
@@ -639,10 +654,16 @@ attn_status attn_encoder_load(const char *folder, attn_encoder_t **out);
 void attn_encoder_free(attn_encoder_t *encoder);
 
 /** `*dim` = D, the length of every embedding. */
+attn_status attn_encoder_get_dim(const attn_encoder_t *encoder, int64_t *dim);
+/** Deprecated alias of attn_encoder_get_dim. */
+ATTN_DEPRECATED("attn_encoder_get_dim")
 attn_status attn_encoder_dim(const attn_encoder_t *encoder, int64_t *dim);
 
 /** `*max_length` = the most tokens embedded per text, [CLS] and [SEP] included (sentence-
  *  transformers' max_seq_length, 256 for all-MiniLM-L6-v2); longer texts are truncated. */
+attn_status attn_encoder_get_max_length(const attn_encoder_t *encoder, int64_t *max_length);
+/** Deprecated alias of attn_encoder_get_max_length. */
+ATTN_DEPRECATED("attn_encoder_get_max_length")
 attn_status attn_encoder_max_length(const attn_encoder_t *encoder, int64_t *max_length);
 
 /** Embeds `count` UTF-8 texts into `embeddings` (count, D), a caller buffer of `capacity` floats

@@ -50,7 +50,7 @@ final class ContextHandle {
     func keep(maps attention: [AttentionMap]) -> UnsafePointer<attn_attention_map> {
         weights = attention.map { HostBuffer($0.weights.scalars) }
         maps = HostBuffer(zip(attention, weights).map { map, values in
-            attn_attention_map(kind: attentionKind(map.kind), layer: Int64(map.layer), heads: Int64(map.heads),
+            attn_attention_map(kind: Int32(attentionKind(map.kind).rawValue), layer: Int64(map.layer), heads: Int64(map.heads),
                                query_len: Int64(map.queryLength), key_len: Int64(map.keyLength),
                                weights: UnsafePointer(values.pointer))
         })

@@ -50,18 +50,33 @@ public func attn_encoder_free(_ encoder: OpaquePointer?) {
 }
 
 @c @implementation
+public func attn_encoder_get_dim(_ encoder: OpaquePointer?, _ dim: UnsafeMutablePointer<Int64>?) -> attn_status {
+    encoderSize(encoder, dim, "dim", "attn_encoder_get_dim") { $0.dimension }
+}
+
+/// Deprecated alias of attn_encoder_get_dim (ABI 2 only).
+@c @implementation
 public func attn_encoder_dim(_ encoder: OpaquePointer?, _ dim: UnsafeMutablePointer<Int64>?) -> attn_status {
-    guarded {
-        let handle = try encoderHandle(encoder, "attn_encoder_dim")
-        try nonNull(dim, "dim", "attn_encoder_dim").pointee = Int64(handle.encoder.dimension)
-    }
+    encoderSize(encoder, dim, "dim", "attn_encoder_dim") { $0.dimension }
 }
 
 @c @implementation
+public func attn_encoder_get_max_length(_ encoder: OpaquePointer?, _ maxLength: UnsafeMutablePointer<Int64>?) -> attn_status {
+    encoderSize(encoder, maxLength, "max_length", "attn_encoder_get_max_length") { $0.maxLength }
+}
+
+/// Deprecated alias of attn_encoder_get_max_length (ABI 2 only).
+@c @implementation
 public func attn_encoder_max_length(_ encoder: OpaquePointer?, _ maxLength: UnsafeMutablePointer<Int64>?) -> attn_status {
+    encoderSize(encoder, maxLength, "max_length", "attn_encoder_max_length") { $0.maxLength }
+}
+
+/// Writes one size of the encoder (`size` of its SentenceEncoder) to `out`.
+private func encoderSize(_ encoder: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?, _ name: String, _ function: String,
+                         _ size: (SentenceEncoder) -> Int) -> attn_status {
     guarded {
-        let handle = try encoderHandle(encoder, "attn_encoder_max_length")
-        try nonNull(maxLength, "max_length", "attn_encoder_max_length").pointee = Int64(handle.encoder.maxLength)
+        let handle = try encoderHandle(encoder, function)
+        try nonNull(out, name, function).pointee = Int64(size(handle.encoder))
     }
 }
 

@@ -20,14 +20,14 @@ private func configKey(_ key: String, _ kind: any ModelKind) -> String {
     key == "n_layer" && kind.defaultConfig["n_encoder_layer"] != nil ? "n_encoder_layer" : key
 }
 
-/// The C name of a model family, for messages.
-func kindName(_ kind: attn_model_kind) -> String {
-    ModelKinds.identified(by: Int32(truncatingIfNeeded: kind.rawValue))?.name ?? "unknown kind \(kind.rawValue)"
+/// The C name of a model family (an attn_model_kind value), for messages.
+func kindName(_ kind: Int32) -> String {
+    ModelKinds.identified(by: kind)?.name ?? "unknown kind \(kind)"
 }
 
-/// The registered kind of `kind`, or an error naming `function`.
-func modelKind(_ kind: attn_model_kind, _ function: String) throws -> any ModelKind {
-    guard let found = ModelKinds.identified(by: Int32(truncatingIfNeeded: kind.rawValue)) else {
+/// The registered kind of `kind` (an attn_model_kind value), or an error naming `function`.
+func modelKind(_ kind: Int32, _ function: String) throws -> any ModelKind {
+    guard let found = ModelKinds.identified(by: kind) else {
         throw AttentionError.invalid("\(function): \(kindName(kind)); expected ATTN_MODEL_GPT, _SEQ2SEQ, _RNN or _CNN")
     }
     return found
@@ -37,18 +37,18 @@ func modelKind(_ kind: attn_model_kind, _ function: String) throws -> any ModelK
 /// seed unset.
 private func modelConfig(_ config: [String: String], kind: any ModelKind) -> attn_model_config {
     var c = attn_model_config()
-    c.kind = attn_model_kind(rawValue: numericCast(kind.abiIdentifier))
+    c.kind = Int32(kind.abiIdentifier)
     for (key, field) in integerFields {
         if let value = config[configKey(key, kind)].flatMap({ Int64($0) }) { c[keyPath: field] = value }
     }
     c.dropout = config["dropout"].flatMap { Float($0) } ?? 0
-    c.cell = config["cell"] == "lstm" ? ATTN_CELL_LSTM : ATTN_CELL_GRU
+    c.cell = Int32((config["cell"] == "lstm" ? ATTN_CELL_LSTM : ATTN_CELL_GRU).rawValue)
     return c
 }
 
 /// The default small model of each kind (see attn_model_config_default): the kind's
 /// `defaultConfig`, shared with the CLI. struct_size unset.
-func defaultModelConfig(_ kind: attn_model_kind, _ function: String) throws -> attn_model_config {
+func defaultModelConfig(_ kind: Int32, _ function: String) throws -> attn_model_config {
     let found = try modelKind(kind, function)
     return modelConfig(found.defaultConfig, kind: found)
 }
@@ -70,10 +70,10 @@ func makeModel(_ c: attn_model_config, vocabularySize: Int, _ function: String) 
     }
     if kind.defaultConfig["dropout"] != nil { config["dropout"] = "\(c.dropout)" }
     if kind.defaultConfig["cell"] != nil {
-        switch c.cell {
-        case ATTN_CELL_GRU: config["cell"] = "gru"
-        case ATTN_CELL_LSTM: config["cell"] = "lstm"
-        default: throw AttentionError.invalid("\(function): cell \(c.cell.rawValue) is neither ATTN_CELL_GRU nor ATTN_CELL_LSTM")
+        switch UInt32(bitPattern: c.cell) {
+        case ATTN_CELL_GRU.rawValue: config["cell"] = "gru"
+        case ATTN_CELL_LSTM.rawValue: config["cell"] = "lstm"
+        default: throw AttentionError.invalid("\(function): cell \(c.cell) is neither ATTN_CELL_GRU nor ATTN_CELL_LSTM")
         }
     }
     config["vocab_size"] = "\(vocabularySize)"

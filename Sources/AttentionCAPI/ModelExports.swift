@@ -65,7 +65,7 @@ func modelHandle(_ handle: OpaquePointer?, _ function: String) throws -> ModelHa
 public func attn_model_config_default(_ kind: attn_model_kind, _ config: UnsafeMutablePointer<attn_model_config>?) -> attn_status {
     guarded {
         let function = "attn_model_config_default"
-        try writeGrowableStruct(try defaultModelConfig(kind, function), to: config, "config", function)
+        try writeGrowableStruct(try defaultModelConfig(Int32(bitPattern: kind.rawValue), function), to: config, "config", function)
     }
 }
 
@@ -151,10 +151,20 @@ public func attn_model_free(_ model: OpaquePointer?) {
 }
 
 @c @implementation
+public func attn_model_get_parameter_count(_ model: OpaquePointer?, _ count: UnsafeMutablePointer<Int64>?) -> attn_status {
+    parameterCount(model, count, "attn_model_get_parameter_count")
+}
+
+/// Deprecated alias of attn_model_get_parameter_count (ABI 2 only).
+@c @implementation
 public func attn_model_parameter_count(_ model: OpaquePointer?, _ count: UnsafeMutablePointer<Int64>?) -> attn_status {
+    parameterCount(model, count, "attn_model_parameter_count")
+}
+
+private func parameterCount(_ model: OpaquePointer?, _ count: UnsafeMutablePointer<Int64>?, _ function: String) -> attn_status {
     guarded {
-        let handle = try modelHandle(model, "attn_model_parameter_count")
-        let count = try nonNull(count, "count", "attn_model_parameter_count")
+        let handle = try modelHandle(model, function)
+        let count = try nonNull(count, "count", function)
         count.pointee = Int64(handle.model.parameterCount)
     }
 }

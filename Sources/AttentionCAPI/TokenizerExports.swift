@@ -28,9 +28,19 @@ public func attn_tokenizer_free(_ tokenizer: OpaquePointer?) {
 }
 
 @c @implementation
+public func attn_tokenizer_get_vocab_size(_ tokenizer: OpaquePointer?, _ vocabularySize: UnsafeMutablePointer<Int64>?) -> attn_status {
+    writeVocabularySize(tokenizer, vocabularySize, "attn_tokenizer_get_vocab_size")
+}
+
+/// Deprecated alias of attn_tokenizer_get_vocab_size (ABI 2 only).
+@c @implementation
 public func attn_tokenizer_vocab_size(_ tokenizer: OpaquePointer?, _ vocabularySize: UnsafeMutablePointer<Int64>?) -> attn_status {
+    writeVocabularySize(tokenizer, vocabularySize, "attn_tokenizer_vocab_size")
+}
+
+private func writeVocabularySize(_ tokenizer: OpaquePointer?, _ vocabularySize: UnsafeMutablePointer<Int64>?,
+                                 _ function: String) -> attn_status {
     guarded {
-        let function = "attn_tokenizer_vocab_size"
         let tokenizer = try tokenizerHandle(tokenizer, function)
         let vocabularySize = try nonNull(vocabularySize, "vocab_size", function)
         vocabularySize.pointee = Int64(tokenizer.vocabularySize)

@@ -76,7 +76,7 @@ int main(int argc, char **argv) {
     config.n_layer = 2, config.n_head = 4, config.n_embd = 64, config.block_size = 32;
     config.dropout = 0;
     TRY(attn_model_init(&config, tokenizer, &model));
-    TRY(attn_model_parameter_count(model, &parameters));
+    TRY(attn_model_get_parameter_count(model, &parameters));
     printf("gpt: %lld parameters, %lld tokens of corpus\n", (long long)parameters, (long long)count);
 
     attn_train_config training = {.struct_size = sizeof training};

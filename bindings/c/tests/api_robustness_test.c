@@ -230,7 +230,7 @@ static const char *config_difference(const attn_model_config *a, const attn_mode
 
 static int64_t vocab_size_of(const attn_tokenizer_t *tokenizer) {
     int64_t size = -1;
-    CHECK_OK(attn_tokenizer_vocab_size(tokenizer, &size));
+    CHECK_OK(attn_tokenizer_get_vocab_size(tokenizer, &size));
     return size;
 }
 
@@ -305,8 +305,8 @@ static void test_tokenizer_errors(void) {
     int32_t ids[16];
     char text[64];
     size_t length;
-    EXPECT_FAIL(attn_tokenizer_vocab_size(NULL, &size), ATTN_ERR_NULL_POINTER);
-    EXPECT_FAIL(attn_tokenizer_vocab_size(tokenizer, NULL), ATTN_ERR_NULL_POINTER);
+    EXPECT_FAIL(attn_tokenizer_get_vocab_size(NULL, &size), ATTN_ERR_NULL_POINTER);
+    EXPECT_FAIL(attn_tokenizer_get_vocab_size(tokenizer, NULL), ATTN_ERR_NULL_POINTER);
 
     EXPECT_FAIL(attn_tokenizer_encode(NULL, "ab", 2, ids, 16, &count), ATTN_ERR_NULL_POINTER);
     EXPECT_FAIL(attn_tokenizer_encode(tokenizer, NULL, 2, ids, 16, &count), ATTN_ERR_NULL_POINTER);
@@ -640,16 +640,36 @@ static void test_model_queries(void) {
     int64_t per_layer = 2 * (2 * C) + (C * 3 * C + 3 * C) + (C * C + C) + (C * 4 * C + 4 * C) + (4 * C * C + C);
     int64_t expected = V * C + T * C + L * per_layer + 2 * C;
     int64_t count = -1;
-    EXPECT_OK(attn_model_parameter_count(gpt, &count));
+    EXPECT_OK(attn_model_get_parameter_count(gpt, &count));
     CHECK(count == expected, "gpt has %lld parameters, expected %lld", (long long)count, (long long)expected);
-    EXPECT_OK(attn_model_parameter_count(bare, &count));
+    EXPECT_OK(attn_model_get_parameter_count(bare, &count));
     CHECK(count == 10 * C + T * C + L * per_layer + 2 * C, "bare gpt has %lld", (long long)count);
-    EXPECT_FAIL(attn_model_parameter_count(NULL, &count), ATTN_ERR_NULL_POINTER);
-    EXPECT_FAIL(attn_model_parameter_count(gpt, NULL), ATTN_ERR_NULL_POINTER);
+    EXPECT_FAIL(attn_model_get_parameter_count(NULL, &count), ATTN_ERR_NULL_POINTER);
+    EXPECT_FAIL(attn_model_get_parameter_count(gpt, NULL), ATTN_ERR_NULL_POINTER);
+    /* The deprecated names of ABI 2's first release answer the same, and report their own name. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+    int64_t alias_count = -1, vocabulary = -1, alias_vocabulary = -2;
+    EXPECT_OK(attn_model_parameter_count(gpt, &alias_count));
+    CHECK(alias_count == expected, "attn_model_parameter_count gives %lld", (long long)alias_count);
+    CHECK_FAILS(attn_model_parameter_count(NULL, &alias_count), ATTN_ERR_NULL_POINTER);
+    CHECK(mentions(attn_last_error(), "attn_model_parameter_count"), "the alias names itself: %s", attn_last_error());
+    attn_tokenizer_t *vocabulary_source = NULL;
+    EXPECT_OK(attn_model_get_tokenizer(gpt, &vocabulary_source));
+    EXPECT_OK(attn_tokenizer_get_vocab_size(vocabulary_source, &vocabulary));
+    EXPECT_OK(attn_tokenizer_vocab_size(vocabulary_source, &alias_vocabulary));
+    CHECK(vocabulary == alias_vocabulary && vocabulary == V, "vocabulary %lld, alias %lld", (long long)vocabulary,
+          (long long)alias_vocabulary);
+    attn_tokenizer_free(vocabulary_source);
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
     attn_model_kind kinds[3] = {ATTN_MODEL_SEQ2SEQ, ATTN_MODEL_RNN, ATTN_MODEL_CNN};
     for (int i = 0; i < 3; i++) {
         attn_model_t *other = tiny_model(kinds[i], tokenizer);
-        EXPECT_OK(attn_model_parameter_count(other, &count));
+        EXPECT_OK(attn_model_get_parameter_count(other, &count));
         CHECK(count > V * C, "kind %d has %lld parameters", (int)kinds[i], (long long)count);
         attn_model_free(other);
     }
@@ -1895,10 +1915,10 @@ static void test_wrong_handles(void) {
         attn_model_t *new_model;
         attn_trainer_t *new_trainer;
         attn_context_t *new_context;
-        EXPECT_FAIL(attn_tokenizer_vocab_size(t, &count), ATTN_ERR_INVALID_ARGUMENT);
+        EXPECT_FAIL(attn_tokenizer_get_vocab_size(t, &count), ATTN_ERR_INVALID_ARGUMENT);
         EXPECT_FAIL(attn_tokenizer_encode(t, "ab", 2, ids, 4, &count), ATTN_ERR_INVALID_ARGUMENT);
         EXPECT_FAIL(attn_tokenizer_decode(t, ids, 2, text, sizeof text, &length), ATTN_ERR_INVALID_ARGUMENT);
-        EXPECT_FAIL(attn_model_parameter_count(m, &count), ATTN_ERR_INVALID_ARGUMENT);
+        EXPECT_FAIL(attn_model_get_parameter_count(m, &count), ATTN_ERR_INVALID_ARGUMENT);
         EXPECT_FAIL(attn_model_forward(m, ids, 1, 4, logits, 4 * 2000), ATTN_ERR_INVALID_ARGUMENT);
         EXPECT_FAIL(attn_model_save(m, scratch_path("wrong.safetensors")), ATTN_ERR_INVALID_ARGUMENT);
         EXPECT_FAIL_HANDLE(attn_model_get_tokenizer(m, &new_tokenizer), ATTN_ERR_INVALID_ARGUMENT, new_tokenizer);
@@ -1913,8 +1933,8 @@ static void test_wrong_handles(void) {
         attn_tokenizer_free(t), attn_model_free(m), attn_trainer_free(tr), attn_context_free(c);
     }
     /* Every real handle survived all that. */
-    EXPECT_OK(attn_tokenizer_vocab_size(tokenizer, &count));
-    EXPECT_OK(attn_model_parameter_count(model, &count));
+    EXPECT_OK(attn_tokenizer_get_vocab_size(tokenizer, &count));
+    EXPECT_OK(attn_model_get_parameter_count(model, &count));
     EXPECT_OK(attn_trainer_get_step(trainer, &step));
     EXPECT_OK(attn_context_generate(context, "道", strlen("道"), &config, &result, &length));
     attn_context_free(context);
@@ -1926,7 +1946,7 @@ static void test_wrong_handles(void) {
 /* Every row of every map sums to 1 over the keys it sees; hidden keys are exactly 0. */
 static int check_map(const attn_attention_map *map, attn_attention_kind kind, int64_t layer, int64_t heads,
                      int64_t rows, int64_t columns, int causal) {
-    if (map->kind != kind || map->layer != layer || map->heads != heads || map->query_len != rows ||
+    if (map->kind != (int32_t)kind || map->layer != layer || map->heads != heads || map->query_len != rows ||
         map->key_len != columns || map->weights == NULL) {
         fprintf(stderr, "map kind %d layer %lld heads %lld %lldx%lld, expected %d %lld %lld %lldx%lld\n",
                 (int)map->kind, (long long)map->layer, (long long)map->heads, (long long)map->query_len,

@@ -40,8 +40,8 @@ static float dot(const float *a, const float *b) {
 
 static void test_results(attn_encoder_t *encoder) {
     int64_t dim = 0, max_length = 0;
-    CHECK_OK(attn_encoder_dim(encoder, &dim));
-    CHECK_OK(attn_encoder_max_length(encoder, &max_length));
+    CHECK_OK(attn_encoder_get_dim(encoder, &dim));
+    CHECK_OK(attn_encoder_get_max_length(encoder, &max_length));
     CHECK(dim == D && max_length == 256, "dim %lld max_length %lld", (long long)dim, (long long)max_length);
 
     const char *texts[4] = {"A man is eating food.", "A man is eating a piece of bread.",
@@ -120,12 +120,12 @@ static void test_errors(attn_encoder_t *encoder) {
     rmdir(other);
 
     int64_t value;
-    CHECK_FAILS(attn_encoder_dim(NULL, &value), ATTN_ERR_NULL_POINTER);
-    CHECK_FAILS(attn_encoder_dim(encoder, NULL), ATTN_ERR_NULL_POINTER);
-    CHECK_FAILS(attn_encoder_max_length(NULL, &value), ATTN_ERR_NULL_POINTER);
+    CHECK_FAILS(attn_encoder_get_dim(NULL, &value), ATTN_ERR_NULL_POINTER);
+    CHECK_FAILS(attn_encoder_get_dim(encoder, NULL), ATTN_ERR_NULL_POINTER);
+    CHECK_FAILS(attn_encoder_get_max_length(NULL, &value), ATTN_ERR_NULL_POINTER);
     attn_tokenizer_t *tokenizer = NULL;
     CHECK_OK(attn_tokenizer_init("abc", 3, &tokenizer));
-    CHECK_FAILS(attn_encoder_dim((attn_encoder_t *)tokenizer, &value), ATTN_ERR_INVALID_ARGUMENT);
+    CHECK_FAILS(attn_encoder_get_dim((attn_encoder_t *)tokenizer, &value), ATTN_ERR_INVALID_ARGUMENT);
     attn_tokenizer_free(tokenizer);
 
     const char *texts[2] = {"ok", NULL};

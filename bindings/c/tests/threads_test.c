@@ -107,7 +107,7 @@ static void *run(void *argument) {
             break;
         }
         int64_t size;
-        if (attn_tokenizer_vocab_size(w->tokenizer, &size) != ATTN_OK || attn_last_error()[0] != '\0') {
+        if (attn_tokenizer_get_vocab_size(w->tokenizer, &size) != ATTN_OK || attn_last_error()[0] != '\0') {
             record_failure(w, ATTN_ERR_INTERNAL, "a success did not clear this thread's message");
             break;
         }
@@ -157,7 +157,7 @@ int main(void) {
     CHECK_OK(attn_default_corpus(&corpus, &corpus_length));
     CHECK_OK(attn_tokenizer_init(corpus, corpus_length, &tokenizer));
     int64_t vocab_size = 0;
-    CHECK_OK(attn_tokenizer_vocab_size(tokenizer, &vocab_size));
+    CHECK_OK(attn_tokenizer_get_vocab_size(tokenizer, &vocab_size));
 
     /* A small GPT trained a few steps, so that sampling has something to choose between. */
     attn_model_config config = {.struct_size = sizeof config};

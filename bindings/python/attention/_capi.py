@@ -151,7 +151,10 @@ attn_tokenizer_init = _bind("attn_tokenizer_init", attn_status, [
     c_char_p, c_size_t, POINTER(POINTER(attn_tokenizer_t))])
 # void attn_tokenizer_free(attn_tokenizer_t *tokenizer);
 attn_tokenizer_free = _bind("attn_tokenizer_free", None, [POINTER(attn_tokenizer_t)])
-# attn_status attn_tokenizer_vocab_size(const attn_tokenizer_t *tokenizer, int64_t *vocab_size);
+# attn_status attn_tokenizer_get_vocab_size(const attn_tokenizer_t *tokenizer, int64_t *vocab_size);
+attn_tokenizer_get_vocab_size = _bind("attn_tokenizer_get_vocab_size", attn_status, [
+    POINTER(attn_tokenizer_t), POINTER(c_int64)])
+# deprecated alias: attn_status attn_tokenizer_vocab_size(const attn_tokenizer_t *tokenizer, int64_t *vocab_size);
 attn_tokenizer_vocab_size = _bind("attn_tokenizer_vocab_size", attn_status, [
     POINTER(attn_tokenizer_t), POINTER(c_int64)])
 # attn_status attn_tokenizer_encode(const attn_tokenizer_t *tokenizer, const char *text, size_t length,
@@ -188,13 +191,13 @@ ATTN_CELL_LSTM = 1
 
 
 class attn_model_config(SizedStructure):
-    """typedef struct attn_model_config { size_t struct_size; attn_model_kind kind;
+    """typedef struct attn_model_config { size_t struct_size; int32_t kind;
     int64_t vocab_size, n_layer, n_decoder_layer, n_head, n_embd, block_size, max_source_length,
-    max_target_length, hidden_size; attn_rnn_cell cell; int64_t kernel_size; float dropout;
+    max_target_length, hidden_size; int32_t cell; int64_t kernel_size; float dropout;
     uint64_t seed; }"""
     _fields_ = [
         ("struct_size", c_size_t),
-        ("kind", attn_model_kind),
+        ("kind", c_int32),  # an attn_model_kind
         ("vocab_size", c_int64),
         ("n_layer", c_int64),
         ("n_decoder_layer", c_int64),
@@ -204,7 +207,7 @@ class attn_model_config(SizedStructure):
         ("max_source_length", c_int64),
         ("max_target_length", c_int64),
         ("hidden_size", c_int64),
-        ("cell", attn_rnn_cell),
+        ("cell", c_int32),  # an attn_rnn_cell
         ("kernel_size", c_int64),
         ("dropout", c_float),
         ("seed", c_uint64),
@@ -230,7 +233,10 @@ attn_model_save_memory = _bind("attn_model_save_memory", attn_status, [
     POINTER(attn_model_t), c_void_p, c_size_t, POINTER(c_size_t)])
 # void attn_model_free(attn_model_t *model);
 attn_model_free = _bind("attn_model_free", None, [POINTER(attn_model_t)])
-# attn_status attn_model_parameter_count(const attn_model_t *model, int64_t *count);
+# attn_status attn_model_get_parameter_count(const attn_model_t *model, int64_t *count);
+attn_model_get_parameter_count = _bind("attn_model_get_parameter_count", attn_status, [
+    POINTER(attn_model_t), POINTER(c_int64)])
+# deprecated alias: attn_status attn_model_parameter_count(const attn_model_t *model, int64_t *count);
 attn_model_parameter_count = _bind("attn_model_parameter_count", attn_status, [
     POINTER(attn_model_t), POINTER(c_int64)])
 # attn_status attn_model_get_config(const attn_model_t *model, attn_model_config *config);
@@ -407,10 +413,10 @@ ATTN_ATTENTION_CROSS = 2
 
 
 class attn_attention_map(ctypes.Structure):
-    """typedef struct attn_attention_map { attn_attention_kind kind; int64_t layer, heads,
+    """typedef struct attn_attention_map { int32_t kind; int64_t layer, heads,
     query_len, key_len; const float *weights; }"""
     _fields_ = [
-        ("kind", attn_attention_kind),
+        ("kind", c_int32),  # an attn_attention_kind
         ("layer", c_int64),
         ("heads", c_int64),
         ("query_len", c_int64),
@@ -441,9 +447,13 @@ attn_encoder_t = attn_encoder
 attn_encoder_load = _bind("attn_encoder_load", attn_status, [c_char_p, POINTER(POINTER(attn_encoder_t))])
 # void attn_encoder_free(attn_encoder_t *encoder);
 attn_encoder_free = _bind("attn_encoder_free", None, [POINTER(attn_encoder_t)])
-# attn_status attn_encoder_dim(const attn_encoder_t *encoder, int64_t *dim);
+# attn_status attn_encoder_get_dim(const attn_encoder_t *encoder, int64_t *dim);
+attn_encoder_get_dim = _bind("attn_encoder_get_dim", attn_status, [POINTER(attn_encoder_t), POINTER(c_int64)])
+# deprecated alias: attn_status attn_encoder_dim(const attn_encoder_t *encoder, int64_t *dim);
 attn_encoder_dim = _bind("attn_encoder_dim", attn_status, [POINTER(attn_encoder_t), POINTER(c_int64)])
-# attn_status attn_encoder_max_length(const attn_encoder_t *encoder, int64_t *max_length);
+# attn_status attn_encoder_get_max_length(const attn_encoder_t *encoder, int64_t *max_length);
+attn_encoder_get_max_length = _bind("attn_encoder_get_max_length", attn_status, [POINTER(attn_encoder_t), POINTER(c_int64)])
+# deprecated alias: attn_status attn_encoder_max_length(const attn_encoder_t *encoder, int64_t *max_length);
 attn_encoder_max_length = _bind("attn_encoder_max_length", attn_status, [POINTER(attn_encoder_t), POINTER(c_int64)])
 # attn_status attn_encoder_embed(const attn_encoder_t *encoder, const char *const *texts, const size_t *lengths,
 #                                int64_t count, int64_t batch_size, int normalize, float *embeddings,

@@ -46,7 +46,7 @@ class Encoder(Handle):
         """D: the length of every embedding (384 for all-MiniLM-L6-v2)."""
         value = ctypes.c_int64()
         with self._borrow() as handle:
-            check(_capi.attn_encoder_dim(handle, ctypes.byref(value)))
+            check(_capi.attn_encoder_get_dim(handle, ctypes.byref(value)))
         return value.value
 
     @property
@@ -54,7 +54,7 @@ class Encoder(Handle):
         """The most tokens read per text, [CLS] and [SEP] included; longer texts are truncated."""
         value = ctypes.c_int64()
         with self._borrow() as handle:
-            check(_capi.attn_encoder_max_length(handle, ctypes.byref(value)))
+            check(_capi.attn_encoder_get_max_length(handle, ctypes.byref(value)))
         return value.value
 
     def encode(self, texts: Union[Text, Sequence[Text]], batch_size: int = 32,

@@ -167,7 +167,7 @@ class Model(Handle):
         """Number of trainable scalars (tied weights counted once)."""
         count = ctypes.c_int64()
         with self._borrow() as handle:
-            check(_capi.attn_model_parameter_count(handle, ctypes.byref(count)))
+            check(_capi.attn_model_get_parameter_count(handle, ctypes.byref(count)))
         return count.value
 
     @property

@@ -66,7 +66,7 @@ class Tokenizer(Handle):
         """V: the number of ids, the four special tokens included."""
         size = ctypes.c_int64()
         with self._borrow() as handle:
-            check(_capi.attn_tokenizer_vocab_size(handle, ctypes.byref(size)))
+            check(_capi.attn_tokenizer_get_vocab_size(handle, ctypes.byref(size)))
         return size.value
 
     def _describe(self) -> str:

@@ -190,7 +190,7 @@ def test_raw_capi_model_nulls():
     assert _capi.attn_model_load(None, ctypes.byref(out)) == _capi.ATTN_ERR_NULL_POINTER
     assert _capi.attn_model_load_memory(None, 10, ctypes.byref(out)) == _capi.ATTN_ERR_NULL_POINTER
     count = ctypes.c_int64()
-    assert _capi.attn_model_parameter_count(None, ctypes.byref(count)) == _capi.ATTN_ERR_NULL_POINTER
+    assert _capi.attn_model_get_parameter_count(None, ctypes.byref(count)) == _capi.ATTN_ERR_NULL_POINTER
     config = _capi.attn_model_config()
     assert _capi.attn_model_config_default(99, ctypes.byref(config)) == _capi.ATTN_ERR_INVALID_ARGUMENT
     config.struct_size = 8  # too small to hold the fields
