@@ -532,9 +532,12 @@ attn_status attn_trainer_save(const attn_trainer_t *trainer, const char *path);
 /* Inference: generation, answers, attention weights                                          */
 /* ------------------------------------------------------------------------------------------ */
 
-/** The per-thread side of inference over one model: decoding state (KV cache) and the buffers
- *  results are returned in. A context belongs to one thread at a time; give each thread its
- *  own context and they may share the model. The context keeps its model alive. */
+/** The per-thread side of inference over one model: the buffers results are returned in, and
+ *  the decoding state (KV cache) while a generation runs. Each generation starts from its prompt
+ *  with a fresh cache: nothing carries over from one call to the next (there is no incremental
+ *  decoding across calls, as llama_decode has; pass the whole text again). A context belongs to
+ *  one thread at a time; give each thread its own context and they may share the model. The
+ *  context keeps its model alive. */
 typedef struct attn_context attn_context_t;
 
 /** Called with each new token as it is produced: its id and its UTF-8 text (`length` bytes, also
