@@ -133,9 +133,8 @@ class _TokenRelay:
 class Context(Handle):
     """The per-thread side of inference over one model: the buffers results come back in, and
     the decoding state (KV cache) while a generation runs (each call starts afresh from its
-    prompt). A model may be shared by many threads, each with its own
-    context; a context's calls are serialized. The library keeps the model alive as long as
-    the context.
+    prompt). A model may be shared by many threads, each with its own context; a context's
+    calls are serialized. The library keeps the model alive as long as the context.
 
         with Context(model) as context:
             print(context.generate("道可道", max_new_tokens=50, seed=1))
