@@ -44,7 +44,8 @@ struct TrainCommand: ParsableCommand {
     /// it reached validation loss 5.49 after 150 steps of the default GPT against 5.81 for 3e-3.
     @Option(help: "Peak learning rate (default 1e-3, the C and Python default too; a resumed run keeps its own).")
     var learningRate: Float?
-    @Option(help: "Seed of initialisation and batches.") var seed: UInt64 = 1
+    @Option(help: "Seed of initialisation and batches (default 1; a resumed run continues its saved random streams).")
+    var seed: UInt64?
     @Option(help: sizeHelp("Layers (seq2seq: encoder and decoder each)", "n-layer")) var nLayer: String?
     @Option(help: sizeHelp("Attention heads", "n-head")) var nHead: String?
     @Option(help: sizeHelp("Embedding width", "n-embd")) var nEmbd: String?
@@ -193,6 +194,10 @@ final class TrainingRun {
                 throw AttentionError.invalid("--resume continues a run with --learning-rate \(schedule.peak); omit --learning-rate or give \(schedule.peak)")
             }
         }
+        if resumed != nil, options.seed != nil {
+            throw AttentionError.invalid("--resume continues the saved run's random streams; --seed only starts a new run")
+        }
+        let seed = options.seed ?? 1
         if let savedBatchSize, let batchSize = options.batchSize, batchSize != savedBatchSize {
             throw AttentionError.invalid("--resume continues a run with --batch-size \(savedBatchSize); omit --batch-size or give \(savedBatchSize)")
         }
@@ -203,7 +208,7 @@ final class TrainingRun {
                                     minLearningRate: schedule?.minimum,
                                     warmupSteps: schedule?.warmupSteps ?? WarmupCosineLearningRate.defaultWarmupSteps(totalSteps: totalSteps),
                                     weightDecay: options.kind.capabilities.contains(.answering) ? 0 : 0.1,
-                                    evaluationInterval: max(1, min(totalSteps, 500) / 10), seed: options.seed)
+                                    evaluationInterval: max(1, min(totalSteps, 500) / 10), seed: seed)
         if options.kind.capabilities.contains(.answering) {
             let pairs = try options.pairs.map(InputFiles.pairs) ?? DefaultData.dialoguePairs
             let tokenizer = try resumed?.tokenizer
@@ -212,7 +217,7 @@ final class TrainingRun {
             // The kind's defaults, with the lengths fitted to the pairs.
             let fitted = ["max_source_length": "\(longest + 2)", "max_target_length": "\(longest + 2)"].merging(sizes) { $1 }
             guard let model = try resumed?.model as? Seq2Seq
-                ?? Self.makeModel(options.kind, vocabulary: tokenizer.vocabularySize, seed: options.seed, overrides: fitted)
+                ?? Self.makeModel(options.kind, vocabulary: tokenizer.vocabularySize, seed: seed, overrides: fitted)
                 as? Seq2Seq else {
                 throw AttentionError.invalid("\(options.model) answers questions, but is not a seq2seq model")
             }
@@ -230,7 +235,7 @@ final class TrainingRun {
                 throw AttentionError.invalid("the corpus has \(unknown.count) characters the resumed model does not know, e.g. '\(unknown[0])'")
             }
             guard let model = try resumed?.languageModel
-                ?? Self.makeModel(options.kind, vocabulary: tokenizer.vocabularySize, seed: options.seed, overrides: sizes)
+                ?? Self.makeModel(options.kind, vocabulary: tokenizer.vocabularySize, seed: seed, overrides: sizes)
                 as? any LanguageModel else {
                 throw AttentionError.invalid("\(options.model) is not a next-character language model")
             }

@@ -291,7 +291,8 @@ def test_resume_refuses_other_schedule_options_and_keeps_its_own(tmp_path):
     for option, value, message in [
             ("--batch-size", "16", "--resume continues a run with --batch-size 5; omit --batch-size or give 5"),
             ("--learning-rate", "1e-3", "--resume continues a run with --learning-rate 0.002; omit --learning-rate or give 0.002"),
-            ("--steps", "7", "--resume continues a run of 6 steps; omit --steps or give --steps 6")]:
+            ("--steps", "7", "--resume continues a run of 6 steps; omit --steps or give --steps 6"),
+            ("--seed", "1", "--resume continues the saved run's random streams; --seed only starts a new run")]:
         run = attn("train", "--model", "cnn", "--resume", str(out), option, value, "--log")
         assert run.returncode != 0, option
         assert message in run.stderr, run.stderr
