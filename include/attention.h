@@ -570,9 +570,19 @@ attn_status attn_context_init(const attn_model_t *model, attn_context_t **out);
 /** Destroys a context and the results it holds. NULL is a no-op. */
 void attn_context_free(attn_context_t *context);
 
-/** Continues `prompt` (`length` bytes of UTF-8, at least one character, all of them in the
- *  model's vocabulary, else ATTN_ERR_INVALID_ARGUMENT naming them) with a language model (gpt,
- *  rnn, cnn) that has a tokenizer. `*text`
+/** Characters outside the model's vocabulary (after folding ASCII and full-width forms to the one
+ *  the vocabulary has) in the text given to attn_context_generate, _answer and _attention are
+ *  read as the UNK token by default, and counted: attn_context_get_unknown_count gives how many
+ *  the last call read (0 for attn_context_generate_tokens). With `strict` nonzero, such text is
+ *  refused instead: ATTN_ERR_INVALID_ARGUMENT naming the characters. */
+attn_status attn_context_set_strict_vocabulary(attn_context_t *context, int strict);
+
+/** `*count` = the characters the last text-taking call on `context` read as UNK. */
+attn_status attn_context_get_unknown_count(const attn_context_t *context, int64_t *count);
+
+/** Continues `prompt` (`length` bytes of UTF-8, at least one character; characters outside the
+ *  vocabulary as attn_context_set_strict_vocabulary says) with a language model (gpt, rnn, cnn)
+ *  that has a tokenizer. `*text`
  *  receives the generated continuation (without the prompt), NUL-terminated, `*text_length`
  *  (may be NULL) its byte length; both stay valid until the next call on this context or its
  *  free. A prompt longer than block_size keeps its last block_size tokens in view.
@@ -588,8 +598,8 @@ attn_status attn_context_generate_tokens(attn_context_t *context, const int32_t 
                                          const attn_generate_config *config, const int32_t **tokens,
                                          int64_t *token_count);
 
-/** A seq2seq model's answer to `question` (UTF-8, 1..max_source_length characters from its
- *  vocabulary, else ATTN_ERR_INVALID_ARGUMENT): decodes from BOS until EOS or max_new_tokens
+/** A seq2seq model's answer to `question` (UTF-8, 1..max_source_length characters, else
+ *  ATTN_ERR_INVALID_ARGUMENT; unknown characters as attn_context_set_strict_vocabulary says): decodes from BOS until EOS or max_new_tokens
  *  tokens, at most max_target_length - 1 (the longest answer training allows, EOS being the
  *  last target). Results as attn_context_generate. */
 attn_status attn_context_answer(attn_context_t *context, const char *question, size_t length,

@@ -26,6 +26,11 @@ private final class HostBuffer<Element> {
 /// results of its last call. Every generation starts a fresh decoding state (KV cache).
 final class ContextHandle {
     let model: ModelHandle
+    /// attn_context_set_strict_vocabulary: refuse text with characters outside the vocabulary
+    /// instead of reading them as UNK.
+    var strictVocabulary = false
+    /// attn_context_get_unknown_count: characters of the last call's text read as UNK.
+    var unknownCount: Int64 = 0
     private var text: HostBuffer<CChar>?
     private var tokens: HostBuffer<Int32>?
     private var maps: HostBuffer<attn_attention_map>?
@@ -70,20 +75,22 @@ func contextHandle(_ handle: OpaquePointer?, _ function: String) throws -> Conte
     try resolveHandle(handle, .context, as: ContextHandle.self, function)
 }
 
-/// The ids of `text`, which must be non-empty, at most `limit` characters, and in the vocabulary.
-private func knownTokens(_ text: String, _ tokenizer: CharTokenizer, _ name: String, limit: Int?,
-                         _ function: String) throws -> [Int32] {
-    guard !text.isEmpty else { throw AttentionError.invalid("\(function): the \(name) is empty") }
-    let unknown = tokenizer.unknownScalars(in: text)
-    guard unknown.isEmpty else {
-        throw AttentionError.invalid("\(function): the \(name) has characters outside the model's vocabulary: "
-            + unknown.prefix(8).map { "'\($0)'" }.joined(separator: ", "))
+extension ContextHandle {
+    /// The ids of `text`, which must be non-empty and at most `limit` characters. Characters
+    /// outside the vocabulary are read as UNK and added to `unknownCount`, or refused when the
+    /// context is strict.
+    fileprivate func tokens(of text: String, _ tokenizer: CharTokenizer, _ name: String, limit: Int?,
+                            _ function: String) throws -> [Int32] {
+        guard !text.isEmpty else { throw AttentionError.invalid("\(function): the \(name) is empty") }
+        let encoded = try naming(function) {
+            try tokenizer.encode(text, unknown: strictVocabulary ? .refuse : .readAsUnknown, naming: name)
+        }
+        unknownCount += Int64(encoded.unknownCount)
+        if let limit, encoded.ids.count > limit {
+            throw AttentionError.invalid("\(function): the \(name) has \(encoded.ids.count) characters; the model takes at most \(limit)")
+        }
+        return encoded.ids
     }
-    let ids = tokenizer.encode(text)
-    if let limit, ids.count > limit {
-        throw AttentionError.invalid("\(function): the \(name) has \(ids.count) characters; the model takes at most \(limit)")
-    }
-    return ids
 }
 
 /// The token callback of `config` as the engine's `onToken`: it skips EOS when generation stops
@@ -143,8 +150,9 @@ public func attn_context_generate(_ context: OpaquePointer?, _ prompt: UnsafePoi
         let tokenizer = try handle.model.requireTokenizer(function)
         let c = try readGrowableStruct(config, "config", function)
         let options = try generationOptions(c, function)
-        let ids = try knownTokens(try utf8Argument(prompt, length, "prompt", function), tokenizer, "prompt", limit: nil,
-                                  function)
+        handle.unknownCount = 0
+        let ids = try handle.tokens(of: try utf8Argument(prompt, length, "prompt", function), tokenizer, "prompt",
+                                    limit: nil, function)
         let result = try naming(function) {
             try generate(model: model, prompt: ids, options: options, onToken: tokenStream(c, tokenizer))
         }
@@ -165,6 +173,7 @@ public func attn_context_generate_tokens(_ context: OpaquePointer?, _ prompt: Un
         let model = try handle.model.languageModel(function)
         let c = try readGrowableStruct(config, "config", function)
         let options = try generationOptions(c, function)
+        handle.unknownCount = 0
         let ids = try tokenArgument(prompt, promptCount, vocabularySize: model.vocabularySize, "prompt", function)
         guard !ids.isEmpty else { throw AttentionError.invalid("\(function): the prompt is empty") }
         let result = try naming(function) {
@@ -190,8 +199,9 @@ public func attn_context_answer(_ context: OpaquePointer?, _ question: UnsafePoi
         let tokenizer = try handle.model.requireTokenizer(function)
         let c = try readGrowableStruct(config, "config", function)
         let options = try generationOptions(c, function)
-        let ids = try knownTokens(try utf8Argument(question, length, "question", function), tokenizer, "question",
-                                  limit: model.config.maxSourceLength, function)
+        handle.unknownCount = 0
+        let ids = try handle.tokens(of: try utf8Argument(question, length, "question", function), tokenizer, "question",
+                                    limit: model.config.maxSourceLength, function)
         let result = try naming(function) {
             try model.answer(question: ids, options: options, onToken: tokenStream(c, tokenizer))
         }
@@ -210,6 +220,7 @@ public func attn_context_attention(_ context: OpaquePointer?, _ text: UnsafePoin
         let handle = try contextHandle(context, function)
         let maps = try nonNull(maps, "maps", function), mapCount = try nonNull(mapCount, "map_count", function)
         let tokenizer = try handle.model.requireTokenizer(function)
+        handle.unknownCount = 0
         let input = try utf8Argument(text, length, "text", function)
         if answer == nil && answerLength != 0 {
             throw AttentionError(.nullPointer, "\(function): answer is NULL but its length is \(answerLength)")
@@ -220,10 +231,10 @@ public func attn_context_attention(_ context: OpaquePointer?, _ text: UnsafePoin
         let attention: [AttentionMap]
         switch handle.model.model {
         case let gpt as GPT:
-            let ids = try knownTokens(input, tokenizer, "text", limit: gpt.config.contextLength, function)
+            let ids = try handle.tokens(of: input, tokenizer, "text", limit: gpt.config.contextLength, function)
             attention = try naming(function) { try gpt.inspectAttention(prompt: ids) }
         case let seq2seq as Seq2Seq:
-            let question = try knownTokens(input, tokenizer, "text", limit: seq2seq.config.maxSourceLength, function)
+            let question = try handle.tokens(of: input, tokenizer, "text", limit: seq2seq.config.maxSourceLength, function)
             let answerIds: [Int32]
             if answer == nil {
                 let greedy = GenerationOptions(maxNewTokens: seq2seq.config.maxTargetLength - 1)
@@ -231,7 +242,8 @@ public func attn_context_attention(_ context: OpaquePointer?, _ text: UnsafePoin
             } else {
                 let answerText = try utf8Argument(answer, answerLength, "answer", function)
                 answerIds = answerText.isEmpty ? []
-                    : try knownTokens(answerText, tokenizer, "answer", limit: seq2seq.config.maxTargetLength - 1, function)
+                    : try handle.tokens(of: answerText, tokenizer, "answer", limit: seq2seq.config.maxTargetLength - 1,
+                                        function)
             }
             attention = try naming(function) { try seq2seq.inspectAttention(question: question, answer: answerIds) }
         default:
@@ -239,5 +251,19 @@ public func attn_context_attention(_ context: OpaquePointer?, _ text: UnsafePoin
         }
         maps.pointee = handle.keep(maps: attention)
         mapCount.pointee = Int64(attention.count)
+    }
+}
+
+@c @implementation
+public func attn_context_set_strict_vocabulary(_ context: OpaquePointer?, _ strict: Int32) -> attn_status {
+    guarded { try contextHandle(context, "attn_context_set_strict_vocabulary").strictVocabulary = strict != 0 }
+}
+
+@c @implementation
+public func attn_context_get_unknown_count(_ context: OpaquePointer?, _ count: UnsafeMutablePointer<Int64>?) -> attn_status {
+    guarded {
+        let function = "attn_context_get_unknown_count"
+        let handle = try contextHandle(context, function)
+        try nonNull(count, "count", function).pointee = handle.unknownCount
     }
 }

@@ -22,6 +22,7 @@ struct AttendCommand: ParsableCommand {
     @Option(help: "Write a heatmap of every layer × head as an HTML page.") var html: String?
     @Option(help: "Write the same heatmap as an SVG image.") var svg: String?
     @OptionGroup var sampling: SamplingArguments
+    @OptionGroup var vocabulary: VocabularyArguments
 
     func validate() throws {
         if (prompt == nil) == (text == nil) { throw ValidationError("give --prompt (GPT checkpoint) or --text (encoder folder)") }
@@ -47,7 +48,7 @@ struct AttendCommand: ParsableCommand {
             if let head, !(0..<gpt.config.nHead).contains(head) {
                 throw AttentionError.invalid("--head \(head) is outside 0..<\(gpt.config.nHead)")
             }
-            let ids = try encodePrompt(prompt, tokenizer)
+            let ids = try encodePrompt(prompt, tokenizer, strict: vocabulary.strict)
             guard ids.count + tokens <= gpt.config.contextLength else {
                 throw AttentionError.invalid("prompt and --tokens together exceed the model's block size \(gpt.config.contextLength)")
             }

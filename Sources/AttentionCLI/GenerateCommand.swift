@@ -17,15 +17,21 @@ struct SamplingArguments: ParsableArguments {
     }
 }
 
-/// The token ids of `prompt`, or an error listing the characters the model never saw.
-func encodePrompt(_ prompt: String, _ tokenizer: CharTokenizer) throws -> [Int32] {
-    let unknown = tokenizer.unknownScalars(in: prompt)
-    guard unknown.isEmpty else {
-        throw AttentionError.invalid("the prompt has characters outside the model's vocabulary: "
-            + unknown.prefix(8).map { "'\($0)'" }.joined(separator: ", "))
+/// `--strict`, shared by `attn generate`, `attn chat` and `attn attend`.
+struct VocabularyArguments: ParsableArguments {
+    @Flag(help: "Refuse text with characters outside the model's vocabulary (default: read them as UNK, with a warning).")
+    var strict = false
+}
+
+/// The token ids of `text` (called `name` in messages): characters the model never saw are read
+/// as UNK with one warning line on stderr, or refused with `strict`.
+func encodePrompt(_ text: String, _ tokenizer: CharTokenizer, strict: Bool, naming name: String = "prompt") throws -> [Int32] {
+    guard !text.isEmpty else { throw AttentionError.invalid("the \(name) is empty") }
+    let encoded = try tokenizer.encode(text, unknown: strict ? .refuse : .readAsUnknown, naming: name)
+    if let unknown = encoded.unknownDescription {
+        FileHandle.standardError.write(Data("attn: warning: the \(name) has \(unknown) (--strict refuses them)\n".utf8))
     }
-    guard !prompt.isEmpty else { throw AttentionError.invalid("the prompt is empty") }
-    return tokenizer.encode(prompt)
+    return encoded.ids
 }
 
 /// Loads a checkpoint that holds a next-character language model and its tokenizer; `command`
@@ -53,6 +59,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Text to continue.") var prompt = "道"
     @Option(help: "Characters to generate.") var tokens = 100
     @OptionGroup var sampling: SamplingArguments
+    @OptionGroup var vocabulary: VocabularyArguments
     @Flag(help: "Print one JSON object with the prompt, the text and the token ids.") var json = false
 
     func validate() throws {
@@ -62,7 +69,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let (model, tokenizer) = try loadLanguageModel(self.model)
-            let ids = try encodePrompt(prompt, tokenizer)
+            let ids = try encodePrompt(prompt, tokenizer, strict: vocabulary.strict)
             let context = try model.makeDecodingContext(cached: true)
             var sampler = try Sampler(sampling.options)
             var generated: [Int32] = []
@@ -116,6 +123,7 @@ struct ChatCommand: ParsableCommand {
     @Option(help: "Ask one question and exit.") var ask: String?
     @Option(help: "Sampling temperature; 0 (the default) is greedy.") var temperature: Float = 0
     @Option(help: "Seed of the sampler.") var seed: UInt64 = 1
+    @OptionGroup var vocabulary: VocabularyArguments
 
     func run() throws {
         try reportingErrors {
@@ -126,7 +134,7 @@ struct ChatCommand: ParsableCommand {
             let options = GenerationOptions(maxNewTokens: seq2seq.config.maxTargetLength,
                                             sampling: SamplingOptions(temperature: temperature, seed: seed))
             func reply(_ question: String) throws -> String {
-                let tokens = try encodePrompt(question, tokenizer)
+                let tokens = try encodePrompt(question, tokenizer, strict: vocabulary.strict, naming: "question")
                 let longest = seq2seq.config.maxSourceLength
                 guard tokens.count <= longest else {
                     throw AttentionError.invalid("the question has \(tokens.count) characters; this model accepts at most \(longest)")

@@ -101,10 +101,33 @@ def test_chat_answers_the_trained_question(trained):
     result = attn("chat", "--model", str(trained / "chat.safetensors"), "--ask", "你吃了吗？")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "吃了。"
-    session = attn("chat", "--model", str(trained / "chat.safetensors"), stdin="你好！\nzzz\n谢谢你！\n", timeout=120)
+    session = attn("chat", "--model", str(trained / "chat.safetensors"), "--strict", stdin="你好！\nzzz\n谢谢你！\n",
+                   timeout=120)
     assert session.returncode == 0
     assert session.stdout.splitlines() == ["你好！", "不客气。"]
     assert "outside the model's vocabulary: 'z'" in session.stderr
+
+
+def test_characters_outside_the_vocabulary_are_read_as_unk_with_one_warning_unless_strict(trained):
+    chat = attn("chat", "--model", str(trained / "chat.safetensors"), stdin="zzz你好\n", timeout=120)
+    assert chat.returncode == 0, chat.stderr
+    assert len(chat.stdout.splitlines()) == 1  # answered
+    assert chat.stderr.splitlines() == [
+        "attn: warning: the question has 3 characters outside the model's vocabulary, read as UNK: 'z' "
+        "(--strict refuses them)"]
+    gpt = str(trained / "gpt.safetensors")
+    generated = attn("generate", "--model", gpt, "--prompt", "道€\x1b道", "--tokens", "5", "--json")
+    assert generated.returncode == 0, generated.stderr
+    assert json.loads(generated.stdout)["prompt"] == "道€\x1b道"
+    assert generated.stderr.count("\n") == 1 and "2 characters outside the model's vocabulary, read as UNK: " \
+        "'€', '\\u{1B}'" in generated.stderr
+    for command in (["generate", "--model", gpt, "--prompt", "道€"],
+                    ["attend", "--model", gpt, "--prompt", "道€", "--tokens", "1"]):
+        strict = attn(*command, "--strict")
+        assert strict.returncode == 1 and strict.stdout == ""
+        assert strict.stderr == "attn: the prompt has characters outside the model's vocabulary: '€'\n"
+        lenient = attn(*command)
+        assert lenient.returncode == 0 and "read as UNK: '€'" in lenient.stderr
 
 
 def test_resume_after_ctrl_c(tmp_path):

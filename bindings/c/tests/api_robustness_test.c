@@ -1725,7 +1725,18 @@ static void test_context_errors(void) {
         CHECK_MESSAGE_HAS(attn_context_generate(context, bad_utf8[i].bytes, bad_utf8[i].length, &config, &text,
                                                 &length),
                           ATTN_ERR_UTF8, "5");
-    /* Characters outside the vocabulary. */
+    /* Characters outside the vocabulary: read as UNK and counted by default, refused when strict. */
+    int64_t unknown = -1;
+    EXPECT_FAIL(attn_context_set_strict_vocabulary(NULL, 1), ATTN_ERR_NULL_POINTER);
+    EXPECT_FAIL(attn_context_get_unknown_count(NULL, &unknown), ATTN_ERR_NULL_POINTER);
+    EXPECT_FAIL(attn_context_get_unknown_count(context, NULL), ATTN_ERR_NULL_POINTER);
+    EXPECT_OK(attn_context_generate(context, "道€€", strlen("道€€"), &config, &text, &length));
+    EXPECT_OK(attn_context_get_unknown_count(context, &unknown));
+    CHECK(unknown == 2, "two characters read as UNK, counted %lld", (long long)unknown);
+    EXPECT_OK(attn_context_generate(context, "道", strlen("道"), &config, &text, &length));
+    EXPECT_OK(attn_context_get_unknown_count(context, &unknown));
+    CHECK(unknown == 0, "the count is the last call's: %lld", (long long)unknown);
+    EXPECT_OK(attn_context_set_strict_vocabulary(context, 1));
     EXPECT_FAIL(attn_context_generate(context, "道€", strlen("道€"), &config, &text, &length),
                 ATTN_ERR_INVALID_ARGUMENT);
     /* A NUL or another control character in the text is quoted escaped: the message goes on after it. */
@@ -1811,6 +1822,10 @@ static void test_context_errors(void) {
         CHECK_MESSAGE_HAS(attn_context_answer(s2s_context, bad_utf8[i].bytes, bad_utf8[i].length, &config, &text,
                                               &length),
                           ATTN_ERR_UTF8, "5");
+    EXPECT_OK(attn_context_answer(s2s_context, "吃€", strlen("吃€"), &config, &text, &length));
+    EXPECT_OK(attn_context_get_unknown_count(s2s_context, &unknown));
+    CHECK(unknown == 1, "the question's unknown character is counted: %lld", (long long)unknown);
+    EXPECT_OK(attn_context_set_strict_vocabulary(s2s_context, 1));
     EXPECT_FAIL(attn_context_answer(s2s_context, "吃€", strlen("吃€"), &config, &text, &length),
                 ATTN_ERR_INVALID_ARGUMENT);
     /* 17 characters: more than max_source_length (16). */

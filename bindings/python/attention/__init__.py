@@ -22,7 +22,8 @@ from ._status import check as _check
 from .data import default_corpus, default_dialogue
 from .encoder import Encoder
 from .errors import (AttentionError, ClosedError, FormatError, InternalError, InvalidArgumentError,
-                     LibraryIOError, NullPointerError, OutOfMemoryError, ShapeError, UTF8Error)
+                     LibraryIOError, NullPointerError, OutOfMemoryError, ShapeError, UnknownCharactersWarning,
+                     UTF8Error)
 from .inference import AttentionMap, Context, GenerateConfig
 from .kernels import attention, attention_backward, layernorm, matmul, softmax
 from .model import Model, ModelConfig
@@ -32,6 +33,7 @@ from .training import Progress, TrainConfig, Trainer
 __all__ = [
     "AttentionError", "ClosedError", "FormatError", "InternalError", "InvalidArgumentError",
     "LibraryIOError", "NullPointerError", "OutOfMemoryError", "ShapeError", "UTF8Error",
+    "UnknownCharactersWarning",
     "AttentionMap", "Context", "Encoder", "GenerateConfig", "Model", "ModelConfig", "Progress", "Tokenizer", "TrainConfig",
     "Trainer",
     "abi_version", "attention", "attention_backward", "cpu_features", "default_corpus", "default_dialogue",

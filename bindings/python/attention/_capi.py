@@ -387,6 +387,12 @@ attn_context_init = _bind("attn_context_init", attn_status, [
     POINTER(attn_model_t), POINTER(POINTER(attn_context_t))])
 # void attn_context_free(attn_context_t *context);
 attn_context_free = _bind("attn_context_free", None, [POINTER(attn_context_t)])
+# attn_status attn_context_set_strict_vocabulary(attn_context_t *context, int strict);
+attn_context_set_strict_vocabulary = _bind("attn_context_set_strict_vocabulary", attn_status, [
+    POINTER(attn_context_t), c_int])
+# attn_status attn_context_get_unknown_count(const attn_context_t *context, int64_t *count);
+attn_context_get_unknown_count = _bind("attn_context_get_unknown_count", attn_status, [
+    POINTER(attn_context_t), POINTER(c_int64)])
 # attn_status attn_context_generate(attn_context_t *context, const char *prompt, size_t length,
 #                                   const attn_generate_config *config, const char **text, size_t *text_length);
 attn_context_generate = _bind("attn_context_generate", attn_status, [

@@ -58,6 +58,11 @@ ERROR_CLASSES = {cls.status: cls for cls in (
     FormatError, UTF8Error, InternalError)}
 
 
+class UnknownCharactersWarning(UserWarning):
+    """Text given to a model had characters outside its vocabulary; they were read as the UNK
+    token. `Context(model, strict_vocabulary=True)` refuses such text instead."""
+
+
 def error_for_status(status, message):
     """The exception instance for a non-zero status."""
     cls = ERROR_CLASSES.get(status, AttentionError)

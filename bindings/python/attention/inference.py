@@ -4,6 +4,7 @@ Letters: NH heads, Tq query tokens, Tk key tokens.
 """
 import ctypes
 import dataclasses
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar, Union
 
@@ -14,6 +15,7 @@ from ._arguments import Text, set_fields, struct_values, token_ids, utf8
 from ._handle import Handle
 from ._interrupt import interruptible
 from ._status import check
+from .errors import UnknownCharactersWarning
 from .model import Model
 
 T = TypeVar("T")
@@ -142,17 +144,43 @@ class Context(Handle):
     generate, generate_tokens and answer take their sampling options as a `GenerateConfig`,
     or its fields as keywords (which replace the config's), and on_token(id, text), which
     streams the tokens.
+
+    Characters outside the model's vocabulary in the text of generate, answer and attention
+    are read as UNK, with an `UnknownCharactersWarning` (`unknown_count` says how many the last
+    call read); with strict_vocabulary=True such text raises InvalidArgumentError instead.
     """
 
     _free = staticmethod(_capi.attn_context_free)
     _exclusive = True
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, *, strict_vocabulary: bool = False) -> None:
         pointer = ctypes.POINTER(_capi.attn_context_t)()
         with model._borrow() as model_handle:
             check(_capi.attn_context_init(model_handle, ctypes.byref(pointer)))
         super().__init__(pointer)
         self.model = model
+        self.strict_vocabulary = bool(strict_vocabulary)
+        with self._borrow() as handle:
+            check(_capi.attn_context_set_strict_vocabulary(handle, int(self.strict_vocabulary)))
+
+    @property
+    def unknown_count(self) -> int:
+        """How many characters of the last call's text were outside the vocabulary (read as UNK)."""
+        count = ctypes.c_int64()
+        with self._borrow() as handle:
+            check(_capi.attn_context_get_unknown_count(handle, ctypes.byref(count)))
+        return count.value
+
+    def _warn_about_unknown_characters(self, handle: Any, stacklevel: int) -> None:
+        """Warns once per call when the call just made on `handle` read characters as UNK;
+        `stacklevel` points the warning at the caller of the public method."""
+        count = ctypes.c_int64()
+        check(_capi.attn_context_get_unknown_count(handle, ctypes.byref(count)))
+        if count.value:
+            noun = "character" if count.value == 1 else "characters"
+            warnings.warn(UnknownCharactersWarning(
+                f"{count.value} {noun} outside the model's vocabulary read as UNK "
+                "(Context(model, strict_vocabulary=True) refuses them)"), stacklevel=stacklevel + 1)
 
     def _describe(self) -> str:
         # The model, not the context: a context's own calls are serialized and may be running.
@@ -175,6 +203,7 @@ class Context(Handle):
             status = function(handle, prompt, prompt_size, ctypes.byref(struct), *map(ctypes.byref, results))
             if relay.error is None:
                 check(status)
+                self._warn_about_unknown_characters(handle, stacklevel=3)
                 return collect()
         raise relay.error
 
@@ -224,6 +253,7 @@ class Context(Handle):
             check(_capi.attn_context_attention(handle, data, len(data), answer_data,
                                                0 if answer_data is None else len(answer_data),
                                                ctypes.byref(maps), ctypes.byref(count)))
+            self._warn_about_unknown_characters(handle, stacklevel=2)
             # The maps live in the context until its next call: copy them out while we own it.
             return [AttentionMap(kind=_KIND_NAMES.get(m.kind, str(m.kind)), layer=m.layer,
                                  weights=_copy(m.weights, (m.heads, m.query_len, m.key_len), np.float32))

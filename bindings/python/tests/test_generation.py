@@ -1,6 +1,7 @@
 """Generation with a GPT: seeds, greedy decoding against forward logits, streaming callbacks,
 attention maps, bad input."""
 import ctypes
+import warnings
 
 import numpy as np
 import pytest
@@ -128,7 +129,7 @@ def test_gpt_attention_maps(trained_gpt, corpus_tokenizer):
         assert (m.weights >= 0).all()
         assert not np.triu(m.weights, k=1).any()  # causal: no weight on later tokens
         assert np.array_equal(m.weights, m2.weights)
-    with attention.Context(trained_gpt) as context:
+    with attention.Context(trained_gpt, strict_vocabulary=True) as context:
         for bad in ("", "道" * 17, "xyz"):
             with pytest.raises(attention.InvalidArgumentError):
                 context.attention(bad)
@@ -155,8 +156,6 @@ def test_bad_generation_arguments(trained_gpt):
             context.generate("道", seed=-1)
         with pytest.raises(attention.InvalidArgumentError):
             context.generate("")
-        with pytest.raises(attention.InvalidArgumentError, match="vocabulary"):
-            context.generate("xyz")
         with pytest.raises(attention.UTF8Error):
             context.generate(b"\xff")
         with pytest.raises(attention.InvalidArgumentError):
@@ -215,3 +214,28 @@ def test_generate_config_equals_the_same_keywords_and_keywords_replace_its_field
             context.generate("道可道", {"max_new_tokens": 5})
         with pytest.raises(attention.InvalidArgumentError):
             context.generate("道可道", attention.GenerateConfig(max_new_tokens=-1))
+
+
+def test_characters_outside_the_vocabulary_are_read_as_unk_with_a_warning_unless_strict(trained_gpt):
+    with attention.Context(trained_gpt) as context:
+        with pytest.warns(attention.UnknownCharactersWarning, match="3 characters outside"):
+            text = context.generate("道xyz", max_new_tokens=5, temperature=0, stop_at_eos=False)
+        assert context.unknown_count == 3 and len(text) == 5
+        # The same as generating from the ids with UNK in place of the unknown characters.
+        ids = trained_gpt.tokenizer.encode("道xyz")
+        assert ids.tolist()[1:] == [3, 3, 3]
+        assert trained_gpt.tokenizer.decode(context.generate_tokens(ids, max_new_tokens=5, temperature=0,
+                                                                    stop_at_eos=False)) == text
+        assert context.unknown_count == 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            context.generate("道", max_new_tokens=2)  # no warning for known text
+        with pytest.warns(attention.UnknownCharactersWarning):
+            maps = context.attention("道x")
+        assert maps[0].weights.shape[-1] == 2 and context.unknown_count == 1
+    with attention.Context(trained_gpt, strict_vocabulary=True) as strict:
+        with pytest.raises(attention.InvalidArgumentError, match="outside the model's vocabulary: 'x', 'y', 'z'"):
+            strict.generate("道xyz")
+        with pytest.raises(attention.InvalidArgumentError, match="vocabulary"):
+            strict.attention("道x")
+        assert strict.generate("道", max_new_tokens=2, seed=1) is not None
