@@ -39,12 +39,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
     @Option(help: "Write the loss curve as an SVG file.") var plot: String?
     @Option(help: "Save a checkpoint every N steps.") var checkpointEvery: Int = 200
-    @Option(help: "Sequences per batch (default 16; a resumed run keeps its own).") var batchSize: Int?
-    /// 1e-3: attn_train_config_default's (and Python's TrainConfig's) peak; on the built-in corpus
-    /// it reached validation loss 5.49 after 150 steps of the default GPT against 5.81 for 3e-3.
-    @Option(help: "Peak learning rate (default 1e-3, the C and Python default too; a resumed run keeps its own).")
+    // Options a resumed run takes from its checkpoint are optional, so that a given one can be
+    // checked against it; their help states the default of a new run.
+    static let defaultBatchSize = 16
+    /// attn_train_config_default's (and Python's TrainConfig's) peak; on the built-in corpus it
+    /// reached validation loss 5.49 after 150 steps of the default GPT against 5.81 for 3e-3.
+    static let defaultLearningRate: Float = 1e-3
+    static let defaultSeed: UInt64 = 1
+    @Option(help: "Sequences per batch; a resumed run keeps its own (default: \(defaultBatchSize))") var batchSize: Int?
+    @Option(help: "Peak learning rate, the C and Python default too; a resumed run keeps its own (default: \(defaultLearningRate))")
     var learningRate: Float?
-    @Option(help: "Seed of initialisation and batches (default 1; a resumed run continues its saved random streams).")
+    @Option(help: "Seed of initialisation and batches; a resumed run continues its saved random streams (default: \(defaultSeed))")
     var seed: UInt64?
     @Option(help: sizeHelp("Layers (seq2seq: encoder and decoder each)", "n-layer")) var nLayer: String?
     @Option(help: sizeHelp("Attention heads", "n-head")) var nHead: String?
@@ -197,14 +202,14 @@ final class TrainingRun {
         if resumed != nil, options.seed != nil {
             throw AttentionError.invalid("--resume continues the saved run's random streams; --seed only starts a new run")
         }
-        let seed = options.seed ?? 1
+        let seed = options.seed ?? TrainCommand.defaultSeed
         if let savedBatchSize, let batchSize = options.batchSize, batchSize != savedBatchSize {
             throw AttentionError.invalid("--resume continues a run with --batch-size \(savedBatchSize); omit --batch-size or give \(savedBatchSize)")
         }
-        let batchSize = savedBatchSize ?? options.batchSize ?? 16
+        let batchSize = savedBatchSize ?? options.batchSize ?? TrainCommand.defaultBatchSize
         totalSteps = schedule?.totalSteps ?? options.steps ?? (options.time != nil ? 1_000_000 : 500)
         let config = TrainingConfig(steps: totalSteps, batchSize: batchSize,
-                                    learningRate: schedule?.peak ?? options.learningRate ?? 1e-3,
+                                    learningRate: schedule?.peak ?? options.learningRate ?? TrainCommand.defaultLearningRate,
                                     minLearningRate: schedule?.minimum,
                                     warmupSteps: schedule?.warmupSteps ?? WarmupCosineLearningRate.defaultWarmupSteps(totalSteps: totalSteps),
                                     weightDecay: options.kind.capabilities.contains(.answering) ? 0 : 0.1,
