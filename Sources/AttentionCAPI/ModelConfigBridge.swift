@@ -28,7 +28,7 @@ func kindName(_ kind: attn_model_kind) -> String {
 /// The registered kind of `kind`, or an error naming `function`.
 func modelKind(_ kind: attn_model_kind, _ function: String) throws -> any ModelKind {
     guard let found = ModelKinds.identified(by: Int32(truncatingIfNeeded: kind.rawValue)) else {
-        throw AttentionError.invalid("\(function): \(kindName(kind)); expected ATTN_MODEL_GPT, _SEQ2SEQ, _RNN or _CNN")
+        throw AttentionError.invalid("\(function): \(kindName(kind)); expected ATTN_MODEL_GPT, _SEQ2SEQ, _RNN, _CNN or _BERT")
     }
     return found
 }
