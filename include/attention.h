@@ -298,7 +298,10 @@ typedef enum attn_model_kind {
     ATTN_MODEL_GPT = 1,     /**< decoder-only transformer language model (nanoGPT layout) */
     ATTN_MODEL_SEQ2SEQ = 2, /**< encoder-decoder transformer that answers questions */
     ATTN_MODEL_RNN = 3,     /**< recurrent language model (GRU or LSTM cells) */
-    ATTN_MODEL_CNN = 4      /**< causal dilated convolutional language model */
+    ATTN_MODEL_CNN = 4,     /**< causal dilated convolutional language model */
+    ATTN_MODEL_BERT = 5     /**< BERT encoder (the layout of a Hugging Face BertModel); inference
+                                 only: it neither trains nor generates. Pretrained folders load
+                                 with attn_encoder_load. */
 } attn_model_kind;
 
 /** The recurrent cell of an ATTN_MODEL_RNN. */
@@ -333,7 +336,8 @@ typedef struct attn_model_config {
 /** Fills `config` (whose struct_size the caller sets first) with a small model of `kind` that
  *  trains in seconds on the built-in data (the defaults of `attn train` too): gpt 4 layers,
  *  4 heads, C 128, block 64, dropout 0.2; seq2seq 2+2 layers, 4 heads, C 64, 32/32 tokens; rnn
- *  GRU 1 layer, C 128, hidden 256, block 64; cnn 5 layers, C 128, kernel 3, block 64.
+ *  GRU 1 layer, C 128, hidden 256, block 64; cnn 5 layers, C 128, kernel 3, block 64; bert
+ *  (all-MiniLM-L6-v2's shape) 6 layers, 12 heads, C 384, 512 positions, FFN 4·C.
  *  vocab_size 0 (take the tokenizer's), seed 0. */
 attn_status attn_model_config_default(attn_model_kind kind, attn_model_config *config);
 

@@ -28,7 +28,7 @@ func kindName(_ kind: Int32) -> String {
 /// The registered kind of `kind` (an attn_model_kind value), or an error naming `function`.
 func modelKind(_ kind: Int32, _ function: String) throws -> any ModelKind {
     guard let found = ModelKinds.identified(by: kind) else {
-        throw AttentionError.invalid("\(function): \(kindName(kind)); expected ATTN_MODEL_GPT, _SEQ2SEQ, _RNN or _CNN")
+        throw AttentionError.invalid("\(function): \(kindName(kind)); expected ATTN_MODEL_GPT, _SEQ2SEQ, _RNN, _CNN or _BERT")
     }
     return found
 }

@@ -35,7 +35,7 @@ final class ModelHandle {
     /// The network as a next-token language model (gpt, rnn, cnn), or an error naming `function`.
     func languageModel(_ function: String) throws -> any LanguageModel {
         guard let model = model as? any LanguageModel else {
-            throw AttentionError.invalid("\(function): needs a gpt, rnn or cnn model; this one is seq2seq")
+            throw AttentionError.invalid("\(function): needs a gpt, rnn or cnn model; this one is \(try kindName(modelConfig(of: model).kind))")
         }
         return model
     }

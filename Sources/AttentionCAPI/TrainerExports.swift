@@ -65,6 +65,9 @@ public func attn_trainer_init(_ model: OpaquePointer?, _ config: UnsafePointer<a
         let function = "attn_trainer_init"
         let handle = try modelHandle(model, function)
         let c = try readGrowableStruct(config, "config", function)
+        if let kind = ModelKinds.describe(handle.model)?.kind, !kind.capabilities.contains(.training) {
+            throw AttentionError.invalid("\(function): \(kind.name) models do not train here (inference only)")
+        }
         let trainer = try naming(function) { try Trainer(module: handle.model, config: try trainingConfig(c, function)) }
         if c.resume != 0 {
             guard let saved = handle.savedTraining else {

@@ -13,6 +13,10 @@ final class ModelKindTests: XCTestCase {
         ("rnn", ["cell": "gru", "n_layer": "1", "n_embd": "6", "hidden_size": "10", "block_size": "8", "vocab_size": "9"]),
         ("rnn", ["cell": "lstm", "n_layer": "3", "n_embd": "6", "hidden_size": "10", "block_size": "8", "vocab_size": "9"]),
         ("cnn", ["n_layer": "3", "n_embd": "8", "kernel_size": "3", "block_size": "8", "vocab_size": "7"]),
+        ("bert", ["n_layer": "2", "n_head": "2", "n_embd": "8", "block_size": "6", "n_inner": "12", "type_vocab_size": "3",
+                  "layer_norm_eps": "1e-05", "hidden_act": "gelu_new", "vocab_size": "10"]),
+        ("bert", ["n_layer": "1", "n_head": "1", "n_embd": "4", "block_size": "3", "n_inner": "4", "type_vocab_size": "1",
+                  "layer_norm_eps": "1e-12", "hidden_act": "gelu", "vocab_size": "5"]),
     ]
 
     func testParameterCountIsExactAndConfigRoundTrips() throws {
@@ -35,8 +39,8 @@ final class ModelKindTests: XCTestCase {
     }
 
     func testDefaultsBuildAModelOfEveryKind() throws {
-        XCTAssertEqual(ModelKinds.all.map(\.name), ["gpt", "seq2seq", "rnn", "cnn"])
-        XCTAssertEqual(ModelKinds.all.map(\.abiIdentifier), [1, 2, 3, 4])
+        XCTAssertEqual(ModelKinds.all.map(\.name), ["gpt", "seq2seq", "rnn", "cnn", "bert"])
+        XCTAssertEqual(ModelKinds.all.map(\.abiIdentifier), [1, 2, 3, 4, 5])
         for kind in ModelKinds.all {
             XCTAssertEqual(ModelKinds.identified(by: kind.abiIdentifier)?.name, kind.name)
             XCTAssertNil(kind.defaultConfig["vocab_size"], kind.name)

@@ -94,6 +94,18 @@ final class BertWeights: Sendable {
         self.config = config
     }
 
+    /// Copies the parameters of `model` (laid out as `tensorSpecs`, which `BertModel` keeps).
+    init(model: BertModel) throws {
+        let specs = Self.tensorSpecs(model.config)
+        guard model.localParameters.map(\.name) == specs.map(\.name),
+              model.localParameters.map(\.parameter.shape) == specs.map(\.shape) else {
+            throw AttentionError(.internal, "BertModel's tensors do not follow BertWeights.tensorSpecs")
+        }
+        tensors = model.localParameters.map(\.parameter.value.scalars)
+        parameterCount = tensors.reduce(0) { $0 + $1.count }
+        config = model.config
+    }
+
     /// Calls `body` with the embedding tables, valid for the duration of the call.
     func withEmbeddings<Result>(_ body: (Embeddings) throws -> Result) rethrows -> Result {
         try lend(0..<5) { p in

@@ -64,6 +64,7 @@ public enum ModelKinds {
         Seq2SeqKind(),
         RecurrentLMKind(),
         ConvolutionalLMKind(),
+        BertKind(),
     ]
 
     /// The kind called `name`, or nil.

@@ -48,6 +48,21 @@ public final class SentenceEncoder: Sendable {
         self.pooling = pooling
     }
 
+    /// An encoder running `model` (e.g. from the model-kind registry or a "bert" checkpoint; its
+    /// weights are copied) with `tokenizer`, whose vocabulary must have the model's `vocab_size`.
+    /// `maxLength` (2...positions; nil: all positions) is where texts are truncated.
+    public convenience init(model: BertModel, tokenizer: WordPieceTokenizer, maxLength: Int? = nil,
+                            pooling: Pooling = .mean) throws {
+        guard tokenizer.vocabulary.count == model.config.vocabSize else {
+            throw AttentionError.invalid("SentenceEncoder: the tokenizer has \(tokenizer.vocabulary.count) tokens, the model's vocab_size is \(model.config.vocabSize)")
+        }
+        let length = maxLength ?? model.config.maxPositions
+        guard length >= 2 && length <= model.config.maxPositions else {
+            throw AttentionError.invalid("SentenceEncoder: max length \(length) must be from 2 to the model's \(model.config.maxPositions) positions")
+        }
+        self.init(tokenizer: tokenizer, weights: try BertWeights(model: model), maxLength: length, pooling: pooling)
+    }
+
     /// The ids the model reads for `text`: `[CLS]`, its WordPiece ids truncated to
     /// `maxLength - 2`, `[SEP]`.
     public func tokenize(_ text: String) -> [Int32] {

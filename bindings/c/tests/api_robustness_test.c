@@ -188,6 +188,7 @@ static attn_model_config tiny_config(attn_model_kind kind) {
         break;
     case ATTN_MODEL_RNN: config.n_layer = 1, config.hidden_size = 16, config.block_size = 16; break;
     case ATTN_MODEL_CNN: config.n_layer = 2, config.kernel_size = 2, config.block_size = 16; break;
+    case ATTN_MODEL_BERT: config.n_layer = 1, config.n_head = 2, config.block_size = 16; break;
     }
     return config;
 }
@@ -437,6 +438,40 @@ static void test_tokenizer_results(void) {
 /* Config defaults and struct_size                                                          */
 /* ---------------------------------------------------------------------------------------- */
 
+/* ATTN_MODEL_BERT: built, counted, saved and loaded through the registry; forward, training and
+ * attention maps (which need a language model) refuse it by name. */
+static void test_bert_kind(void) {
+    attn_model_config config = {.struct_size = sizeof config};
+    EXPECT_OK(attn_model_config_default(ATTN_MODEL_BERT, &config));
+    config.n_layer = 2, config.n_head = 2, config.n_embd = 8, config.block_size = 6, config.vocab_size = 10;
+    config.seed = 3;
+    attn_model_t *model = NULL, *loaded = NULL;
+    EXPECT_OK(attn_model_init(&config, NULL, &model));
+    int64_t count = 0;
+    EXPECT_OK(attn_model_get_parameter_count(model, &count));
+    /* (V + P + TT)·C + 2C + L·(4C² + 2FC + F + 9C) with F = 4C = 32 */
+    CHECK(count == (10 + 6 + 2) * 8 + 16 + 2 * (4 * 64 + 2 * 32 * 8 + 32 + 72), "bert parameters %lld", (long long)count);
+    const char *path = scratch_path("bert.safetensors");
+    EXPECT_OK(attn_model_save(model, path));
+    EXPECT_OK(attn_model_load(path, &loaded));
+    attn_model_config read = {.struct_size = sizeof read};
+    EXPECT_OK(attn_model_get_config(loaded, &read));
+    CHECK(read.kind == ATTN_MODEL_BERT && read.n_layer == 2 && read.n_head == 2 && read.n_embd == 8 &&
+          read.block_size == 6 && read.vocab_size == 10, "bert config after load");
+    int32_t tokens[2] = {1, 2};
+    float logits[20];
+    CHECK_MESSAGE_HAS(attn_model_forward(loaded, tokens, 1, 2, logits, 20), ATTN_ERR_INVALID_ARGUMENT, "bert");
+    attn_train_config train = {.struct_size = sizeof train};
+    EXPECT_OK(attn_train_config_default(&train));
+    attn_trainer_t *trainer = NULL;
+    CHECK_MESSAGE_HAS(attn_trainer_init(loaded, &train, &trainer), ATTN_ERR_INVALID_ARGUMENT, "bert");
+    CHECK(trainer == NULL, "no trainer for a bert model");
+    config.n_head = 3;
+    CHECK_MESSAGE_HAS(attn_model_init(&config, NULL, &loaded), ATTN_ERR_FORMAT, "divisible");
+    attn_model_free(model);
+    attn_model_free(loaded);
+}
+
 static void test_config_defaults(void) {
     attn_model_config m = {.struct_size = sizeof m};
     EXPECT_OK(attn_model_config_default(ATTN_MODEL_GPT, &m));
@@ -454,7 +489,10 @@ static void test_config_defaults(void) {
           m.block_size == 64, "cnn defaults");
     EXPECT_FAIL(attn_model_config_default(ATTN_MODEL_GPT, NULL), ATTN_ERR_NULL_POINTER);
     EXPECT_FAIL(attn_model_config_default((attn_model_kind)0, &m), ATTN_ERR_INVALID_ARGUMENT);
-    EXPECT_FAIL(attn_model_config_default((attn_model_kind)5, &m), ATTN_ERR_INVALID_ARGUMENT);
+    EXPECT_OK(attn_model_config_default(ATTN_MODEL_BERT, &m));
+    CHECK(m.kind == ATTN_MODEL_BERT && m.n_layer == 6 && m.n_head == 12 && m.n_embd == 384 &&
+          m.block_size == 512 && m.vocab_size == 0, "bert defaults");
+    EXPECT_FAIL(attn_model_config_default((attn_model_kind)6, &m), ATTN_ERR_INVALID_ARGUMENT);
     EXPECT_FAIL(attn_model_config_default((attn_model_kind)-1, &m), ATTN_ERR_INVALID_ARGUMENT);
 
     attn_train_config t = {.struct_size = sizeof t};
@@ -711,11 +749,11 @@ static void test_model_queries(void) {
     EXPECT_FAIL(attn_model_get_config(gpt, &back), ATTN_ERR_INVALID_ARGUMENT);
 
     /* Every kind: get_config gives back what init used, fields the kind ignores set to 0. */
-    attn_model_config every_kind[5] = {tiny_config(ATTN_MODEL_GPT), tiny_config(ATTN_MODEL_SEQ2SEQ),
+    attn_model_config every_kind[6] = {tiny_config(ATTN_MODEL_GPT), tiny_config(ATTN_MODEL_SEQ2SEQ),
                                   tiny_config(ATTN_MODEL_RNN), tiny_config(ATTN_MODEL_RNN),
-                                  tiny_config(ATTN_MODEL_CNN)};
+                                  tiny_config(ATTN_MODEL_CNN), tiny_config(ATTN_MODEL_BERT)};
     every_kind[3].cell = ATTN_CELL_LSTM;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         attn_model_t *made = NULL;
         /* Values in the fields the kind does not use, which init must ignore. */
         attn_model_config given = every_kind[k], want = every_kind[k];
@@ -742,6 +780,10 @@ static void test_model_queries(void) {
         case ATTN_MODEL_CNN:
             want.n_decoder_layer = want.n_head = want.max_source_length = want.max_target_length = 0;
             want.hidden_size = 0, want.cell = ATTN_CELL_GRU, want.dropout = 0;
+            break;
+        case ATTN_MODEL_BERT:
+            want.n_decoder_layer = want.max_source_length = want.max_target_length = 0;
+            want.hidden_size = want.kernel_size = 0, want.cell = ATTN_CELL_GRU, want.dropout = 0;
             break;
         }
         EXPECT_OK(attn_model_init(&given, tokenizer, &made));
@@ -2531,6 +2573,7 @@ int main(void) {
     run_section("tokenizer_errors", test_tokenizer_errors);
     run_section("tokenizer_results", test_tokenizer_results);
     run_section("config_defaults", test_config_defaults);
+    run_section("bert_kind", test_bert_kind);
     run_section("model_init_errors", test_model_init_errors);
     run_section("model_queries", test_model_queries);
     run_section("forward", test_forward);

@@ -177,12 +177,13 @@ class attn_model(ctypes.Structure):
 attn_model_t = attn_model
 
 # typedef enum attn_model_kind { ATTN_MODEL_GPT = 1, ATTN_MODEL_SEQ2SEQ = 2, ATTN_MODEL_RNN = 3,
-#                                ATTN_MODEL_CNN = 4 } attn_model_kind;
+#                                ATTN_MODEL_CNN = 4, ATTN_MODEL_BERT = 5 } attn_model_kind;
 attn_model_kind = c_int
 ATTN_MODEL_GPT = 1
 ATTN_MODEL_SEQ2SEQ = 2
 ATTN_MODEL_RNN = 3
 ATTN_MODEL_CNN = 4
+ATTN_MODEL_BERT = 5
 
 # typedef enum attn_rnn_cell { ATTN_CELL_GRU = 0, ATTN_CELL_LSTM = 1 } attn_rnn_cell;
 attn_rnn_cell = c_int
