@@ -517,9 +517,12 @@ attn_status attn_trainer_save(const attn_trainer_t *trainer, const char *path);
 /* Inference: generation, answers, attention weights                                          */
 /* ------------------------------------------------------------------------------------------ */
 
-/** The per-thread side of inference over one model: decoding state (KV cache) and the buffers
- *  results are returned in. A context belongs to one thread at a time; give each thread its
- *  own context and they may share the model. The context keeps its model alive. */
+/** The per-thread side of inference over one model: the buffers results are returned in (valid
+ *  until the next call on the context). It keeps no decoding state between calls: every
+ *  generation decodes its whole prompt into a fresh decoding state (the KV cache of a GPT, the
+ *  recurrent state of an RNN) that is freed when the call returns. A context belongs to one thread
+ *  at a time; give each thread its own context and they may share the model. The context keeps
+ *  its model alive. */
 typedef struct attn_context attn_context_t;
 
 /** Called with each new token as it is produced: its id and its UTF-8 text (`length` bytes, also
