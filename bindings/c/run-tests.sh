@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C side of libattention, as a C host sees it, against the release libattention.so:
 #  1. attention.h compiles cleanly as C99 and as C++11 with -Wall -Wextra -Werror -pedantic;
-#  2. libattention.so exports the functions attention.h declares and nothing else (`nm -D`);
+#  2. libattention.so exports the functions attention.h declares (each marked ATTN_API) and
+#     nothing else (`nm -D`);
 #  3. every tests/*_test.c, built with plain cc, runs and ends with "N passed, 0 failed";
 #  4. attention.pc is written and both examples build through pkg-config (and with plain flags);
 #  5. the examples run: train_and_generate trains, saves, loads and streams text; dump_attention
@@ -45,6 +46,10 @@ comm -23 "$out/exports.txt" "$out/declared.txt" > "$out/foreign.txt"
 comm -13 "$out/exports.txt" "$out/declared.txt" > "$out/missing.txt"
 [ ! -s "$out/missing.txt" ] || fail "libattention.so does not export $(tr '\n' ' ' < "$out/missing.txt")"
 echo "$(wc -l < "$out/exports.txt") symbols exported, each declared in attention.h, none missing"
+# Every declaration carries ATTN_API on the line before it.
+awk '/^[A-Za-z_][A-Za-z_0-9 *]*attn_[a-z0-9_]+\(/ && previous != "ATTN_API" { print FILENAME ":" FNR ": " $0; bad++ }
+     { previous = $0 } END { exit bad > 0 }' "$root/include/attention.h" ||
+    fail "the declarations above lack ATTN_API"
 
 # A failing test does not stop the others; the script fails at the end.
 failed_tests=()
