@@ -18,6 +18,9 @@ func kernelSwiftSettings(cpu: String) -> [SwiftSetting] {
 }
 let engineSwiftSettings = kernelSwiftSettings(cpu: baselineCPU)
 
+// The linker version script that keeps every symbol but attn_* out of libattention.so's exports.
+let exportMap = Context.packageDirectory + "/Sources/AttentionCAPI/libattention.map"
+
 let package = Package(
     name: "libattention",
     products: [
@@ -33,10 +36,12 @@ let package = Package(
         // The public C ABI: include/attention.h, exposed to Swift as the module `CAttention` so
         // that every `@c @implementation` export is checked against its C prototype.
         .systemLibrary(name: "CAttention", path: "include"),
-        // Tiny C shim: OpenMP parallel-for, thread count, and the thread-local last error.
+        // Tiny C shim: OpenMP parallel-for, thread count, and the thread-local last error. Its
+        // attn_shim_* functions are hidden: internal to whatever links it, never exported by
+        // libattention.so (whose version script exports attn_*).
         .target(
             name: "CAttentionShims",
-            cSettings: [.unsafeFlags(["-fopenmp", "-O2"])],
+            cSettings: [.unsafeFlags(["-fopenmp", "-O2", "-fvisibility=hidden"])],
             linkerSettings: [.linkedLibrary("omp5")]
         ),
         // The SIMD kernels as generics over the vector type (baseline CPU), and their
@@ -65,10 +70,16 @@ let package = Package(
             ],
             swiftSettings: engineSwiftSettings
         ),
+        // libattention.so exports only the attn_* functions of the C ABI (a linker version
+        // script; the settings reach the link of the `attention` product, the only one that
+        // contains this target). Linked by lld: gold leaves the hidden Swift metadata in .dynsym
+        // (as LOCAL entries) wherever a GLOB_DAT relocation refers to it.
         .target(
             name: "AttentionCAPI",
             dependencies: ["AttentionEngine", "CAttention", "CAttentionShims"],
-            swiftSettings: [.unsafeFlags(["-target-cpu", baselineCPU, "-O"])]
+            exclude: ["libattention.map"],
+            swiftSettings: [.unsafeFlags(["-target-cpu", baselineCPU, "-O"])],
+            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "--version-script=\(exportMap)"])]
         ),
         .executableTarget(
             name: "AttentionCLI",

@@ -89,6 +89,15 @@
 extern "C" {
 #endif
 
+/** Marks every function of the C ABI. The library is built so that these are its only exported
+ *  symbols (a linker version script); the attribute keeps them visible in a build with
+ *  -fvisibility=hidden, and is where a Windows build would put its dllexport/dllimport. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ATTN_API __attribute__((visibility("default")))
+#else
+#define ATTN_API
+#endif
+
 /** Version of the binary interface described by this header. A host compares it with
  *  `attn_abi_version()` at load time; they differ only when a prototype or struct changed. */
 #define ATTN_ABI_VERSION 2
@@ -119,27 +128,33 @@ typedef enum attn_status {
 } attn_status;
 
 /** Library version as "MAJOR.MINOR.PATCH". Static storage; never NULL. */
+ATTN_API
 const char *attn_version(void);
 
 /** The ATTN_ABI_VERSION the library was built with. */
+ATTN_API
 int attn_abi_version(void);
 
 /** A short constant description of `status` ("ok", "null pointer", ...). Never NULL; unknown
  *  values give "unknown status". */
+ATTN_API
 const char *attn_status_string(attn_status status);
 
 /** The message of the most recent status-returning call on the calling thread if it failed,
  *  else "" (a successful call clears it). Valid until the next libattention call on this
  *  thread. One line of UTF-8: control characters quoted from the caller's text (a NUL, an
  *  escape) are written as `\u{XX}`, so the message is never cut short. */
+ATTN_API
 const char *attn_last_error(void);
 
 /** Sets the number of threads used by all later computations (1 ... 1024).
  *  Returns ATTN_ERR_INVALID_ARGUMENT for values outside that range. Not thread-safe with
  *  respect to computations running at the same time. */
+ATTN_API
 attn_status attn_set_num_threads(int num_threads);
 
 /** The number of threads computations use. */
+ATTN_API
 int attn_get_num_threads(void);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -161,6 +176,7 @@ typedef enum attn_transpose {
  *  Any of m, n, k may be 0 (with k == 0, C = beta * C + bias). Pointers may be NULL only when
  *  the operand they describe is empty. C must not overlap A, B or bias
  *  (ATTN_ERR_INVALID_ARGUMENT). */
+ATTN_API
 attn_status attn_matmul(attn_transpose trans_a, attn_transpose trans_b,
                         int64_t m, int64_t n, int64_t k,
                         float alpha, const float *a, int64_t lda,
@@ -173,6 +189,7 @@ attn_status attn_matmul(attn_transpose trans_a, attn_transpose trans_b,
  *  T = cols: row r may only see columns j <= r % cols; masked entries are 0 in `out`
  *  (rows must then be a multiple of cols). `out` may equal `inp` (in place) but must not
  *  otherwise overlap it. Pointers may be NULL when rows * cols == 0. */
+ATTN_API
 attn_status attn_softmax(float *out, const float *inp, int64_t rows, int64_t cols, int causal);
 
 /** Layer normalization over the last dimension:
@@ -181,6 +198,7 @@ attn_status attn_softmax(float *out, const float *inp, int64_t rows, int64_t col
  *  (NULL to skip) that a backward pass needs. eps must be finite and > 0; channels must be
  *  >= 1 when rows > 0. `out` may equal `inp` but must not otherwise overlap it. Pointers may
  *  be NULL when rows == 0. */
+ATTN_API
 attn_status attn_layernorm(float *out, float *mean, float *rstd, const float *inp,
                            const float *weight, const float *bias,
                            int64_t rows, int64_t channels, float eps);
@@ -211,6 +229,7 @@ typedef struct attn_attention_desc {
  *  `probs` (B, NH, Tq, Tk) optional: the attention probabilities, for visualisation.
  *  Pointers may be NULL when their buffer is empty; outputs must not overlap inputs or each
  *  other (ATTN_ERR_INVALID_ARGUMENT); a non-finite scale is ATTN_ERR_INVALID_ARGUMENT. */
+ATTN_API
 attn_status attn_attention_forward(const attn_attention_desc *desc,
                                    const float *q, const float *k, const float *v,
                                    float *out, float *lse, float *probs);
@@ -220,6 +239,7 @@ attn_status attn_attention_forward(const attn_attention_desc *desc,
  *  (B, NH, Tq, HS). Outputs dq (B, NH, Tq, HS), dk and dv (B, NH, Tk, HS) are overwritten.
  *  Deterministic: bitwise identical for any thread count. Pointers may be NULL when their
  *  buffer is empty; outputs must not overlap inputs or each other. */
+ATTN_API
 attn_status attn_attention_backward(const attn_attention_desc *desc,
                                     const float *q, const float *k, const float *v,
                                     const float *out, const float *dout, const float *lse,
@@ -232,10 +252,12 @@ attn_status attn_attention_backward(const attn_attention_desc *desc,
 /** The embedded classical Chinese corpus (Dao De Jing, Analects 1-2, Tang poems; ~30 KB of
  *  UTF-8). `*text` points to static, NUL-terminated storage that lives as long as the library;
  *  `*length` (may be NULL) is its size in bytes without the NUL. */
+ATTN_API
 attn_status attn_default_corpus(const char **text, size_t *length);
 
 /** The embedded dialogue pairs as UTF-8 TSV ("question<TAB>answer" per line, e.g.
  *  "你吃了吗？\t吃了。"), static storage as for attn_default_corpus. */
+ATTN_API
 attn_status attn_default_dialogue(const char **tsv, size_t *length);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -256,21 +278,26 @@ typedef struct attn_tokenizer attn_tokenizer_t;
  *  needed). ATTN_ERR_UTF8 (with the byte offset) for invalid UTF-8, ATTN_ERR_INVALID_ARGUMENT for
  *  an empty corpus. On success `*out` owns a new tokenizer (free with attn_tokenizer_free);
  *  on failure `*out` is set to NULL. */
+ATTN_API
 attn_status attn_tokenizer_init(const char *corpus, size_t length, attn_tokenizer_t **out);
 
 /** Destroys a tokenizer. NULL is a no-op. */
+ATTN_API
 void attn_tokenizer_free(attn_tokenizer_t *tokenizer);
 
 /** Number of ids V, the special tokens included. */
+ATTN_API
 attn_status attn_tokenizer_get_vocab_size(const attn_tokenizer_t *tokenizer, int64_t *vocab_size);
 /** Deprecated alias of attn_tokenizer_get_vocab_size. */
 ATTN_DEPRECATED("attn_tokenizer_get_vocab_size")
+ATTN_API
 attn_status attn_tokenizer_vocab_size(const attn_tokenizer_t *tokenizer, int64_t *vocab_size);
 
 /** Encodes `length` bytes of UTF-8 into one id per Unicode scalar; characters outside the
  *  vocabulary become ATTN_TOKEN_UNK. `*count` receives the number of ids. With ids == NULL and
  *  capacity == 0 it only counts. When capacity < *count, returns ATTN_ERR_SHAPE (with *count
  *  set) and leaves `ids` unwritten. ATTN_ERR_UTF8 names the offset of the first bad byte. */
+ATTN_API
 attn_status attn_tokenizer_encode(const attn_tokenizer_t *tokenizer, const char *text, size_t length,
                                   int32_t *ids, int64_t capacity, int64_t *count);
 
@@ -279,6 +306,7 @@ attn_status attn_tokenizer_encode(const attn_tokenizer_t *tokenizer, const char 
  *  text == NULL and capacity == 0 it only measures; when capacity <= *length, returns
  *  ATTN_ERR_SHAPE (with *length set) and leaves `text` unwritten. An id outside 0..V-1 is
  *  ATTN_ERR_INVALID_ARGUMENT. */
+ATTN_API
 attn_status attn_tokenizer_decode(const attn_tokenizer_t *tokenizer, const int32_t *ids, int64_t count,
                                   char *text, size_t capacity, size_t *length);
 
@@ -339,6 +367,7 @@ typedef struct attn_model_config {
  *  GRU 1 layer, C 128, hidden 256, block 64; cnn 5 layers, C 128, kernel 3, block 64; bert
  *  (all-MiniLM-L6-v2's shape) 6 layers, 12 heads, C 384, 512 positions, FFN 4·C.
  *  vocab_size 0 (take the tokenizer's), seed 0. */
+ATTN_API
 attn_status attn_model_config_default(attn_model_kind kind, attn_model_config *config);
 
 /** Creates a model with freshly initialized weights. `tokenizer` is optional: when given it is
@@ -351,6 +380,7 @@ attn_status attn_model_config_default(attn_model_kind kind, attn_model_config *c
  *  (V, C) table and (B, T, V) logits within seconds — 2^24 took minutes); n_layer,
  *  n_decoder_layer and kernel_size 1...1024; max_target_length 2...2^24; every other size
  *  1...2^24; n_head divides n_embd. */
+ATTN_API
 attn_status attn_model_init(const attn_model_config *config, const attn_tokenizer_t *tokenizer,
                             attn_model_t **out);
 
@@ -364,9 +394,11 @@ attn_status attn_model_init(const attn_model_config *config, const attn_tokenize
  *  Paths (here and in every save): the bytes are used as given, except that a path that is not
  *  valid UTF-8 is ATTN_ERR_UTF8 (naming the offset of its first bad byte) and nothing is read
  *  or written — never a file under a substituted name. */
+ATTN_API
 attn_status attn_model_load(const char *path, attn_model_t **out);
 
 /** Loads a checkpoint from `size` bytes at `data` (copied; the caller keeps the buffer). */
+ATTN_API
 attn_status attn_model_load_memory(const void *data, size_t size, attn_model_t **out);
 
 /** Writes the model (weights, config, tokenizer if any) to `path` atomically: the file is either
@@ -380,34 +412,42 @@ attn_status attn_model_load_memory(const void *data, size_t size, attn_model_t *
  *  The new content is written to ".<name>.attn-tmp" beside the target and renamed over it; a
  *  save killed before the rename leaves that file, and the next save to the same target reuses
  *  it (so leftovers never accumulate). Concurrent saves to one target are not supported. */
+ATTN_API
 attn_status attn_model_save(const attn_model_t *model, const char *path);
 
 /** Serializes the model into `buffer` (`capacity` bytes). `*size` receives the checkpoint size;
  *  with buffer == NULL and capacity == 0 it only measures; when capacity < *size, returns
  *  ATTN_ERR_SHAPE and leaves `buffer` unwritten. The bytes are what attn_model_save writes. */
+ATTN_API
 attn_status attn_model_save_memory(const attn_model_t *model, void *buffer, size_t capacity, size_t *size);
 
 /** Destroys a model handle. NULL is a no-op. Contexts and trainers made from the model keep
  *  what they need alive, so the model may be freed before them. */
+ATTN_API
 void attn_model_free(attn_model_t *model);
 
 /** Number of trainable scalars (tied weights counted once). */
+ATTN_API
 attn_status attn_model_get_parameter_count(const attn_model_t *model, int64_t *count);
 /** Deprecated alias of attn_model_get_parameter_count. */
 ATTN_DEPRECATED("attn_model_get_parameter_count")
+ATTN_API
 attn_status attn_model_parameter_count(const attn_model_t *model, int64_t *count);
 
 /** Copies the model's architecture into `config` (whose struct_size the caller sets). */
+ATTN_API
 attn_status attn_model_get_config(const attn_model_t *model, attn_model_config *config);
 
 /** A new handle to a copy of the model's tokenizer (free it with attn_tokenizer_free).
  *  ATTN_ERR_INVALID_ARGUMENT when the model has none. */
+ATTN_API
 attn_status attn_model_get_tokenizer(const attn_model_t *model, attn_tokenizer_t **out);
 
 /** Next-token logits of a language model (gpt, rnn, cnn), dropout off, no gradients:
  *  tokens (batch, time) -> logits (batch, time, V), `logits_count` = the buffer's capacity in
  *  floats (at least batch * time * V). batch >= 0 (0: nothing to do), 1 <= time <= block_size
  *  (ATTN_ERR_SHAPE otherwise); ids in 0..V-1 (ATTN_ERR_INVALID_ARGUMENT). Thread-safe. */
+ATTN_API
 attn_status attn_model_forward(const attn_model_t *model, const int32_t *tokens, int64_t batch, int64_t time,
                                float *logits, int64_t logits_count);
 
@@ -445,6 +485,7 @@ typedef struct attn_train_config {
 
 /** Defaults: 500 steps, batch 16, lr 1e-3 -> 1e-4, warm-up 20, decay 0.1, betas 0.9/0.99,
  *  clip 1, evaluation every 50 steps over 4 batches, validation 0.1, seed 0, no resume. */
+ATTN_API
 attn_status attn_train_config_default(attn_train_config *config);
 
 /** What a trainer reports after every step. */
@@ -465,9 +506,11 @@ typedef int (*attn_progress_fn)(const attn_progress *progress, void *user_data);
  *  config->resume, restores the state saved with the model (ATTN_ERR_INVALID_ARGUMENT if it has
  *  none, ATTN_ERR_FORMAT naming the first difference if it does not fit the model, the
  *  schedule or the other step settings). */
+ATTN_API
 attn_status attn_trainer_init(attn_model_t *model, const attn_train_config *config, attn_trainer_t **out);
 
 /** Destroys a trainer (the model keeps its trained weights). NULL is a no-op. */
+ATTN_API
 void attn_trainer_free(attn_trainer_t *trainer);
 
 /** One optimizer step of a language model (gpt, rnn, cnn) on a batch: inputs and targets are
@@ -476,6 +519,7 @@ void attn_trainer_free(attn_trainer_t *trainer);
  *  the schedule's learning rate for the trainer's step unless attn_trainer_set_learning_rate
  *  fixed one. A NaN or infinite loss is ATTN_ERR_INVALID_ARGUMENT and leaves the weights as
  *  they were. Calls the progress callback. */
+ATTN_API
 attn_status attn_trainer_step(attn_trainer_t *trainer, const int32_t *inputs, const int32_t *targets,
                               int64_t batch, int64_t time, float *loss);
 
@@ -483,27 +527,33 @@ attn_status attn_trainer_step(attn_trainer_t *trainer, const int32_t *inputs, co
  *  question_len) and answers (batch, answer_len), each row ATTN_TOKEN_PAD-padded at its end and
  *  holding at least one non-PAD token; the trainer adds BOS and EOS itself (answer tokens + 1 <=
  *  max_target_length). `*loss` (may be NULL) is the mean cross-entropy of the answer tokens. */
+ATTN_API
 attn_status attn_trainer_step_seq2seq(attn_trainer_t *trainer, const int32_t *questions, int64_t question_len,
                                       const int32_t *answers, int64_t answer_len, int64_t batch, float *loss);
 
 /** The loss of a language-model batch (as attn_trainer_step) without training: dropout off,
  *  no gradients, weights unchanged. `loss` is required. */
+ATTN_API
 attn_status attn_trainer_evaluate(attn_trainer_t *trainer, const int32_t *inputs, const int32_t *targets,
                                   int64_t batch, int64_t time, float *loss);
 
 /** The loss of a seq2seq batch (as attn_trainer_step_seq2seq) without training. `loss` is
  *  required. */
+ATTN_API
 attn_status attn_trainer_evaluate_seq2seq(attn_trainer_t *trainer, const int32_t *questions, int64_t question_len,
                                           const int32_t *answers, int64_t answer_len, int64_t batch, float *loss);
 
 /** Fixes the learning rate of the following steps (finite, >= 0), replacing the schedule. */
+ATTN_API
 attn_status attn_trainer_set_learning_rate(attn_trainer_t *trainer, float learning_rate);
 
 /** Sets (or with NULL clears) the function called after every step. */
+ATTN_API
 attn_status attn_trainer_set_progress_callback(attn_trainer_t *trainer, attn_progress_fn callback,
                                                void *user_data);
 
 /** Steps completed so far (restored ones included). */
+ATTN_API
 attn_status attn_trainer_get_step(const attn_trainer_t *trainer, int64_t *step);
 
 /** Data-parallel training (docs/distributed.md): this process's rank and the number of ranks.
@@ -512,6 +562,7 @@ attn_status attn_trainer_get_step(const attn_trainer_t *trainer, int64_t *step);
  *  divide by the rank count), and each rank trains on its rows of it. Elsewhere the rank is 0 and
  *  the size 1. Only rank 0 should save or print; every rank must make the same calls in the same
  *  order (a rank that stops alone makes the others abort after ATTN_MPI_TIMEOUT seconds). */
+ATTN_API
 attn_status attn_trainer_get_world(const attn_trainer_t *trainer, int32_t *rank, int32_t *size);
 
 /** Trains a language model on a token stream until the trainer has done config->steps steps:
@@ -520,28 +571,31 @@ attn_status attn_trainer_get_world(const attn_trainer_t *trainer, int32_t *rank,
  *  eval_batches batches of the held-out part (validation_fraction of the stream, taken from 1 to
  *  20 evenly spaced pieces so that every part of a mixed corpus is validated). Each part must hold
  *  at least block_size + 1 tokens (ATTN_ERR_INVALID_ARGUMENT otherwise). */
+ATTN_API
 attn_status attn_trainer_run_tokens(attn_trainer_t *trainer, const int32_t *tokens, int64_t count);
 
 /** Trains a seq2seq model on question-answer pairs given as UTF-8 TSV (see
  *  attn_default_dialogue) until config->steps steps; batches of batch_size random pairs. The
  *  model needs a tokenizer; a malformed line is ATTN_ERR_FORMAT naming it. */
+ATTN_API
 attn_status attn_trainer_run_pairs(attn_trainer_t *trainer, const char *tsv, size_t length);
 
 /** Writes the model together with the run's state (step, AdamW moments, random streams,
  *  schedule) to `path`, atomically, so a later attn_model_load + attn_trainer_init with
  *  resume = 1 and the same config continues the run exactly. */
+ATTN_API
 attn_status attn_trainer_save(const attn_trainer_t *trainer, const char *path);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Inference: generation, answers, attention weights                                          */
 /* ------------------------------------------------------------------------------------------ */
 
-/** The per-thread side of inference over one model: the buffers results are returned in, and
- *  the decoding state (KV cache) while a generation runs. Each generation starts from its prompt
- *  with a fresh cache: nothing carries over from one call to the next (there is no incremental
- *  decoding across calls, as llama_decode has; pass the whole text again). A context belongs to
- *  one thread at a time; give each thread its own context and they may share the model. The
- *  context keeps its model alive. */
+/** The per-thread side of inference over one model: the buffers results are returned in (valid
+ *  until the next call on the context). It keeps no decoding state between calls: every
+ *  generation decodes its whole prompt into a fresh decoding state (the KV cache of a GPT, the
+ *  recurrent state of an RNN) that is freed when the call returns. A context belongs to one thread
+ *  at a time; give each thread its own context and they may share the model. The context keeps
+ *  its model alive. */
 typedef struct attn_context attn_context_t;
 
 /** Called with each new token as it is produced: its id and its UTF-8 text (`length` bytes, also
@@ -566,12 +620,15 @@ typedef struct attn_generate_config {
 /** Defaults: 200 new tokens, temperature 0.8, top_k 0, top_p 0.95, seed 0, stop at EOS, cached,
  *  no callback. Whatever the settings, PAD and BOS are never drawn (no training target is PAD or
  *  BOS; only an untrained model would pick them). */
+ATTN_API
 attn_status attn_generate_config_default(attn_generate_config *config);
 
 /** Creates a context for `model`. */
+ATTN_API
 attn_status attn_context_init(const attn_model_t *model, attn_context_t **out);
 
 /** Destroys a context and the results it holds. NULL is a no-op. */
+ATTN_API
 void attn_context_free(attn_context_t *context);
 
 /** Characters outside the model's vocabulary (after folding ASCII and full-width forms to the one
@@ -579,9 +636,11 @@ void attn_context_free(attn_context_t *context);
  *  read as the UNK token by default, and counted: attn_context_get_unknown_count gives how many
  *  the last call read (0 for attn_context_generate_tokens). With `strict` nonzero, such text is
  *  refused instead: ATTN_ERR_INVALID_ARGUMENT naming the characters. */
+ATTN_API
 attn_status attn_context_set_strict_vocabulary(attn_context_t *context, int strict);
 
 /** `*count` = the characters the last text-taking call on `context` read as UNK. */
+ATTN_API
 attn_status attn_context_get_unknown_count(const attn_context_t *context, int64_t *count);
 
 /** Continues `prompt` (`length` bytes of UTF-8, at least one character; characters outside the
@@ -593,11 +652,13 @@ attn_status attn_context_get_unknown_count(const attn_context_t *context, int64_
  *  A model that produces a NaN or +inf logit (non-finite weights or an overflow) makes this and
  *  every other generation call fail with ATTN_ERR_INVALID_ARGUMENT naming the token id, never
  *  return PAD or BOS tokens with ATTN_OK. */
+ATTN_API
 attn_status attn_context_generate(attn_context_t *context, const char *prompt, size_t length,
                                   const attn_generate_config *config, const char **text, size_t *text_length);
 
 /** As attn_context_generate on token ids (no tokenizer needed): `*tokens` receives the
  *  `*token_count` generated ids (EOS excluded), owned by the context as above. */
+ATTN_API
 attn_status attn_context_generate_tokens(attn_context_t *context, const int32_t *prompt, int64_t prompt_count,
                                          const attn_generate_config *config, const int32_t **tokens,
                                          int64_t *token_count);
@@ -606,6 +667,7 @@ attn_status attn_context_generate_tokens(attn_context_t *context, const int32_t 
  *  ATTN_ERR_INVALID_ARGUMENT; unknown characters as attn_context_set_strict_vocabulary says): decodes from BOS until EOS or max_new_tokens
  *  tokens, at most max_target_length - 1 (the longest answer training allows, EOS being the
  *  last target). Results as attn_context_generate. */
+ATTN_API
 attn_status attn_context_answer(attn_context_t *context, const char *question, size_t length,
                                 const attn_generate_config *config, const char **text, size_t *text_length);
 
@@ -635,6 +697,7 @@ typedef struct attn_attention_map {
  *  model takes, or with characters outside its vocabulary, are ATTN_ERR_INVALID_ARGUMENT.
  *  `*maps` receives `*map_count` maps owned by the context (valid until the next call on it).
  *  rnn and cnn models have no attention: ATTN_ERR_INVALID_ARGUMENT. */
+ATTN_API
 attn_status attn_context_attention(attn_context_t *context, const char *text, size_t length,
                                    const char *answer, size_t answer_length,
                                    const attn_attention_map **maps, int64_t *map_count);
@@ -665,22 +728,28 @@ typedef struct attn_encoder attn_encoder_t;
  *  tensor: ATTN_ERR_IO for a missing folder or file, ATTN_ERR_FORMAT for another architecture
  *  (model_type, hidden_act, position_embedding_type other than BERT's), shapes that disagree
  *  with config.json, a vocab.txt whose size differs from the embedding table. */
+ATTN_API
 attn_status attn_encoder_load(const char *folder, attn_encoder_t **out);
 
 /** Destroys an encoder. NULL is a no-op. */
+ATTN_API
 void attn_encoder_free(attn_encoder_t *encoder);
 
 /** `*dim` = D, the length of every embedding. */
+ATTN_API
 attn_status attn_encoder_get_dim(const attn_encoder_t *encoder, int64_t *dim);
 /** Deprecated alias of attn_encoder_get_dim. */
 ATTN_DEPRECATED("attn_encoder_get_dim")
+ATTN_API
 attn_status attn_encoder_dim(const attn_encoder_t *encoder, int64_t *dim);
 
 /** `*max_length` = the most tokens embedded per text, [CLS] and [SEP] included (sentence-
  *  transformers' max_seq_length, 256 for all-MiniLM-L6-v2); longer texts are truncated. */
+ATTN_API
 attn_status attn_encoder_get_max_length(const attn_encoder_t *encoder, int64_t *max_length);
 /** Deprecated alias of attn_encoder_get_max_length. */
 ATTN_DEPRECATED("attn_encoder_get_max_length")
+ATTN_API
 attn_status attn_encoder_max_length(const attn_encoder_t *encoder, int64_t *max_length);
 
 /** Embeds `count` UTF-8 texts into `embeddings` (count, D), a caller buffer of `capacity` floats
@@ -690,6 +759,7 @@ attn_status attn_encoder_max_length(const attn_encoder_t *encoder, int64_t *max_
  *  its L2 norm. count 0 writes nothing and returns ATTN_OK; an empty text embeds [CLS][SEP];
  *  texts over max_length tokens are truncated (attn_encoder_tokenize tells which). Invalid
  *  UTF-8 is ATTN_ERR_UTF8 naming the text and byte offset. */
+ATTN_API
 attn_status attn_encoder_embed(const attn_encoder_t *encoder, const char *const *texts, const size_t *lengths,
                                int64_t count, int64_t batch_size, int normalize, float *embeddings,
                                int64_t capacity);
@@ -698,12 +768,14 @@ attn_status attn_encoder_embed(const attn_encoder_t *encoder, const char *const 
  *  ids truncated to max_length - 2, [SEP]. `*count` receives their number; `ids` (capacity
  *  entries) receives them, NULL with capacity 0 only measures. `*truncated` (may be NULL) is
  *  set to 1 when the text had more tokens than fit, else 0. */
+ATTN_API
 attn_status attn_encoder_tokenize(const attn_encoder_t *encoder, const char *text, size_t length, int32_t *ids,
                                   int64_t capacity, int64_t *count, int *truncated);
 
 /** The text of token `id` (a vocab.txt line, e.g. "[CLS]", "eat", "##ing"), NUL-terminated in
  *  `*text` with its byte length in `*length` (may be NULL); owned by the encoder, valid until
  *  attn_encoder_free. An id outside the vocabulary is ATTN_ERR_INVALID_ARGUMENT. */
+ATTN_API
 attn_status attn_encoder_token_text(const attn_encoder_t *encoder, int32_t id, const char **text, size_t *length);
 
 /** What every layer and head attends to when the encoder reads `text`: `weights` (L, NH, T, T)
@@ -711,6 +783,7 @@ attn_status attn_encoder_token_text(const attn_encoder_t *encoder, int32_t id, c
  *  attn_encoder_tokenize; row i of a head sums to 1). `*layers`, `*heads`, `*tokens` receive
  *  L, NH, T; `weights` (capacity floats) NULL with capacity 0 only measures, a smaller buffer
  *  is ATTN_ERR_SHAPE. */
+ATTN_API
 attn_status attn_encoder_attention(const attn_encoder_t *encoder, const char *text, size_t length, float *weights,
                                    int64_t capacity, int64_t *layers, int64_t *heads, int64_t *tokens);
 
@@ -724,6 +797,7 @@ attn_status attn_encoder_attention(const attn_encoder_t *encoder, const char *te
  *  environment variable ATTN_ISA=avx2 before the first call forces the AVX2 kernels (for
  *  comparisons). The library needs AVX2 + FMA. Decided once per process; static storage, never
  *  NULL. Example: `printf("%s\n", attn_cpu_features());` */
+ATTN_API
 const char *attn_cpu_features(void);
 
 #ifdef __cplusplus

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The C side of libattention, as a C host sees it, against the release libattention.so:
 #  1. attention.h compiles cleanly as C99 and as C++11 with -Wall -Wextra -Werror -pedantic;
-#  2. every tests/*_test.c, built with plain cc, runs and ends with "N passed, 0 failed";
-#  3. attention.pc is written and both examples build through pkg-config (and with plain flags);
-#  4. the examples run: train_and_generate trains, saves, loads and streams text; dump_attention
+#  2. libattention.so exports the functions attention.h declares (each marked ATTN_API) and
+#     nothing else (`nm -D`);
+#  3. every tests/*_test.c, built with plain cc, runs and ends with "N passed, 0 failed";
+#  4. attention.pc is written and both examples build through pkg-config (and with plain flags);
+#  5. the examples run: train_and_generate trains, saves, loads and streams text; dump_attention
 #     prints tables whose rows sum to 1, and fails cleanly on a missing checkpoint;
-#  5. valgrind runs the whole flow (create, train, save, load, generate) and finds no definite
+#  6. valgrind runs the whole flow (create, train, save, load, generate) and finds no definite
 #     leak, and runs api_robustness_test (every error path) without a memory error. Valgrind
 #     cannot decode AVX-512, so this uses a build for an AVX2 CPU
 #     (ATTN_TARGET_CPU=haswell, DWARF 4 for valgrind's reader) in .build-valgrind.
@@ -20,7 +22,7 @@ strict=(-std=c99 -Wall -Wextra -Werror)
 part() { echo "== $1 (at ${SECONDS} s)"; }
 fail() { echo "run-tests.sh: $*" >&2; exit 1; }
 
-for tool in pkg-config valgrind; do
+for tool in pkg-config valgrind nm comm; do
     command -v "$tool" > /dev/null || fail "$tool is missing: scripts/setup.sh installs it"
 done
 
@@ -29,6 +31,25 @@ printf '#include <attention.h>\nint main(void) { return attn_abi_version() == AT
 cp "$out/header.c" "$out/header.cpp"
 cc "${strict[@]}" -pedantic -I"$root/include" -c "$out/header.c" -o "$out/header_c.o"
 c++ -std=c++11 -Wall -Wextra -Werror -pedantic -I"$root/include" -c "$out/header.cpp" -o "$out/header_cpp.o"
+
+part "exported symbols: the functions of attention.h, nothing else"
+# Package.swift links libattention.so with Sources/AttentionCAPI/libattention.map (attn_* only)
+# and builds the C shim's attn_shim_* hidden, so the Swift modules, the Swift runtime and the
+# shim stay out of the exports.
+nm -D --defined-only "$lib/libattention.so" | awk '{ print $NF }' | sort -u > "$out/exports.txt"
+grep -E '^[A-Za-z_][A-Za-z_0-9 *]*\battn_[a-z0-9_]+\(' "$root/include/attention.h" |
+    grep -oE '\battn_[a-z0-9_]+\(' | tr -d '(' | sort -u > "$out/declared.txt"
+[ "$(wc -l < "$out/declared.txt")" -gt 40 ] || fail "found only $(wc -l < "$out/declared.txt") declarations in attention.h"
+comm -23 "$out/exports.txt" "$out/declared.txt" > "$out/foreign.txt"
+[ ! -s "$out/foreign.txt" ] ||
+    fail "libattention.so exports $(wc -l < "$out/foreign.txt") symbols attention.h does not declare, e.g. $(head -n 5 "$out/foreign.txt" | tr '\n' ' ')"
+comm -13 "$out/exports.txt" "$out/declared.txt" > "$out/missing.txt"
+[ ! -s "$out/missing.txt" ] || fail "libattention.so does not export $(tr '\n' ' ' < "$out/missing.txt")"
+echo "$(wc -l < "$out/exports.txt") symbols exported, each declared in attention.h, none missing"
+# Every declaration carries ATTN_API on the line before it.
+awk '/^[A-Za-z_][A-Za-z_0-9 *]*attn_[a-z0-9_]+\(/ && previous != "ATTN_API" { print FILENAME ":" FNR ": " $0; bad++ }
+     { previous = $0 } END { exit bad > 0 }' "$root/include/attention.h" ||
+    fail "the declarations above lack ATTN_API"
 
 # A failing test does not stop the others; the script fails at the end.
 failed_tests=()
