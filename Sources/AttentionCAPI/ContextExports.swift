@@ -225,30 +225,20 @@ public func attn_context_attention(_ context: OpaquePointer?, _ text: UnsafePoin
         if answer == nil && answerLength != 0 {
             throw AttentionError(.nullPointer, "\(function): answer is NULL but its length is \(answerLength)")
         }
-        if answer != nil && !(handle.model.model is Seq2Seq) {
-            throw AttentionError.invalid("\(function): answer only applies to seq2seq models; pass NULL")
-        }
-        let attention: [AttentionMap]
-        switch handle.model.model {
-        case let gpt as GPT:
-            let ids = try handle.tokens(of: input, tokenizer, "text", limit: gpt.config.contextLength, function)
-            attention = try naming(function) { try gpt.inspectAttention(prompt: ids) }
-        case let seq2seq as Seq2Seq:
-            let question = try handle.tokens(of: input, tokenizer, "text", limit: seq2seq.config.maxSourceLength, function)
-            let answerIds: [Int32]
-            if answer == nil {
-                let greedy = GenerationOptions(maxNewTokens: seq2seq.config.maxTargetLength - 1)
-                answerIds = withoutFinalEOS(try naming(function) { try seq2seq.answer(question: question, options: greedy) })
-            } else {
-                let answerText = try utf8Argument(answer, answerLength, "answer", function)
-                answerIds = answerText.isEmpty ? []
-                    : try handle.tokens(of: answerText, tokenizer, "answer", limit: seq2seq.config.maxTargetLength - 1,
-                                        function)
-            }
-            attention = try naming(function) { try seq2seq.inspectAttention(question: question, answer: answerIds) }
-        default:
+        guard let model = handle.model.model as? any AttentionInspecting else {
             throw AttentionError.invalid("\(function): \(try kindName(modelConfig(of: handle.model.model).kind)) models have no attention to show")
         }
+        let answerLimit = model.inspectableAnswerLength
+        if answer != nil && answerLimit == nil {
+            throw AttentionError.invalid("\(function): answer only applies to seq2seq models; pass NULL")
+        }
+        let ids = try handle.tokens(of: input, tokenizer, "text", limit: model.inspectableTextLength, function)
+        let answerIds: [Int32]? = try answer.map { _ in
+            let answerText = try utf8Argument(answer, answerLength, "answer", function)
+            return answerText.isEmpty ? []
+                : try handle.tokens(of: answerText, tokenizer, "answer", limit: answerLimit, function)
+        }
+        let attention = try naming(function) { try model.inspectAttention(text: ids, answer: answerIds) }
         maps.pointee = handle.keep(maps: attention)
         mapCount.pointee = Int64(attention.count)
     }

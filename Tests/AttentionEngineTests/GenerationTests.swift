@@ -144,6 +144,11 @@ final class GenerationTests: XCTestCase {
         let prompt: [Int32] = [1, 6, 12, 6, 9, 20, 3]
         let maps = try gpt.inspectAttention(prompt: prompt)
         XCTAssertEqual(maps.count, 2)
+        let inspecting: any AttentionInspecting = gpt
+        XCTAssertEqual(try inspecting.inspectAttention(text: prompt, answer: nil).map(\.weights.scalars),
+                       maps.map(\.weights.scalars))
+        XCTAssertNil(inspecting.inspectableAnswerLength)
+        XCTAssertThrowsError(try inspecting.inspectAttention(text: prompt, answer: [5]))
         for map in maps {
             XCTAssertEqual(map.weights.shape, [3, 7, 7])
             for head in 0..<3 {

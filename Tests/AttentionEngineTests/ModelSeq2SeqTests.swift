@@ -61,6 +61,17 @@ final class ModelSeq2SeqTests: XCTestCase {
         let model = try Seq2Seq(config: config(layers: 2, channels: 32), seed: 9)
         let question = tokenizer.encode("你吃了吗？"), answer = tokenizer.encode("吃了。")
         let maps = try model.inspectAttention(question: question, answer: answer)
+        // Through the kind-independent protocol: the same maps; without an answer, those of the
+        // model's own greedy answer.
+        let inspecting: any AttentionInspecting = model
+        XCTAssertEqual(try inspecting.inspectAttention(text: question, answer: answer).map(\.weights.scalars),
+                       maps.map(\.weights.scalars))
+        let greedy = try model.answer(question: question, options: GenerationOptions(maxNewTokens: model.config.maxTargetLength - 1))
+        let greedyAnswer = greedy.stoppedAtEOS ? Array(greedy.tokens.dropLast()) : greedy.tokens
+        XCTAssertEqual(try inspecting.inspectAttention(text: question, answer: nil).map(\.weights.scalars),
+                       try model.inspectAttention(question: question, answer: greedyAnswer).map(\.weights.scalars))
+        XCTAssertEqual(inspecting.inspectableTextLength, model.config.maxSourceLength)
+        XCTAssertEqual(inspecting.inspectableAnswerLength, model.config.maxTargetLength - 1)
         XCTAssertEqual(maps.map(\.kind), [.encoderSelfAttention, .encoderSelfAttention, .selfAttention, .selfAttention,
                                           .crossAttention, .crossAttention])
         for map in maps {

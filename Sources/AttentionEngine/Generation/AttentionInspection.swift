@@ -65,3 +65,40 @@ extension Seq2Seq {
         }
     }
 }
+
+/// A model whose attention can be shown for a text: what `attn_context_attention`, Python's
+/// `Context.attention` and `attn attend` call, whatever the kind.
+public protocol AttentionInspecting: Module {
+    /// The most tokens `inspectAttention(text:answer:)` takes as text.
+    var inspectableTextLength: Int { get }
+    /// The most tokens it takes as an answer; nil when the model reads no answer (a GPT).
+    var inspectableAnswerLength: Int? { get }
+    /// The maps of every layer when the model reads `text` (1…`inspectableTextLength` tokens)
+    /// and, for a model that answers, `answer` (nil: its own greedy answer).
+    func inspectAttention(text: [Int32], answer: [Int32]?) throws -> [AttentionMap]
+}
+
+extension GPT: AttentionInspecting {
+    public var inspectableTextLength: Int { config.contextLength }
+    public var inspectableAnswerLength: Int? { nil }
+
+    public func inspectAttention(text: [Int32], answer: [Int32]?) throws -> [AttentionMap] {
+        guard answer == nil else { throw AttentionError.invalid("an answer only applies to seq2seq models") }
+        return try inspectAttention(prompt: text)
+    }
+}
+
+extension Seq2Seq: AttentionInspecting {
+    public var inspectableTextLength: Int { config.maxSourceLength }
+    /// The longest answer training accepts (the last target is EOS).
+    public var inspectableAnswerLength: Int? { config.maxTargetLength - 1 }
+
+    public func inspectAttention(text: [Int32], answer: [Int32]?) throws -> [AttentionMap] {
+        let answer = try answer ?? {
+            let greedy = GenerationOptions(maxNewTokens: config.maxTargetLength - 1)
+            let result = try self.answer(question: text, options: greedy)
+            return result.stoppedAtEOS ? Array(result.tokens.dropLast()) : result.tokens
+        }()
+        return try inspectAttention(question: text, answer: answer)
+    }
+}
