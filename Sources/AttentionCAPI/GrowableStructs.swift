@@ -101,21 +101,12 @@ func readGrowableStruct<Struct: GrowableStruct>(_ pointer: UnsafePointer<Struct>
     }
     // An older, smaller struct: read only its own fields.
     var prefix = Struct()
-    withUnsafeMutableBytes(of: &prefix) { prefixBytes in
-        let caller = UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer), count: structSize)
-        for range in Struct.fieldRanges where range.upperBound <= structSize {
-            UnsafeMutableRawBufferPointer(rebasing: prefixBytes[range]).copyMemory(
-                from: UnsafeRawBufferPointer(rebasing: caller[range]))
-        }
+    withUnsafeMutableBytes(of: &prefix) {
+        copyFields(of: Struct.self, upTo: structSize, from: UnsafeRawBufferPointer(start: pointer, count: structSize), to: $0)
     }
     var value = try Struct.defaults(completing: prefix, function)
     withUnsafeMutableBytes(of: &value) { valueBytes in
-        withUnsafeBytes(of: prefix) { prefixBytes in
-            for range in Struct.fieldRanges where range.upperBound <= structSize {
-                UnsafeMutableRawBufferPointer(rebasing: valueBytes[range]).copyMemory(
-                    from: UnsafeRawBufferPointer(rebasing: prefixBytes[range]))
-            }
-        }
+        withUnsafeBytes(of: prefix) { copyFields(of: Struct.self, upTo: structSize, from: $0, to: valueBytes) }
     }
     return value
 }
@@ -133,10 +124,7 @@ func writeGrowableStruct<Struct: GrowableStruct>(_ value: Struct, to pointer: Un
             UnsafeMutableRawBufferPointer(rebasing: caller[knownSize...]).initializeMemory(as: UInt8.self, repeating: 0)
             caller.copyMemory(from: valueBytes)
         } else {
-            for range in Struct.fieldRanges where range.upperBound <= structSize {
-                UnsafeMutableRawBufferPointer(rebasing: caller[range])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: valueBytes[range]))
-            }
+            copyFields(of: Struct.self, upTo: structSize, from: valueBytes, to: caller)
         }
     }
     caller.storeBytes(of: structSize, as: Int.self)
@@ -168,6 +156,15 @@ private func checkedStructSize<Struct: GrowableStruct>(_ pointer: UnsafeRawPoint
         }
     }
     return size
+}
+
+/// Copies the fields of `Struct` that lie wholly within the first `size` bytes from `source` to
+/// `destination` (padding and later fields are left alone).
+private func copyFields<Struct: GrowableStruct>(of _: Struct.Type, upTo size: Int, from source: UnsafeRawBufferPointer,
+                                               to destination: UnsafeMutableRawBufferPointer) {
+    for range in Struct.fieldRanges where range.upperBound <= size {
+        UnsafeMutableRawBufferPointer(rebasing: destination[range]).copyMemory(from: UnsafeRawBufferPointer(rebasing: source[range]))
+    }
 }
 
 /// The C name of an imported struct type ("attn_model_config").

@@ -9,10 +9,12 @@ refused rather than corrupting the state the outer call is using — except call
 allows between two steps (`_borrow(from_callback=True)`: saving a checkpoint, reading the step,
 setting the learning rate), which a progress callback may make.
 """
+import ctypes
 import threading
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional, Type, TypeVar
 
+from ._status import check
 from .errors import ClosedError, InvalidArgumentError
 
 H = TypeVar("H", bound="Handle")
@@ -49,6 +51,14 @@ class Handle:
     def _adopted(self) -> None:
         """Called on an object `_adopt` made; subclasses that cache something about their
         handle in __init__ override it."""
+
+    def _get_int64(self, getter: Any) -> int:
+        """The int64_t that `getter(handle, int64_t *value)`, an attn_<object>_get_<what>
+        export, reports for this object."""
+        value = ctypes.c_int64()
+        with self._borrow() as handle:
+            check(getter(handle, ctypes.byref(value)))
+        return value.value
 
     @property
     def closed(self) -> bool:

@@ -44,18 +44,12 @@ class Encoder(Handle):
     @property
     def dim(self) -> int:
         """D: the length of every embedding (384 for all-MiniLM-L6-v2)."""
-        value = ctypes.c_int64()
-        with self._borrow() as handle:
-            check(_capi.attn_encoder_get_dim(handle, ctypes.byref(value)))
-        return value.value
+        return self._get_int64(_capi.attn_encoder_get_dim)
 
     @property
     def max_length(self) -> int:
         """The most tokens read per text, [CLS] and [SEP] included; longer texts are truncated."""
-        value = ctypes.c_int64()
-        with self._borrow() as handle:
-            check(_capi.attn_encoder_get_max_length(handle, ctypes.byref(value)))
-        return value.value
+        return self._get_int64(_capi.attn_encoder_get_max_length)
 
     def encode(self, texts: Union[Text, Sequence[Text]], batch_size: int = 32,
                normalize: bool = True) -> np.ndarray:

@@ -166,10 +166,7 @@ class Context(Handle):
     @property
     def unknown_count(self) -> int:
         """How many characters of the last call's text were outside the vocabulary (read as UNK)."""
-        count = ctypes.c_int64()
-        with self._borrow() as handle:
-            check(_capi.attn_context_get_unknown_count(handle, ctypes.byref(count)))
-        return count.value
+        return self._get_int64(_capi.attn_context_get_unknown_count)
 
     def _warn_about_unknown_characters(self, handle: Any, stacklevel: int) -> None:
         """Warns once per call when the call just made on `handle` read characters as UNK;

@@ -165,10 +165,7 @@ class Model(Handle):
     @property
     def parameter_count(self) -> int:
         """Number of trainable scalars (tied weights counted once)."""
-        count = ctypes.c_int64()
-        with self._borrow() as handle:
-            check(_capi.attn_model_get_parameter_count(handle, ctypes.byref(count)))
-        return count.value
+        return self._get_int64(_capi.attn_model_get_parameter_count)
 
     @property
     def config(self) -> ModelConfig:

@@ -64,10 +64,7 @@ class Tokenizer(Handle):
     @property
     def vocab_size(self) -> int:
         """V: the number of ids, the four special tokens included."""
-        size = ctypes.c_int64()
-        with self._borrow() as handle:
-            check(_capi.attn_tokenizer_get_vocab_size(handle, ctypes.byref(size)))
-        return size.value
+        return self._get_int64(_capi.attn_tokenizer_get_vocab_size)
 
     def _describe(self) -> str:
         return f"vocab {self.vocab_size}"
