@@ -426,7 +426,8 @@ attn_status attn_model_save_memory(const attn_model_t *model, void *buffer, size
 ATTN_API
 void attn_model_free(attn_model_t *model);
 
-/** Number of trainable scalars (tied weights counted once). */
+/** Number of trainable scalars (tied weights counted once; narrowed matrices count their
+ *  weights, as before attn_model_quantize). */
 ATTN_API
 attn_status attn_model_get_parameter_count(const attn_model_t *model, int64_t *count);
 /** Deprecated alias of attn_model_get_parameter_count. */
@@ -450,6 +451,32 @@ attn_status attn_model_get_tokenizer(const attn_model_t *model, attn_tokenizer_t
 ATTN_API
 attn_status attn_model_forward(const attn_model_t *model, const int32_t *tokens, int64_t batch, int64_t time,
                                float *logits, int64_t logits_count);
+
+/** How a model's matrices are stored (attn_model_quantize). */
+typedef enum attn_weight_format {
+    ATTN_WEIGHTS_F32 = 0,  /**< FP32: the model trains and runs */
+    ATTN_WEIGHTS_BF16 = 1, /**< bfloat16 (round to nearest even), 2 bytes per weight; inference only */
+    ATTN_WEIGHTS_Q8 = 2    /**< 8-bit integers with one FP32 scale per 32 weights along the input
+                                (llama.cpp's Q8_0), 1.125 bytes per weight; inference only */
+} attn_weight_format;
+
+/** A new model: a copy of `model` whose matrices are narrowed to `format` (ATTN_WEIGHTS_BF16 or
+ *  ATTN_WEIGHTS_Q8) for inference, with their FP32 values released. The narrowed matrices are
+ *  every Linear layer's weight and, for gpt, seq2seq and cnn, the token table (their output head
+ *  reuses it); position tables, biases and LayerNorms stay FP32. Decoding reads 2x (BF16) or
+ *  ~3.6x (Q8) fewer weight bytes per token.
+ *  The copy generates, answers, runs forward and saves: attn_model_save writes a checkpoint of
+ *  that format (docs/quantization.md), which attn_model_load and every inference function read.
+ *  It cannot train: attn_trainer_init refuses it (ATTN_ERR_INVALID_ARGUMENT).
+ *  ATTN_ERR_INVALID_ARGUMENT for another format, a model that is already narrowed, or, for Q8,
+ *  a matrix whose input dimension is not a multiple of 32 (the message names it; BF16 has no such
+ *  limit). `model` is only read. On failure `*out` is NULL. */
+ATTN_API
+attn_status attn_model_quantize(const attn_model_t *model, attn_weight_format format, attn_model_t **out);
+
+/** `*format` receives how the model's matrices are stored: an attn_weight_format value. */
+ATTN_API
+attn_status attn_model_get_weight_format(const attn_model_t *model, int32_t *format);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Training                                                                                   */

@@ -107,6 +107,28 @@ public final class QuantizedMatrix: @unchecked Sendable {
     /// Bytes of weight data a product reads (the values and the scales).
     public var byteCount: Int { bf16Bits.count * 2 + quants.count + scales.count * 4 }
 
+    /// Rows `tokens` of W widened to FP32, as an embedding lookup: ids with `shape` (e.g. (B,T))
+    /// → shape + [IN]. Throws for an id outside 0..<OUT or a count that does not fit `shape`.
+    public func rows(_ tokens: [Int32], shape: [Int]) throws -> Tensor {
+        guard try Tensor.elementCount(shape, "embedding") == tokens.count else {
+            throw AttentionError.shape("embedding: \(tokens.count) token ids for shape \(shape)")
+        }
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= rows }) {
+            throw AttentionError.invalid("embedding: token id \(bad) outside the vocabulary 0..<\(rows)")
+        }
+        var values = [Float](repeating: 0, count: tokens.count * columns)  // (tokens, IN)
+        for (i, token) in tokens.enumerated() {
+            let row = Int(token) * columns
+            for j in 0..<columns {
+                switch format {
+                case .bf16: values[i * columns + j] = Float(bitPattern: UInt32(bf16Bits[row + j]) << 16)
+                case .q8: values[i * columns + j] = scales[(row + j) / q8BlockSize] * Float(quants[row + j])
+                }
+            }
+        }
+        return try Tensor(shape: shape + [columns], values: values)
+    }
+
     /// W (OUT, IN) widened back to FP32, exactly as the kernels see it.
     public func dequantized() -> Tensor {
         let values: [Float]

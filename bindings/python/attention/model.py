@@ -19,6 +19,7 @@ from .tokenizer import Tokenizer
 _KINDS = {"gpt": _capi.ATTN_MODEL_GPT, "seq2seq": _capi.ATTN_MODEL_SEQ2SEQ,
           "rnn": _capi.ATTN_MODEL_RNN, "cnn": _capi.ATTN_MODEL_CNN}
 _CELLS = {"gru": _capi.ATTN_CELL_GRU, "lstm": _capi.ATTN_CELL_LSTM}
+_WEIGHT_FORMATS = {"f32": _capi.ATTN_WEIGHTS_F32, "bf16": _capi.ATTN_WEIGHTS_BF16, "q8": _capi.ATTN_WEIGHTS_Q8}
 
 
 def _name(names: Dict[str, int], value: int) -> str:
@@ -161,6 +162,28 @@ class Model(Handle):
             buffer = ctypes.create_string_buffer(size.value)
             check(_capi.attn_model_save_memory(handle, buffer, size.value, ctypes.byref(size)))
         return buffer.raw[:size.value]
+
+    def quantize(self, weight_format: str) -> "Model":
+        """A copy of this model for inference with its matrices narrowed to `weight_format`:
+        "bf16" (2 bytes per weight) or "q8" (8-bit integers with a scale per 32 weights, as
+        llama.cpp's Q8_0). It generates, answers, runs `forward` and saves (a checkpoint of that
+        format, which `Model.load` reads) but cannot train. Raises InvalidArgumentError for
+        another format, a model already narrowed, or (q8) an input dimension that is not a
+        multiple of 32."""
+        if weight_format not in ("bf16", "q8"):
+            raise InvalidArgumentError(f"unknown weight format {weight_format!r}; expected 'bf16' or 'q8'")
+        pointer = ctypes.POINTER(_capi.attn_model_t)()
+        with self._borrow() as handle:
+            check(_capi.attn_model_quantize(handle, _WEIGHT_FORMATS[weight_format], ctypes.byref(pointer)))
+        return Model._adopt(pointer)
+
+    @property
+    def weight_format(self) -> str:
+        """How the matrices are stored: "f32", "bf16" or "q8" (see `quantize`)."""
+        value = ctypes.c_int32()
+        with self._borrow() as handle:
+            check(_capi.attn_model_get_weight_format(handle, ctypes.byref(value)))
+        return _name(_WEIGHT_FORMATS, value.value)
 
     @property
     def parameter_count(self) -> int:

@@ -1,0 +1,60 @@
+/// How a `QuantizedMatrix` is stored in a safetensors file, under the name of the FP32 weight it
+/// replaces (e.g. `transformer.h.0.mlp.c_fc.weight`), so that the `safetensors` package opens it:
+/// - BF16: one BF16 tensor `<name>` (OUT, IN);
+/// - Q8: one I8 tensor `<name>` (OUT, IN) with values in -127...127, and one F32 tensor
+///   `<name>.scales` (OUT, IN / 32): the scale of each block of 32 weights along IN (F16 and
+///   BF16 scales are read too).
+extension QuantizedMatrix {
+    /// The name of the Q8 scales of the weight called `name`.
+    public static func scalesName(of name: String) -> String { name + ".scales" }
+
+    /// The tensors that store this matrix as the weight called `name`.
+    public func safeTensors(named name: String) -> [SafeTensor] {
+        switch format {
+        case .bf16:
+            return [SafeTensor(name: name, dtype: .bf16, shape: [rows, columns],
+                               data: bf16Bits.map { Float(bitPattern: UInt32($0) << 16) })]
+        case .q8:
+            return [SafeTensor(name: name, dtype: .i8, shape: [rows, columns], data: quants.map(Float.init)),
+                    SafeTensor(name: Self.scalesName(of: name), dtype: .f32, shape: [rows, columns / q8BlockSize],
+                               data: scales)]
+        }
+    }
+
+    /// Reads the weight `name` of shape `shape` (OUT, IN) stored as `format` in `file`. Throws
+    /// `.format` errors naming the tensor for a missing tensor or scales, a wrong dtype or shape,
+    /// an input dimension that the Q8 block size does not divide, and values the format forbids
+    /// (NaN, infinite or negative scales, -128).
+    public convenience init(_ file: SafeTensorsFile, named name: String, shape: [Int], format: WeightFormat) throws {
+        let tensor = try file.tensor(named: name)
+        let expected: SafeTensorDType = format == .bf16 ? .bf16 : .i8
+        guard tensor.dtype == expected else {
+            throw AttentionError(.format, "tensor '\(name)' is \(tensor.dtype.rawValue); a \(format.rawValue) checkpoint stores it as \(expected.rawValue)")
+        }
+        guard tensor.shape == shape, shape.count == 2 else {
+            throw AttentionError(.format, "tensor '\(name)' has shape \(describeShape(tensor.shape)), expected \(describeShape(shape))")
+        }
+        let (rows, columns) = (shape[0], shape[1])
+        do {
+            switch format {
+            case .bf16:
+                try self.init(bf16Bits: tensor.data.map(bfloat16Bits), rows: rows, columns: columns)
+            case .q8:
+                let scalesName = Self.scalesName(of: name)
+                guard columns % q8BlockSize == 0 else {
+                    throw AttentionError.invalid("the Q8 block size \(q8BlockSize) does not divide the input dimension \(columns)")
+                }
+                let scales = try file.tensor(named: scalesName)
+                guard scales.dtype.isFloatingPoint else {
+                    throw AttentionError.invalid("'\(scalesName)' is \(scales.dtype.rawValue), not F32, F16 or BF16")
+                }
+                guard scales.shape == [rows, columns / q8BlockSize] else {
+                    throw AttentionError.invalid("'\(scalesName)' has shape \(describeShape(scales.shape)), expected \(describeShape([rows, columns / q8BlockSize])) (one scale per \(q8BlockSize) weights)")
+                }
+                try self.init(quants: tensor.data.map { Int8($0) }, scales: scales.data, rows: rows, columns: columns)
+            }
+        } catch let error as AttentionError {
+            throw AttentionError(.format, "tensor '\(name)': \(error.message)")
+        }
+    }
+}
