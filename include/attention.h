@@ -779,6 +779,20 @@ ATTN_DEPRECATED("attn_encoder_get_max_length")
 ATTN_API
 attn_status attn_encoder_max_length(const attn_encoder_t *encoder, int64_t *max_length);
 
+/** A new encoder: a copy of `encoder` for inference with the six matrices of every layer (query,
+ *  key, value, attention output, intermediate, output) narrowed to `format` (ATTN_WEIGHTS_BF16 or
+ *  ATTN_WEIGHTS_Q8; see attn_model_quantize) and not kept in FP32; embeddings, biases and
+ *  LayerNorms stay FP32. Embeddings change little: cosine to the FP32 ones >= 0.9999 (BF16) and
+ *  >= 0.999 (Q8) on all-MiniLM-L6-v2. A folder that `attn quantize` wrote loads narrowed with
+ *  attn_encoder_load. ATTN_ERR_INVALID_ARGUMENT for another format, an encoder already narrowed,
+ *  or (Q8) a dimension that is not a multiple of 32. On failure `*out` is NULL. */
+ATTN_API
+attn_status attn_encoder_quantize(const attn_encoder_t *encoder, attn_weight_format format, attn_encoder_t **out);
+
+/** `*format` receives how the encoder's layer matrices are stored: an attn_weight_format value. */
+ATTN_API
+attn_status attn_encoder_get_weight_format(const attn_encoder_t *encoder, int32_t *format);
+
 /** Embeds `count` UTF-8 texts into `embeddings` (count, D), a caller buffer of `capacity` floats
  *  (at least count·D, else ATTN_ERR_SHAPE and nothing written). `texts[i]` has `lengths[i]`
  *  bytes; `lengths` NULL means every text is NUL-terminated. `batch_size` texts run per forward

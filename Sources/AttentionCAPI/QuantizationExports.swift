@@ -1,7 +1,8 @@
 import AttentionEngine
 import CAttention
 
-// attn_model_quantize, attn_model_get_weight_format: models with BF16 or Q8 matrices for inference.
+// attn_model_quantize, attn_encoder_quantize and their get_weight_format: models and encoders with
+// BF16 or Q8 matrices for inference.
 
 /// The engine's format of an attn_weight_format value, or an error naming `function`.
 private func weightFormat(_ raw: UInt32, _ function: String) throws -> WeightFormat {
@@ -37,11 +38,35 @@ public func attn_model_get_weight_format(_ model: OpaquePointer?, _ format: Unsa
     guarded {
         let function = "attn_model_get_weight_format"
         let handle = try modelHandle(model, function)
-        let format = try nonNull(format, "format", function)
-        switch handle.model.weightFormat {
-        case nil: format.pointee = Int32(ATTN_WEIGHTS_F32.rawValue)
-        case .bf16: format.pointee = Int32(ATTN_WEIGHTS_BF16.rawValue)
-        case .q8: format.pointee = Int32(ATTN_WEIGHTS_Q8.rawValue)
-        }
+        try nonNull(format, "format", function).pointee = abiValue(of: handle.model.weightFormat)
+    }
+}
+
+@c @implementation
+public func attn_encoder_quantize(_ encoder: OpaquePointer?, _ format: attn_weight_format,
+                                  _ out: UnsafeMutablePointer<OpaquePointer?>?) -> attn_status {
+    creatingHandle(out, .encoder, "attn_encoder_quantize") {
+        let function = "attn_encoder_quantize"
+        let source = try encoderHandle(encoder, function)
+        let format = try weightFormat(format.rawValue, function)
+        return EncoderHandle(try naming(function) { try source.encoder.quantized(to: format) })
+    }
+}
+
+@c @implementation
+public func attn_encoder_get_weight_format(_ encoder: OpaquePointer?, _ format: UnsafeMutablePointer<Int32>?) -> attn_status {
+    guarded {
+        let function = "attn_encoder_get_weight_format"
+        let handle = try encoderHandle(encoder, function)
+        try nonNull(format, "format", function).pointee = abiValue(of: handle.encoder.weightFormat)
+    }
+}
+
+/// The attn_weight_format value of `format` (nil: FP32).
+private func abiValue(of format: WeightFormat?) -> Int32 {
+    switch format {
+    case nil: return Int32(ATTN_WEIGHTS_F32.rawValue)
+    case .bf16: return Int32(ATTN_WEIGHTS_BF16.rawValue)
+    case .q8: return Int32(ATTN_WEIGHTS_Q8.rawValue)
     }
 }

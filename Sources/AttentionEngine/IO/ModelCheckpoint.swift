@@ -73,8 +73,7 @@ public struct ModelCheckpoint {
             guard training == nil else {
                 throw AttentionError.invalid("checkpoint: a model with \(weightFormat.rawValue) weights has no training state to save")
             }
-            metadata["weight_format"] = weightFormat.rawValue
-            if weightFormat == .q8 { metadata["q8_block_size"] = "\(q8BlockSize)" }
+            metadata.merge(weightFormat.metadata) { $1 }
             for (name, layer) in model.quantizableWeights {
                 guard let matrix = layer.quantizedWeight, matrix.format == weightFormat else {
                     throw AttentionError.invalid("checkpoint: '\(name)' is not \(weightFormat.rawValue) like the model's other matrices (narrow models with Module.quantize(to:))")
@@ -165,7 +164,12 @@ public struct ModelCheckpoint {
         }
         guard let configText = metadata["config"] else { throw AttentionError(.format, "checkpoint: __metadata__ has no 'config'") }
         let config = try parseConfig(configText)
-        let weightFormat = try Self.weightFormat(metadata)
+        let weightFormat: WeightFormat?
+        do {
+            weightFormat = try WeightFormat.stored(in: metadata)
+        } catch let error as AttentionError {
+            throw AttentionError(error.kind, "checkpoint: \(error.message)")
+        }
         let model = try Self.makeModel(kind, config, available: file.tensors.reduce(0) { $0 + $1.data.count })
         let described = "model '\(kindName)' with config \(configText)"
 
@@ -239,24 +243,6 @@ public struct ModelCheckpoint {
                 ? error.message : "bad config for model '\(kind.name)': \(error.message)"
             throw AttentionError(.format, "checkpoint: \(message)")
         }
-    }
-
-    /// The `weight_format` of a narrowed checkpoint, nil for FP32. Throws `.format` for an unknown
-    /// format, or a `q8_block_size` other than 32.
-    private static func weightFormat(_ metadata: [String: String]) throws -> WeightFormat? {
-        guard let text = metadata["weight_format"] else {
-            if metadata["q8_block_size"] != nil {
-                throw AttentionError(.format, "checkpoint: 'q8_block_size' without 'weight_format' q8")
-            }
-            return nil
-        }
-        guard let format = WeightFormat(rawValue: text) else {
-            throw AttentionError(.format, "checkpoint: weight_format '\(text)' is not one this reader knows (\(WeightFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        if let block = metadata["q8_block_size"], format != .q8 || block != "\(q8BlockSize)" {
-            throw AttentionError(.format, "checkpoint: q8_block_size '\(block)' is not supported (\(format.rawValue) weights; Q8 blocks hold \(q8BlockSize) weights)")
-        }
-        return format
     }
 
     /// The training state stored in `file`, or nil when it holds none (no `training.step` and no

@@ -4,6 +4,32 @@
 /// - Q8: one I8 tensor `<name>` (OUT, IN) with values in -127...127, and one F32 tensor
 ///   `<name>.scales` (OUT, IN / 32): the scale of each block of 32 weights along IN (F16 and
 ///   BF16 scales are read too).
+extension WeightFormat {
+    /// The `__metadata__` entries of a file holding matrices of this format: `weight_format`,
+    /// and `q8_block_size` ("32") for Q8.
+    public var metadata: [String: String] {
+        self == .q8 ? ["weight_format": rawValue, "q8_block_size": "\(q8BlockSize)"] : ["weight_format": rawValue]
+    }
+
+    /// The format `metadata` declares (see `metadata`), nil for FP32. Throws `.format` for an
+    /// unknown format, or a `q8_block_size` other than 32 or without Q8.
+    public static func stored(in metadata: [String: String]) throws -> WeightFormat? {
+        guard let text = metadata["weight_format"] else {
+            if metadata["q8_block_size"] != nil {
+                throw AttentionError(.format, "'q8_block_size' without 'weight_format' q8")
+            }
+            return nil
+        }
+        guard let format = WeightFormat(rawValue: text) else {
+            throw AttentionError(.format, "weight_format '\(text)' is not one this reader knows (\(allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        if let block = metadata["q8_block_size"], format != .q8 || block != "\(q8BlockSize)" {
+            throw AttentionError(.format, "q8_block_size '\(block)' is not supported (\(format.rawValue) weights; Q8 blocks hold \(q8BlockSize) weights)")
+        }
+        return format
+    }
+}
+
 extension QuantizedMatrix {
     /// The name of the Q8 scales of the weight called `name`.
     public static func scalesName(of name: String) -> String { name + ".scales" }

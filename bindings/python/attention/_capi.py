@@ -474,6 +474,12 @@ attn_encoder_dim = _bind("attn_encoder_dim", attn_status, [POINTER(attn_encoder_
 attn_encoder_get_max_length = _bind("attn_encoder_get_max_length", attn_status, [POINTER(attn_encoder_t), POINTER(c_int64)])
 # deprecated alias: attn_status attn_encoder_max_length(const attn_encoder_t *encoder, int64_t *max_length);
 attn_encoder_max_length = _bind("attn_encoder_max_length", attn_status, [POINTER(attn_encoder_t), POINTER(c_int64)])
+# attn_status attn_encoder_quantize(const attn_encoder_t *encoder, attn_weight_format format, attn_encoder_t **out);
+attn_encoder_quantize = _bind("attn_encoder_quantize", attn_status, [
+    POINTER(attn_encoder_t), attn_weight_format, POINTER(POINTER(attn_encoder_t))])
+# attn_status attn_encoder_get_weight_format(const attn_encoder_t *encoder, int32_t *format);
+attn_encoder_get_weight_format = _bind("attn_encoder_get_weight_format", attn_status, [
+    POINTER(attn_encoder_t), POINTER(c_int32)])
 # attn_status attn_encoder_embed(const attn_encoder_t *encoder, const char *const *texts, const size_t *lengths,
 #                                int64_t count, int64_t batch_size, int normalize, float *embeddings,
 #                                int64_t capacity);

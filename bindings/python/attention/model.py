@@ -9,7 +9,7 @@ from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
-from . import _capi
+from . import _capi, _weight_formats
 from ._arguments import Path, Text, path as fs_path, set_fields, struct_values, token_ids
 from ._handle import Handle
 from ._status import check
@@ -19,7 +19,6 @@ from .tokenizer import Tokenizer
 _KINDS = {"gpt": _capi.ATTN_MODEL_GPT, "seq2seq": _capi.ATTN_MODEL_SEQ2SEQ,
           "rnn": _capi.ATTN_MODEL_RNN, "cnn": _capi.ATTN_MODEL_CNN}
 _CELLS = {"gru": _capi.ATTN_CELL_GRU, "lstm": _capi.ATTN_CELL_LSTM}
-_WEIGHT_FORMATS = {"f32": _capi.ATTN_WEIGHTS_F32, "bf16": _capi.ATTN_WEIGHTS_BF16, "q8": _capi.ATTN_WEIGHTS_Q8}
 
 
 def _name(names: Dict[str, int], value: int) -> str:
@@ -170,11 +169,10 @@ class Model(Handle):
         format, which `Model.load` reads) but cannot train. Raises InvalidArgumentError for
         another format, a model already narrowed, or (q8) an input dimension that is not a
         multiple of 32."""
-        if weight_format not in ("bf16", "q8"):
-            raise InvalidArgumentError(f"unknown weight format {weight_format!r}; expected 'bf16' or 'q8'")
+        code = _weight_formats.narrowed_code(weight_format)
         pointer = ctypes.POINTER(_capi.attn_model_t)()
         with self._borrow() as handle:
-            check(_capi.attn_model_quantize(handle, _WEIGHT_FORMATS[weight_format], ctypes.byref(pointer)))
+            check(_capi.attn_model_quantize(handle, code, ctypes.byref(pointer)))
         return Model._adopt(pointer)
 
     @property
@@ -183,7 +181,7 @@ class Model(Handle):
         value = ctypes.c_int32()
         with self._borrow() as handle:
             check(_capi.attn_model_get_weight_format(handle, ctypes.byref(value)))
-        return _name(_WEIGHT_FORMATS, value.value)
+        return _weight_formats.name(value.value)
 
     @property
     def parameter_count(self) -> int:
