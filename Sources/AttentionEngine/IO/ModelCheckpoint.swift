@@ -193,6 +193,9 @@ public struct ModelCheckpoint {
             }
             used.insert(name)
         }
+        // The model's initial values were replaced (or, for narrowed matrices, released): give
+        // their buffers back to the system rather than keep them in the tensor buffer cache.
+        BufferPool.releaseCached()
         for (alias, source) in kind.tiedTensors where weightFormat == nil {
             guard let tied = try? file.tensor(named: alias) else { continue }
             let original = try file.tensor(named: source)

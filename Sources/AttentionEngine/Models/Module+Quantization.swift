@@ -78,5 +78,8 @@ extension Module {
             }
         }
         for ((_, layer), matrix) in zip(layers, narrowed) { try layer.adoptQuantizedWeight(matrix) }
+        // Narrowing is for memory: the released FP32 buffers go back to the system, not to the
+        // tensor buffer cache.
+        BufferPool.releaseCached()
     }
 }
