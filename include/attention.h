@@ -411,7 +411,8 @@ attn_status attn_model_load_memory(const void *data, size_t size, attn_model_t *
  *  a dangling link) is replaced atomically in the target's directory, so the link survives.
  *  The new content is written to ".<name>.attn-tmp" beside the target and renamed over it; a
  *  save killed before the rename leaves that file, and the next save to the same target reuses
- *  it (so leftovers never accumulate). Concurrent saves to one target are not supported. */
+ *  it (so leftovers never accumulate). Concurrent saves to one target (threads or processes)
+ *  take turns through a lock on that file: each writes a complete checkpoint, the last one wins. */
 ATTN_API
 attn_status attn_model_save(const attn_model_t *model, const char *path);
 

@@ -38,6 +38,15 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     private func quantizeCheckpoint() throws {
+        if let inputFile = realpath(input, nil) {
+            defer { free(inputFile) }
+            if let outputFile = realpath(output, nil) {
+                defer { free(outputFile) }
+                if strcmp(inputFile, outputFile) == 0 {
+                    throw AttentionError.invalid("\(output) is \(input): write the narrowed copy to a new file (replacing the FP32 checkpoint and its training state cannot be undone)")
+                }
+            }
+        }
         let checkpoint = try InputFiles.checkpoint(input)
         if let current = checkpoint.model.weightFormat {
             throw AttentionError.invalid("\(input) already holds \(current.rawValue) weights; quantize the FP32 checkpoint")

@@ -93,6 +93,16 @@ final class QuantizedCheckpointTests: XCTestCase {
         XCTAssertThrowsError(try model.quantize(to: .q8)) { XCTAssertTrue("\($0)".contains("already holds bf16")) }
     }
 
+    /// A finite weight that BF16 would round to infinity is refused, not stored as +inf.
+    func testBF16OverflowIsRefused() throws {
+        let weight = try Tensor(shape: [1, 4], values: [1, -2, .greatestFiniteMagnitude, 0])
+        XCTAssertThrowsError(try QuantizedMatrix(quantizing: weight, as: .bf16)) {
+            XCTAssertTrue("\($0)".contains("weight element 2 (3.4028235e+38) overflows BF16"), "\($0)")
+        }
+        let largest = Float(bitPattern: 0x7F7F_0000)  // the largest BF16
+        XCTAssertEqual(try QuantizedMatrix(quantizing: Tensor(shape: [1, 1], values: [largest]), as: .bf16).bf16Bits, [0x7F7F])
+    }
+
     /// A narrowed table's lookup gives the rows `dequantized()` gives.
     func testNarrowedEmbeddingLooksUpDequantizedRows() throws {
         var rng = Random(seed: 2)
@@ -153,6 +163,16 @@ final class QuantizedCheckpointTests: XCTestCase {
         var other = metadata
         other["q8_block_size"] = "64"
         try assertLoadFails(tensors, other, "q8_block_size '64' is not supported")
+        for huge in [Float(3e37), 3e38] {
+            try assertLoadFails(changing(tensors, scales) { $0.data[3] = huge }, metadata, "so that 127 × scale is finite")
+        }
+        other = metadata
+        other["weight_format"] = "bf16"
+        try assertLoadFails(tensors, other, "a bf16 file has no q8_block_size")
+        other = metadata
+        other["q8_block_size"] = nil
+        XCTAssertEqual(try ModelCheckpoint.load(bytes: SafeTensorsFile.write(tensors: tensors, metadata: other)).model.weightFormat,
+                       .q8, "q8_block_size is optional")
         other = metadata
         other["weight_format"] = "q4"
         try assertLoadFails(tensors, other, "weight_format 'q4' is not one this reader knows")

@@ -11,8 +11,9 @@ extension WeightFormat {
         self == .q8 ? ["weight_format": rawValue, "q8_block_size": "\(q8BlockSize)"] : ["weight_format": rawValue]
     }
 
-    /// The format `metadata` declares (see `metadata`), nil for FP32. Throws `.format` for an
-    /// unknown format, or a `q8_block_size` other than 32 or without Q8.
+    /// The format `metadata` declares (see `metadata`), nil for FP32. `q8_block_size` may be
+    /// absent (32 is the only block size). Throws `.format` for an unknown format, or a
+    /// `q8_block_size` other than 32 or in a file that is not Q8.
     public static func stored(in metadata: [String: String]) throws -> WeightFormat? {
         guard let text = metadata["weight_format"] else {
             if metadata["q8_block_size"] != nil {
@@ -23,8 +24,11 @@ extension WeightFormat {
         guard let format = WeightFormat(rawValue: text) else {
             throw AttentionError(.format, "weight_format '\(text)' is not one this reader knows (\(allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        if let block = metadata["q8_block_size"], format != .q8 || block != "\(q8BlockSize)" {
-            throw AttentionError(.format, "q8_block_size '\(block)' is not supported (\(format.rawValue) weights; Q8 blocks hold \(q8BlockSize) weights)")
+        if let block = metadata["q8_block_size"] {
+            guard format == .q8 else { throw AttentionError(.format, "a \(format.rawValue) file has no q8_block_size (found '\(block)')") }
+            guard block == "\(q8BlockSize)" else {
+                throw AttentionError(.format, "q8_block_size '\(block)' is not supported (Q8 blocks hold \(q8BlockSize) weights)")
+            }
         }
         return format
     }
