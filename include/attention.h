@@ -411,7 +411,8 @@ attn_status attn_model_load_memory(const void *data, size_t size, attn_model_t *
  *  a dangling link) is replaced atomically in the target's directory, so the link survives.
  *  The new content is written to ".<name>.attn-tmp" beside the target and renamed over it; a
  *  save killed before the rename leaves that file, and the next save to the same target reuses
- *  it (so leftovers never accumulate). Concurrent saves to one target are not supported. */
+ *  it (so leftovers never accumulate). Concurrent saves to one target (threads or processes)
+ *  take turns through a lock on that file: each writes a complete checkpoint, the last one wins. */
 ATTN_API
 attn_status attn_model_save(const attn_model_t *model, const char *path);
 
@@ -426,7 +427,8 @@ attn_status attn_model_save_memory(const attn_model_t *model, void *buffer, size
 ATTN_API
 void attn_model_free(attn_model_t *model);
 
-/** Number of trainable scalars (tied weights counted once). */
+/** Number of trainable scalars (tied weights counted once; narrowed matrices count their
+ *  weights, as before attn_model_quantize). */
 ATTN_API
 attn_status attn_model_get_parameter_count(const attn_model_t *model, int64_t *count);
 /** Deprecated alias of attn_model_get_parameter_count. */
@@ -450,6 +452,32 @@ attn_status attn_model_get_tokenizer(const attn_model_t *model, attn_tokenizer_t
 ATTN_API
 attn_status attn_model_forward(const attn_model_t *model, const int32_t *tokens, int64_t batch, int64_t time,
                                float *logits, int64_t logits_count);
+
+/** How a model's matrices are stored (attn_model_quantize). */
+typedef enum attn_weight_format {
+    ATTN_WEIGHTS_F32 = 0,  /**< FP32: the model trains and runs */
+    ATTN_WEIGHTS_BF16 = 1, /**< bfloat16 (round to nearest even), 2 bytes per weight; inference only */
+    ATTN_WEIGHTS_Q8 = 2    /**< 8-bit integers with one FP32 scale per 32 weights along the input
+                                (llama.cpp's Q8_0), 1.125 bytes per weight; inference only */
+} attn_weight_format;
+
+/** A new model: a copy of `model` whose matrices are narrowed to `format` (ATTN_WEIGHTS_BF16 or
+ *  ATTN_WEIGHTS_Q8) for inference, with their FP32 values released. The narrowed matrices are
+ *  every Linear layer's weight and, for gpt, seq2seq and cnn, the token table (their output head
+ *  reuses it); position tables, biases and LayerNorms stay FP32. Decoding reads 2x (BF16) or
+ *  ~3.6x (Q8) fewer weight bytes per token.
+ *  The copy generates, answers, runs forward and saves: attn_model_save writes a checkpoint of
+ *  that format (docs/quantization.md), which attn_model_load and every inference function read.
+ *  It cannot train: attn_trainer_init refuses it (ATTN_ERR_INVALID_ARGUMENT).
+ *  ATTN_ERR_INVALID_ARGUMENT for another format, a model that is already narrowed, or, for Q8,
+ *  a matrix whose input dimension is not a multiple of 32 (the message names it; BF16 has no such
+ *  limit). `model` is only read. On failure `*out` is NULL. */
+ATTN_API
+attn_status attn_model_quantize(const attn_model_t *model, attn_weight_format format, attn_model_t **out);
+
+/** `*format` receives how the model's matrices are stored: an attn_weight_format value. */
+ATTN_API
+attn_status attn_model_get_weight_format(const attn_model_t *model, int32_t *format);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Training                                                                                   */
@@ -751,6 +779,20 @@ attn_status attn_encoder_get_max_length(const attn_encoder_t *encoder, int64_t *
 ATTN_DEPRECATED("attn_encoder_get_max_length")
 ATTN_API
 attn_status attn_encoder_max_length(const attn_encoder_t *encoder, int64_t *max_length);
+
+/** A new encoder: a copy of `encoder` for inference with the six matrices of every layer (query,
+ *  key, value, attention output, intermediate, output) narrowed to `format` (ATTN_WEIGHTS_BF16 or
+ *  ATTN_WEIGHTS_Q8; see attn_model_quantize) and not kept in FP32; embeddings, biases and
+ *  LayerNorms stay FP32. Embeddings change little: cosine to the FP32 ones >= 0.9999 (BF16) and
+ *  >= 0.999 (Q8) on all-MiniLM-L6-v2. A folder that `attn quantize` wrote loads narrowed with
+ *  attn_encoder_load. ATTN_ERR_INVALID_ARGUMENT for another format, an encoder already narrowed,
+ *  or (Q8) a dimension that is not a multiple of 32. On failure `*out` is NULL. */
+ATTN_API
+attn_status attn_encoder_quantize(const attn_encoder_t *encoder, attn_weight_format format, attn_encoder_t **out);
+
+/** `*format` receives how the encoder's layer matrices are stored: an attn_weight_format value. */
+ATTN_API
+attn_status attn_encoder_get_weight_format(const attn_encoder_t *encoder, int32_t *format);
 
 /** Embeds `count` UTF-8 texts into `embeddings` (count, D), a caller buffer of `capacity` floats
  *  (at least count·D, else ATTN_ERR_SHAPE and nothing written). `texts[i]` has `lengths[i]`

@@ -12,6 +12,6 @@ struct AttnCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [TourCommand.self, TrainCommand.self, GenerateCommand.self, ChatCommand.self, AttendCommand.self, BenchCommand.self]
             + [EmbedCommand.self]
-            + [SearchCommand.self]
+            + [SearchCommand.self, QuantizeCommand.self]
     )
 }

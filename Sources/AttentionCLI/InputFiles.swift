@@ -30,8 +30,14 @@ enum InputFiles {
     /// Throws unless `path`'s directory exists and can take a new file (the atomic writer puts a
     /// temporary file there before renaming it over `path`).
     static func checkWritable(_ path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let folder = directory.isEmpty ? "." : directory
+        // The text before the last "/" (NSString's deletingLastPathComponent traps on some
+        // one-character paths).
+        let folder: String
+        if let slash = path.lastIndex(of: "/") {
+            folder = slash == path.startIndex ? "/" : String(path[..<slash])
+        } else {
+            folder = "."
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw AttentionError(.io, "cannot write '\(path)': the folder '\(folder)' does not exist")

@@ -6,7 +6,8 @@
 package let decodeSegment = 256
 
 /// Softmax-weighted sum of `count` keys for one query: max = max of the scaled visible scores
-/// (-inf if none), sum = Σ exp(score - max), output (HS) = Σ exp(score - max)·v_j.
+/// (-inf if none), sum = Σ exp(score - max), output (HS) = Σ exp(score - max)·v_j. A NaN score
+/// (non-finite weights or activations) makes max, sum and output NaN, so that it is not hidden.
 /// q (HS); k, v (count, HS); keyPaddingMask (count) optional; scores (count) scratch.
 /// V is the vector type of the output accumulation.
 @inlinable
@@ -21,6 +22,7 @@ package func decodeSegmentPartial<V: SIMD>(_: V.Type, max rowMax: inout Float,
 where V.Scalar == Float {
     // scores = scale · K·q, -inf for padded keys
     var best = -Float.infinity
+    var sawNaN = false
     for j in 0..<count {
         if let mask = keyPaddingMask, mask[j] != 0 {
             scores[j] = -.infinity
@@ -28,7 +30,13 @@ where V.Scalar == Float {
         }
         let s = dot(q, k + j * HS, count: HS) * scale
         scores[j] = s
-        best = max(best, s)
+        best = max(best, s)  // skips a NaN: flagged instead
+        sawNaN = sawNaN || s.isNaN
+    }
+    if sawNaN {
+        (rowMax, rowSum) = (.nan, .nan)
+        output.initialize(repeating: .nan, count: HS)
+        return
     }
     rowMax = best
     rowSum = 0

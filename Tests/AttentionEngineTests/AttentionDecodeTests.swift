@@ -39,6 +39,23 @@ final class AttentionDecodeTests: XCTestCase {
         XCTAssertEqual(empty.forward().out, [Float](repeating: 0, count: 16))
     }
 
+    /// A NaN query (e.g. a NaN weight) gives a NaN result for its head, as the naive reference
+    /// and the prefill kernel do, instead of the zeros a skipped NaN maximum used to give; the
+    /// other heads are unaffected. Short and segmented (> 256 keys) caches.
+    func testNaNQueryIsNotHidden() {
+        for Tk in [1, 5, 600] {
+            let shape = AttentionShape(batch: 1, heads: 2, queryLength: 1, keyLength: Tk, headSize: 16, causal: true)
+            var inputs = AttentionInputs(shape, seed: 9)
+            inputs.q[3] = .nan  // head 0
+            for isa in testedISAs {
+                let result = inputs.forward(isa: isa)
+                XCTAssertTrue(result.out[0..<16].allSatisfy(\.isNaN), "Tk \(Tk) \(isa): \(result.out[0..<16])")
+                XCTAssertTrue(result.lse[0].isNaN, "Tk \(Tk) \(isa)")
+                XCTAssertTrue(result.out[16...].allSatisfy(\.isFinite) && result.lse[1].isFinite, "Tk \(Tk) \(isa)")
+            }
+        }
+    }
+
     func testBitwiseIdenticalForAnyThreadCount() {
         // One head: the key segments are what runs in parallel. Both shapes are above the
         // size that runs on one thread (chunks of at least 16 segments at HS 64).

@@ -2,6 +2,8 @@ import AttentionEngine
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
+import Synchronization
 import XCTest
 
 /// Saving replaces the file atomically: after any failure the previous file is byte-identical
@@ -37,6 +39,26 @@ final class SafeTensorsAtomicWriteTests: XCTestCase {
         var info = stat()
         XCTAssertEqual(stat(path, &info), 0)
         XCTAssertEqual(info.st_mode & 0o777, 0o600)
+    }
+
+    /// Saves to one path from several threads at once take turns (the temporary file is locked):
+    /// the file is always one complete save, never a mix, and no temporary file is left.
+    func testConcurrentSavesEachWriteACompleteFile() throws {
+        // Different sizes, so that a mix of two saves could not pass for one of them.
+        let contents = (0..<4).map { writer in
+            (0..<3).map { SafeTensor(name: "w\($0)", shape: [1000 * (writer + 1)], data: [Float](repeating: Float(writer), count: 1000 * (writer + 1))) }
+        }
+        let expected = try contents.map { try SafeTensorsFile.write(tensors: $0) }
+        for _ in 0..<5 {
+            let failures = Mutex(0)
+            DispatchQueue.concurrentPerform(iterations: contents.count) { writer in
+                do { try SafeTensorsFile.write(tensors: contents[writer], to: path) } catch { failures.withLock { $0 += 1 } }
+            }
+            XCTAssertEqual(failures.withLock { $0 }, 0)
+            let bytes = try XCTUnwrap(readFileBytes(path))
+            XCTAssertTrue(expected.contains(bytes), "the file is not one complete save (\(bytes.count) bytes)")
+            XCTAssertEqual(directoryEntries(directory), ["model.safetensors"], "no temporary file left")
+        }
     }
 
     func testFailureInsideTheWriteLeavesTheOldFile() throws {

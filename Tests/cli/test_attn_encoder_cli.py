@@ -107,3 +107,22 @@ def test_search_rejects_empty_and_non_utf8_files(model, tmp_path):
     assert result.returncode == 1 and "byte offset 3" in result.stderr
     invalid = subprocess.run([str(ATTN), "embed", "--model", model], input=b"\xc3", capture_output=True, timeout=60)
     assert invalid.returncode == 1 and b"UTF-8" in invalid.stderr
+
+
+def test_quantize_writes_a_folder_that_embed_loads(model, tmp_path):
+    sentences, expected = reference(3)
+    for weight_format, bound in (("bf16", 0.9999), ("q8", 0.999)):
+        out = tmp_path / f"minilm-{weight_format}"
+        result = attn("quantize", "--type", weight_format, model, str(out))
+        assert result.returncode == 0, result.stderr
+        assert f"36 layer matrices as {weight_format}" in result.stdout
+        embedded = attn("embed", "--model", str(out), "--json", *sentences)
+        assert embedded.returncode == 0, embedded.stderr
+        vectors = np.array([json.loads(line)["embedding"] for line in embedded.stdout.splitlines()])
+        cosines = np.sum(vectors * expected, axis=1)
+        assert np.all(cosines >= bound), (weight_format, cosines)
+        again = attn("quantize", "--type", "q8", str(out), str(tmp_path / "twice"))
+        assert again.returncode == 1 and "already holds" in again.stderr
+    taken = attn("quantize", "--type", "q8", model, str(tmp_path / "minilm-q8"))
+    assert taken.returncode == 1 and "already exists" in taken.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["minilm-bf16", "minilm-q8"]

@@ -23,8 +23,10 @@ import Darwin
 ///
 /// Temporary files are named ".<name>.attn-tmp" next to the target; a save killed before its
 /// rename leaves that file behind, and the next save to the same target reuses (truncates and
-/// rewrites) it, so killed saves never accumulate. Two saves to the same target at the same time
-/// are therefore not supported (the last rename wins, but one may write the other's temporary).
+/// rewrites) it, so killed saves never accumulate. A save holds an exclusive `flock` on its
+/// temporary file from before it truncates it until after the rename, so saves to the same
+/// target at the same time (threads or processes) take turns: each renames a complete file, and
+/// the last one wins.
 ///
 ///     try AtomicFile.replace("model.safetensors") { file in
 ///         try file.write(headerBytes)
@@ -41,22 +43,16 @@ public enum AtomicFile {
             try copyPermissions(from: target, to: temporary)
             try body(AtomicFileWriter(descriptor: temporary))
             try temporary.sync()
+            // Renamed while still open: the lock is held until the file has its final name.
+            guard rename(temporary.path, target) == 0 else {
+                throw FileDescriptor.ioError("cannot rename '\(temporary.path)' to '\(target)'")
+            }
         } catch {
+            unlink(temporary.path)
             _ = try? temporary.close()
-            unlink(temporary.path)
             throw error
         }
-        do {
-            try temporary.close()
-        } catch {
-            unlink(temporary.path)
-            throw error
-        }
-        guard rename(temporary.path, target) == 0 else {
-            let error = FileDescriptor.ioError("cannot rename '\(temporary.path)' to '\(target)'")
-            unlink(temporary.path)
-            throw error
-        }
+        try temporary.close()
         try syncDirectory(directory)
     }
 
@@ -107,22 +103,42 @@ public enum AtomicFile {
     }
 
     /// The temporary file ".<name>.attn-tmp" in `directory`, created or truncated (a leftover
-    /// of a killed save is reused). Opened with O_NOFOLLOW and checked to be a regular file, so
-    /// a link or special file planted under that name is refused rather than written through.
+    /// of a killed save is reused), locked exclusively. Opened with O_NOFOLLOW and checked to be
+    /// a regular file, so a link or special file planted under that name is refused rather than
+    /// written through. When another save holds the lock, this waits for it; if that save then
+    /// renamed the file away, the lock was won on what is now its target, which is left alone and
+    /// the name opened afresh.
     static func createTemporary(in directory: String, for name: String) throws -> FileDescriptor {
         let prefix = directory == "/" ? "/" : directory + "/"
         let temporary = prefix + ".\(name).attn-tmp"
-        let raw = retryingOnInterrupt {
-            open(temporary, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0o644)
+        while true {
+            let raw = retryingOnInterrupt {
+                open(temporary, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0o644)
+            }
+            guard raw >= 0 else { throw FileDescriptor.ioError("cannot create a temporary file in '\(directory)' ('\(temporary)')") }
+            let file = FileDescriptor(raw: raw, path: temporary)
+            var info = stat()
+            guard fstat(raw, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                _ = try? file.close()
+                throw AttentionError(.io, "cannot use the temporary file '\(temporary)': not a regular file")
+            }
+            guard retryingOnInterrupt({ flock(raw, LOCK_EX) }) == 0 else {
+                let error = FileDescriptor.ioError("cannot lock the temporary file '\(temporary)'")
+                _ = try? file.close()
+                throw error
+            }
+            var current = stat()
+            guard lstat(temporary, &current) == 0, current.st_dev == info.st_dev, current.st_ino == info.st_ino else {
+                _ = try? file.close()  // renamed away by the save that held the lock
+                continue
+            }
+            guard ftruncate(raw, 0) == 0 else {
+                let error = FileDescriptor.ioError("cannot truncate the temporary file '\(temporary)'")
+                _ = try? file.close()
+                throw error
+            }
+            return file
         }
-        guard raw >= 0 else { throw FileDescriptor.ioError("cannot create a temporary file in '\(directory)' ('\(temporary)')") }
-        let file = FileDescriptor(raw: raw, path: temporary)
-        var info = stat()
-        guard fstat(raw, &info) == 0, info.st_mode & S_IFMT == S_IFREG, ftruncate(raw, 0) == 0 else {
-            _ = try? file.close()
-            throw AttentionError(.io, "cannot use the temporary file '\(temporary)': not a regular file or cannot truncate it")
-        }
-        return file
     }
 
     /// Gives the temporary file the permission bits of the file it will replace, if any.

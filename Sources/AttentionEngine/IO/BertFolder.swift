@@ -99,6 +99,61 @@ extension SentenceEncoder {
     }
 }
 
+extension SentenceEncoder {
+    /// The files of a model folder that `writeFolder` copies unchanged when they exist: the
+    /// configuration and tokenizer files of Hugging Face and sentence-transformers.
+    public static let folderFiles = [
+        "config.json", "vocab.txt", "tokenizer_config.json", "tokenizer.json", "special_tokens_map.json",
+        "sentence_bert_config.json", "modules.json", "config_sentence_transformers.json", "1_Pooling/config.json",
+    ]
+
+    /// Writes a model folder at `destination` (which must not exist) holding `source`'s files of
+    /// `folderFiles` and a `model.safetensors` with this encoder's weights (narrowed matrices as
+    /// `QuantizedMatrix+SafeTensors.swift` stores them, `weight_format` in the metadata), so
+    /// that `init(folder:)` loads it. The folder is built under a temporary name beside
+    /// `destination` and renamed into place: it appears complete or not at all.
+    public func writeFolder(configurationFrom source: String, to destination: String) throws {
+        var info = stat()
+        guard lstat(destination, &info) != 0 else {
+            throw AttentionError(.io, "'\(destination)' already exists; give a new folder name")
+        }
+        let base = source.hasSuffix("/") ? source : source + "/"
+        let trimmed = destination.hasSuffix("/") ? String(destination.dropLast()) : destination
+        var template = Array((trimmed + ".attn-tmp-XXXXXX").utf8CString)
+        guard let created = mkdtemp(&template) else {
+            throw AttentionError(.io, "cannot create a folder beside '\(destination)': \(String(cString: strerror(errno)))")
+        }
+        let temporary = String(cString: created)
+        var written: [String] = []
+        do {
+            for name in Self.folderFiles where access(base + name, F_OK) == 0 {
+                let bytes = try BertFolder.read(base + name)
+                if name.contains("/") {
+                    let folder = temporary + "/" + name.split(separator: "/").dropLast().joined(separator: "/")
+                    guard mkdir(folder, 0o755) == 0 || errno == EEXIST else {
+                        throw AttentionError(.io, "cannot create '\(folder)': \(String(cString: strerror(errno)))")
+                    }
+                    written.append(folder)
+                }
+                try AtomicFile.replace(temporary + "/" + name) { try $0.write(bytes) }
+                written.append(temporary + "/" + name)
+            }
+            let (tensors, metadata) = encoder.weights.safeTensors()
+            try SafeTensorsFile.write(tensors: tensors, metadata: metadata.merging(["format": "pt"]) { $1 },
+                                      to: temporary + "/model.safetensors")
+            written.append(temporary + "/model.safetensors")
+            guard rename(temporary, trimmed) == 0 else {
+                throw AttentionError(.io, "cannot rename the new folder to '\(destination)': \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            // Files first, then their folders (deepest last written first).
+            for path in written.reversed() where unlink(path) != 0 { rmdir(path) }
+            rmdir(temporary)
+            throw error
+        }
+    }
+}
+
 /// File helpers of the folder loader.
 enum BertFolder {
     /// Text files of a model folder above this size are refused (real ones are a few MB).

@@ -10,6 +10,11 @@
 /// `training.optimizer_step`, `training.schedule` (JSON), `training.step_settings` (JSON; absent
 /// in files written before it was recorded), `training.random.<owner>`.
 ///
+/// A model narrowed for inference (`Module.quantize(to:)`) is saved with `weight_format` ("bf16"
+/// or "q8") and `q8_block_size` ("32", Q8 only) in `__metadata__`, its `quantizableWeights` stored
+/// as `QuantizedMatrix+SafeTensors.swift` describes, no `lm_head.weight` copy, and no training
+/// state; loading such a file gives the narrowed model (docs/quantization.md).
+///
 /// Loading treats the file as hostile and checks the model against the config: every problem is
 /// an `AttentionError` naming what is wrong — `.format` for a missing or unexpected tensor, an
 /// unknown model kind, a missing or bad config value, a vocabulary that does not decode or does
@@ -62,11 +67,27 @@ public struct ModelCheckpoint {
         }
         var metadata = ["format": Self.formatName, "format_version": "\(Self.formatVersion)", "model": kind.name,
                         "config": jsonObject(config)]
-        var tensors = model.namedParameters.map {
-            SafeTensor(name: $0.name, shape: $0.parameter.shape, data: $0.parameter.value.scalars)
+        let weightFormat = model.weightFormat
+        var narrowed: [String: QuantizedMatrix] = [:]
+        if let weightFormat {
+            guard training == nil else {
+                throw AttentionError.invalid("checkpoint: a model with \(weightFormat.rawValue) weights has no training state to save")
+            }
+            metadata.merge(weightFormat.metadata) { $1 }
+            for (name, layer) in model.quantizableWeights {
+                guard let matrix = layer.quantizedWeight, matrix.format == weightFormat else {
+                    throw AttentionError.invalid("checkpoint: '\(name)' is not \(weightFormat.rawValue) like the model's other matrices (narrow models with Module.quantize(to:))")
+                }
+                narrowed[name] = matrix
+            }
+        }
+        var tensors = model.namedParameters.flatMap { name, parameter in
+            narrowed[name]?.safeTensors(named: name)
+                ?? [SafeTensor(name: name, shape: parameter.shape, data: parameter.value.scalars)]
         }
         let byName = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0) })
-        for (alias, source) in kind.tiedTensors {
+        // A narrowed token table is its own output head: no FP32 copy for nanoGPT.
+        for (alias, source) in kind.tiedTensors where weightFormat == nil {
             guard var tensor = byName[source] else { continue }
             tensor.name = alias
             tensors.append(tensor)
@@ -143,21 +164,39 @@ public struct ModelCheckpoint {
         }
         guard let configText = metadata["config"] else { throw AttentionError(.format, "checkpoint: __metadata__ has no 'config'") }
         let config = try parseConfig(configText)
+        let weightFormat: WeightFormat?
+        do {
+            weightFormat = try WeightFormat.stored(in: metadata)
+        } catch let error as AttentionError {
+            throw AttentionError(error.kind, "checkpoint: \(error.message)")
+        }
         let model = try Self.makeModel(kind, config, available: file.tensors.reduce(0) { $0 + $1.data.count })
         let described = "model '\(kindName)' with config \(configText)"
 
+        let narrowed = weightFormat == nil ? [:] : Dictionary(uniqueKeysWithValues: model.quantizableWeights.map { ($0.name, $0.layer) })
         var used = Set<String>()
         for (name, parameter) in model.namedParameters {
-            let data: [Float]
             do {
-                data = try file.tensor(named: name, shape: parameter.shape)
+                if let weightFormat, let layer = narrowed[name] {
+                    try layer.adoptQuantizedWeight(QuantizedMatrix(file, named: name, shape: parameter.shape, format: weightFormat))
+                    used.insert(name)
+                    if weightFormat == .q8 { used.insert(QuantizedMatrix.scalesName(of: name)) }
+                    continue
+                }
+                let tensor = try file.tensor(named: name)
+                guard tensor.dtype.isFloatingPoint else {
+                    throw AttentionError(.format, "tensor '\(name)' is \(tensor.dtype.rawValue), not a floating-point type")
+                }
+                try parameter.assign(Tensor(shape: parameter.shape, values: file.tensor(named: name, shape: parameter.shape)))
             } catch let error as AttentionError {
                 throw AttentionError(error.kind, "checkpoint: \(error.message) (needed by \(described))")
             }
-            try parameter.assign(Tensor(shape: parameter.shape, values: data))
             used.insert(name)
         }
-        for (alias, source) in kind.tiedTensors {
+        // The model's initial values were replaced (or, for narrowed matrices, released): give
+        // their buffers back to the system rather than keep them in the tensor buffer cache.
+        BufferPool.releaseCached()
+        for (alias, source) in kind.tiedTensors where weightFormat == nil {
             guard let tied = try? file.tensor(named: alias) else { continue }
             let original = try file.tensor(named: source)
             guard tied.shape == original.shape, tied.data.elementsEqual(original.data, by: { $0.bitPattern == $1.bitPattern }) else {
@@ -167,6 +206,9 @@ public struct ModelCheckpoint {
         }
 
         let training = try Self.trainingState(file, model: model)
+        if let weightFormat, training != nil {
+            throw AttentionError(.format, "checkpoint: a \(weightFormat.rawValue) checkpoint cannot hold a training state (quantized models do not train)")
+        }
         if let unexpected = file.tensors.map(\.name).first(where: {
             !used.contains($0) && !kind.isIgnoredTensor($0) && !(training != nil && $0.hasPrefix("optimizer."))
         }) {

@@ -1,12 +1,13 @@
-/// Writing safetensors files: F32 tensors sorted by name (byte order of their UTF-8), metadata
-/// keys sorted the same way, compact JSON padded with spaces to a multiple of 8 bytes so that
-/// the data buffer starts 8-byte aligned. The same tensors and metadata always give the same
-/// bytes — the layout the Python `safetensors` package writes for F32 tensors (up to the order
-/// of the metadata keys, which it takes from a hash map).
+/// Writing safetensors files: tensors sorted by name (byte order of their UTF-8), each stored as
+/// its `dtype` (F32, F16, BF16 or I8; the data must be exactly representable in it), metadata keys
+/// sorted the same way, compact JSON padded with spaces to a multiple of 8 bytes so that the data
+/// buffer starts 8-byte aligned. The same tensors and metadata always give the same bytes — the
+/// layout the Python `safetensors` package writes (up to the order of the metadata keys, which it
+/// takes from a hash map).
 extension SafeTensorsFile {
-    /// The bytes of a safetensors file holding `tensors` (stored as F32 whatever their `dtype`)
-    /// and `metadata`. Throws `AttentionError` for duplicate or reserved names, negative
-    /// dimensions, or data whose count does not match the shape.
+    /// The bytes of a safetensors file holding `tensors` (each stored as its `dtype`) and
+    /// `metadata`. Throws `AttentionError` for duplicate or reserved names, negative dimensions,
+    /// data whose count does not match the shape, or a value its dtype cannot hold exactly.
     ///
     ///     let bytes = try SafeTensorsFile.write(
     ///         tensors: [SafeTensor(name: "w", shape: [2, 2], data: [1, 2, 3, 4])],
@@ -14,24 +15,60 @@ extension SafeTensorsFile {
     public static func write(tensors: [SafeTensor], metadata: [String: String] = [:]) throws -> [UInt8] {
         let (header, sorted) = try layout(tensors: tensors, metadata: metadata)
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(header.count + sorted.reduce(0) { $0 + 4 * $1.data.count })
+        bytes.reserveCapacity(header.count + sorted.reduce(0) { $0 + $1.dtype.byteSize * $1.data.count })
         bytes += header
         for tensor in sorted {
-            tensor.data.withUnsafeBytes { bytes += $0 }
+            try withStoredBytes(of: tensor) { bytes += $0 }
         }
         return bytes
     }
 
     /// Writes `tensors` and `metadata` to `path` atomically (see `AtomicFile`): on any failure
-    /// the previous file at `path`, if any, is left intact. Tensor data is written straight from
-    /// the arrays, without building the whole file in memory.
+    /// the previous file at `path`, if any, is left intact. Tensor data is written tensor by
+    /// tensor, without building the whole file in memory.
     public static func write(tensors: [SafeTensor], metadata: [String: String] = [:], to path: String) throws {
         let (header, sorted) = try layout(tensors: tensors, metadata: metadata)
         try AtomicFile.replace(path) { file in
             try file.write(header)
             for tensor in sorted {
-                try tensor.data.withUnsafeBytes { try file.write($0) }
+                try withStoredBytes(of: tensor) { try file.write($0) }
             }
+        }
+    }
+
+    /// Calls `body` with the little-endian bytes of `tensor.data` stored as `tensor.dtype` (the
+    /// FP32 array itself for F32). Throws when a value is not exactly representable: an F16/BF16
+    /// value that would round (NaN is kept as a NaN), an I8 value that is not an integer in
+    /// -128...127.
+    static func withStoredBytes<R>(of tensor: SafeTensor, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        func inexact(_ index: Int) -> AttentionError {
+            AttentionError.invalid("safetensors: element \(index) of tensor '\(tensor.name)' (\(tensor.data[index])) is not exactly representable as \(tensor.dtype.rawValue)")
+        }
+        switch tensor.dtype {
+        case .f32:
+            return try tensor.data.withUnsafeBytes(body)
+        case .bf16:
+            let bits = try tensor.data.enumerated().map { index, value -> UInt16 in
+                let narrowed = bfloat16Bits(value)
+                guard value.isNaN || Float(bitPattern: UInt32(narrowed) << 16).bitPattern == value.bitPattern else {
+                    throw inexact(index)
+                }
+                return narrowed.littleEndian
+            }
+            return try bits.withUnsafeBytes(body)
+        case .f16:
+            let bits = try tensor.data.enumerated().map { index, value -> UInt16 in
+                let narrowed = Float16(value)
+                guard value.isNaN || Float(narrowed).bitPattern == value.bitPattern else { throw inexact(index) }
+                return narrowed.bitPattern.littleEndian
+            }
+            return try bits.withUnsafeBytes(body)
+        case .i8:
+            let integers = try tensor.data.enumerated().map { index, value -> Int8 in
+                guard let integer = Int8(exactly: value) else { throw inexact(index) }
+                return integer
+            }
+            return try integers.withUnsafeBytes(body)
         }
     }
 
@@ -79,8 +116,8 @@ extension SafeTensorsFile {
             if json.count > 1 { json.append(UInt8(ascii: ",")) }
             appendJSONString(tensor.name, to: &json)
             // An array's byte size fits in Int, and so does the sum over arrays that all exist.
-            let end = offset + 4 * count
-            json += Array(#":{"dtype":"F32","shape":\#(describeShape(tensor.shape)),"data_offsets":[\#(offset),\#(end)]}"#.utf8)
+            let end = offset + tensor.dtype.byteSize * count
+            json += Array(#":{"dtype":"\#(tensor.dtype.rawValue)","shape":\#(describeShape(tensor.shape)),"data_offsets":[\#(offset),\#(end)]}"#.utf8)
             offset = end
         }
         json += Array("}".utf8)

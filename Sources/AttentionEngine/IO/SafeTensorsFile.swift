@@ -1,4 +1,4 @@
-/// The contents of a safetensors file: named FP32 tensors and string metadata.
+/// The contents of a safetensors file: named tensors (held as FP32) and string metadata.
 ///
 /// The format (https://huggingface.co/docs/safetensors): an 8-byte little-endian header length
 /// N, N bytes of UTF-8 JSON mapping each tensor name to `{"dtype", "shape", "data_offsets":
@@ -8,8 +8,8 @@
 /// Reading treats the file as hostile: every size is checked (see `SafeTensorsHeader`) before
 /// anything is allocated or copied, and every problem is an `AttentionError` — `.format` for
 /// malformed content, `.io` for the file system — whose message names the tensor or byte
-/// offset. F16 and BF16 tensors are converted exactly to FP32. Writing stores F32 tensors
-/// sorted by name (see `SafeTensorsFile+Write.swift`).
+/// offset. F16, BF16 and I8 tensors are converted exactly to FP32 (`SafeTensor.dtype` says which
+/// they were). Writing stores each tensor as its dtype, sorted by name (`SafeTensorsFile+Write.swift`).
 ///
 ///     let file = try SafeTensorsFile.read(path: "model.safetensors")
 ///     let wte = try file.tensor(named: "transformer.wte.weight", shape: [V, C])   // [Float]
@@ -139,6 +139,14 @@ public struct SafeTensorsFile: Sendable {
                     try load(entry, UnsafeMutableRawBufferPointer(rebasing: raw[0..<2 * entry.elementCount]))
                     HalfFloat.widenInPlace(raw.baseAddress!, count: entry.elementCount,
                                            from: dtype == .f16 ? .float16 : .bfloat16)
+                case .i8:
+                    // The same in place from the last element down: float i (bytes 4i..<4i+4) is
+                    // stored after integer i was read and never reaches integers j < i.
+                    try load(entry, UnsafeMutableRawBufferPointer(rebasing: raw[0..<entry.elementCount]))
+                    for i in stride(from: entry.elementCount - 1, through: 0, by: -1) {
+                        let value = Float(raw.load(fromByteOffset: i, as: Int8.self))
+                        raw.storeBytes(of: value, toByteOffset: 4 * i, as: Float.self)
+                    }
                 }
                 count = entry.elementCount
             }

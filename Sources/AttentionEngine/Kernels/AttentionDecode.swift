@@ -53,7 +53,11 @@ func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer
     for head in 0..<shape.headCount {
         let first = partials + head * segments * partialStride
         var headMax = -Float.infinity
-        for s in 0..<segments { headMax = max(headMax, first[s * partialStride]) }
+        for s in 0..<segments {
+            let segmentMax = first[s * partialStride]
+            // A NaN segment (NaN scores) makes the head's result NaN rather than being skipped.
+            headMax = segmentMax.isNaN || headMax.isNaN ? .nan : max(headMax, segmentMax)
+        }
         let outRow = out + head * HS
         outRow.initialize(repeating: 0, count: HS)
         if headMax == -.infinity {

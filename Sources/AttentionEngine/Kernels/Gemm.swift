@@ -87,16 +87,25 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     } else {
         // A result no wider than the SIMD8 tile would waste most of a SIMD16 tile.
         let kernel = n <= GemmMicroKernel.simd8.nr ? .simd8 : microKernel
-        gemmPacked(kernel: kernel, transA: transA, transB: transB, m: m, n: n, k: k,
-                   alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-                   bias: bias)
+        gemmPacked(kernel: kernel, transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                   packB: { packed, j0, nc, p0, kc, nr, panels in
+                       gemmPackB(packed, b: b, ldb: ldb, transB: transB, j0: j0, nc: nc, p0: p0, kc: kc, nr: nr,
+                                 panels: panels)
+                   },
+                   beta: beta, c: c, ldc: ldc, bias: bias)
     }
 }
 
-/// The blocked, packed path for m, n >= 2 and k >= 1.
-func gemmPacked(kernel: GemmMicroKernel, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+/// Fills `packed` with micro-panels `panels` of op(B)[p0..<p0+kc, j0..<j0+nc], each (kc, nr), as
+/// `gemmPackB` lays them out: the packed path's only access to B, so that B may be stored in
+/// another format (QuantizedMatrix widens BF16/Q8 weights here).
+typealias GemmPanelPacker = (_ packed: UnsafeMutablePointer<Float>, _ j0: Int, _ nc: Int, _ p0: Int, _ kc: Int,
+                             _ nr: Int, _ panels: Range<Int>) -> Void
+
+/// The blocked, packed path for m, n >= 2 and k >= 1; `packB` supplies the panels of op(B).
+func gemmPacked(kernel: GemmMicroKernel, transA: Bool, m: Int, n: Int, k: Int,
                 alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                b: UnsafePointer<Float>, ldb: Int,
+                packB: GemmPanelPacker,
                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                 bias: UnsafePointer<Float>?) {
     let mr = gemmMR, nr = kernel.nr
@@ -124,8 +133,7 @@ func gemmPacked(kernel: GemmMicroKernel, transA: Bool, transB: Bool, m: Int, n: 
             let kc = min(kcMax, k - pc)
             // packedB (ceil(nc / nr), kc, nr)
             Parallel.forEachChunk(panelCount, grain: parallel ? 1 : panelCount) { panels in
-                gemmPackB(packedB, b: b, ldb: ldb, transB: transB,
-                          j0: jc, nc: nc, p0: pc, kc: kc, nr: nr, panels: panels)
+                packB(packedB, jc, nc, pc, kc, nr, panels)
             }
             let epilogue = GemmEpilogue(alpha: alpha, beta: beta, bias: bias, accumulate: pc > 0)
             Parallel.forEachChunk(items, grain: parallel ? 1 : items) { range in

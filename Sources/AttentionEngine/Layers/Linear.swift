@@ -1,7 +1,9 @@
 /// A dense layer y = x·Wᵀ + b (the neuron y = G(a·x + b) is a Linear followed by an activation).
-public final class Linear: Module {
+public final class Linear: Module, QuantizableWeight {
     public let weight: Parameter  // (OUT, IN)
     public let bias: Parameter?   // (OUT)
+    public let inFeatures: Int
+    public let outFeatures: Int
     public var localParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
@@ -12,22 +14,22 @@ public final class Linear: Module {
         guard inFeatures >= 0, outFeatures >= 0 else {
             throw AttentionError.shape("Linear(inFeatures: \(inFeatures), outFeatures: \(outFeatures)): negative size")
         }
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
         let bound = inFeatures > 0 ? 1 / Float(inFeatures).squareRoot() : 0
         weight = Parameter(try Tensor.uniform([outFeatures, inFeatures], low: -bound, high: bound, using: &rng))
         self.bias = bias ? Parameter(try Tensor.uniform([outFeatures], low: -bound, high: bound, using: &rng)) : nil
     }
 
-    /// The weight narrowed for inference (`quantize(to:)`); when set, the layer runs forward
-    /// only, through it.
+    /// The weight narrowed for inference (`Module.quantize(to:)`); when set, the FP32 weight is
+    /// released and the layer runs forward only, through this matrix.
     public private(set) var quantizedWeight: QuantizedMatrix?
 
-    /// Holds the weight as BF16 or Q8 from now on for the forward pass (QuantizedMatrix).
-    public func quantize(to format: WeightFormat) throws {
-        quantizedWeight = try QuantizedMatrix(quantizing: weight.value, as: format)
+    public func adoptQuantizedWeight(_ matrix: QuantizedMatrix) throws {
+        try checkAdoptable(matrix, layer: "Linear(\(inFeatures) → \(outFeatures))")
+        quantizedWeight = matrix
+        weight.releaseValue()
     }
-
-    public var inFeatures: Int { weight.shape[1] }
-    public var outFeatures: Int { weight.shape[0] }
 
     /// x (…, IN) → (…, OUT).
     public func callAsFunction(_ x: Tensor) throws -> Tensor {

@@ -4,13 +4,25 @@ public final class Parameter {
     /// The current value: a leaf tensor that requires a gradient.
     public private(set) var value: Tensor
 
+    /// Shape of the value (kept when the value is released).
+    public private(set) var shape: [Int]
+
+    /// True once `releaseValue()` dropped the value.
+    public private(set) var isReleased = false
+
     /// A parameter holding `initial` (its autograd history, if any, is dropped).
     public init(_ initial: Tensor) {
         value = initial.detached().requiringGrad()
+        shape = initial.shape
     }
 
-    /// Shape of the value.
-    public var shape: [Int] { value.shape }
+    /// Drops the FP32 value (an empty tensor from then on) when a narrowed copy of it serves
+    /// inference (`Module.quantize(to:)`); `shape` stays. Such a parameter cannot be trained or
+    /// saved as FP32 until `assign` gives it a value again.
+    public func releaseValue() {
+        value = try! Tensor.zeros([0])  // cannot fail: [0] is a valid shape
+        isReleased = true
+    }
 
     /// The gradient accumulated by `backward()`, or nil.
     public var grad: Tensor? { value.grad }
@@ -28,10 +40,11 @@ public final class Parameter {
 
     /// Replaces the value (e.g. loading a checkpoint); the shape must match. Clears the gradient.
     public func assign(_ newValue: Tensor) throws {
-        guard newValue.shape == value.shape else {
-            throw AttentionError.shape("Parameter.assign: shape \(newValue.shape) for a parameter of shape \(value.shape)")
+        guard newValue.shape == shape else {
+            throw AttentionError.shape("Parameter.assign: shape \(newValue.shape) for a parameter of shape \(shape)")
         }
         value = newValue.detached().requiringGrad()
+        isReleased = false
     }
 }
 
@@ -69,8 +82,8 @@ extension Module {
     /// Every parameter below this module, in declaration order.
     public var parameters: [Parameter] { namedParameters.map(\.parameter) }
 
-    /// Number of trainable scalars.
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+    /// Number of scalars of the parameters (of their shapes, so released values still count).
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.shape.reduce(1, *) } }
 
     /// Clears the gradients of all parameters.
     public func zeroGrad() { parameters.forEach { $0.zeroGrad() } }

@@ -79,8 +79,8 @@ final class BertEncoder: Sendable {
             // qkv (rows,3C) = x · [Wq; Wk; Wv]ᵀ + [bq; bk; bv], then q, k, v (B,NH,T,HS).
             for (part, (weight, bias)) in [(layer.queryWeight, layer.queryBias), (layer.keyWeight, layer.keyBias),
                                            (layer.valueWeight, layer.valueBias)].enumerated() {
-                gemm(transA: false, transB: true, m: rows, n: C, k: C, alpha: 1, a: residual, lda: C,
-                     b: weight, ldb: C, beta: 0, c: qkv + part * C, ldc: 3 * C, bias: bias)
+                weight.linear(m: rows, outFeatures: C, inFeatures: C, a: residual, lda: C, c: qkv + part * C, ldc: 3 * C,
+                              bias: bias)
             }
             for (part, target) in [q, k, v].enumerated() {
                 splitHeadsForward(out: target, inp: qkv, batch: B, time: T, parts: 3, part: part, heads: NH, headSize: HS)
@@ -90,20 +90,20 @@ final class BertEncoder: Sendable {
             if let probabilities = workspace.probabilities { attentionProbabilities?(index, probabilities) }
             mergeHeadsForward(out: merged, inp: attended, batch: B, time: T, heads: NH, headSize: HS)
             // x = LayerNorm(x + merged · Woᵀ + bo)
-            gemm(transA: false, transB: true, m: rows, n: C, k: C, alpha: 1, a: merged, lda: C,
-                 b: layer.attentionOutWeight, ldb: C, beta: 0, c: sum, ldc: C, bias: layer.attentionOutBias)
+            layer.attentionOutWeight.linear(m: rows, outFeatures: C, inFeatures: C, a: merged, lda: C, c: sum, ldc: C,
+                                            bias: layer.attentionOutBias)
             vectorAdd(out: sum, a: sum, b: residual, count: rows * C)
             layernormForward(out: residual, mean: nil, rstd: nil, inp: sum, weight: layer.ln1Weight,
                              bias: layer.ln1Bias, rows: rows, channels: C, eps: config.layerNormEps)
             // x = LayerNorm(x + GELU(x · W1ᵀ + b1) · W2ᵀ + b2)
-            gemm(transA: false, transB: true, m: rows, n: F, k: C, alpha: 1, a: residual, lda: C,
-                 b: layer.ffnInWeight, ldb: C, beta: 0, c: hidden, ldc: F, bias: layer.ffnInBias)
+            layer.ffnInWeight.linear(m: rows, outFeatures: F, inFeatures: C, a: residual, lda: C, c: hidden, ldc: F,
+                                     bias: layer.ffnInBias)
             switch config.activation {
             case .geluErf: geluErfForward(out: hidden, inp: hidden, count: rows * F)
             case .geluTanh: geluForward(out: hidden, inp: hidden, count: rows * F)
             }
-            gemm(transA: false, transB: true, m: rows, n: C, k: F, alpha: 1, a: hidden, lda: F,
-                 b: layer.ffnOutWeight, ldb: F, beta: 0, c: sum, ldc: C, bias: layer.ffnOutBias)
+            layer.ffnOutWeight.linear(m: rows, outFeatures: C, inFeatures: F, a: hidden, lda: F, c: sum, ldc: C,
+                                      bias: layer.ffnOutBias)
             vectorAdd(out: sum, a: sum, b: residual, count: rows * C)
             layernormForward(out: residual, mean: nil, rstd: nil, inp: sum, weight: layer.ln2Weight,
                              bias: layer.ln2Bias, rows: rows, channels: C, eps: config.layerNormEps)

@@ -42,7 +42,7 @@ public struct ConvolutionalLMConfig: Equatable, Sendable {
 /// 2^i) → `ln_f` → head tied to `wte`. Causal padding: the logits at t see tokens ≤ t only.
 ///
 /// Generation recomputes the last block_size tokens at each step (no state cache).
-public final class ConvolutionalLM: LanguageModel {
+public final class ConvolutionalLM: LanguageModel, TiedOutputHead {
     public let config: ConvolutionalLMConfig
     public let wte: Embedding
     public let norms: ModuleList<LayerNorm>
@@ -51,6 +51,7 @@ public final class ConvolutionalLM: LanguageModel {
     public var children: [(name: String, module: any Module)] {
         [("wte", wte), ("ln", norms), ("conv", convolutions), ("ln_f", lnF)]
     }
+    public var tokenTable: Embedding { wte }
 
     /// Validates `config`; embedding N(0, 0.02²), convolutions PyTorch's default uniform, drawn
     /// from `Random(seed:)`.
@@ -77,6 +78,6 @@ public final class ConvolutionalLM: LanguageModel {
         for (norm, convolution) in zip(norms.modules, convolutions.modules) {
             x = try x + convolution(norm(x)).gelu()
         }
-        return try lnF(x).linear(weight: wte.weight.value)
+        return try wte.project(lnF(x))
     }
 }

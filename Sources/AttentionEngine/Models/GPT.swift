@@ -82,11 +82,9 @@ public final class GPTTransformer: Module {
 ///     let gpt = try GPT(config: GPTConfig(nLayer: 4, nHead: 4, nEmbd: 128, contextLength: 64,
 ///                                         vocabularySize: tokenizer.vocabularySize), seed: 7)
 ///     let logits = try gpt.logits(tokens: ids, batch: 1, time: ids.count)   // (1,T,V)
-public final class GPT: LanguageModel {
+public final class GPT: LanguageModel, TiedOutputHead {
     public let config: GPTConfig
     public let transformer: GPTTransformer
-    /// The tied LM head narrowed for inference (GPT+Quantization.swift).
-    var quantizedHead: QuantizedMatrix?
     public var children: [(name: String, module: any Module)] { [("transformer", transformer)] }
 
     /// Validates `config` and initializes as GPT-2: weights N(0, 0.02²), the residual
@@ -108,6 +106,7 @@ public final class GPT: LanguageModel {
         }
     }
 
+    public var tokenTable: Embedding { transformer.wte }
     public var vocabularySize: Int { config.vocabularySize }
     public var contextLength: Int { config.contextLength }
     public var configDictionary: [String: String] { config.dictionary }
@@ -129,9 +128,7 @@ public final class GPT: LanguageModel {
 
     /// ln_f, then the tied LM head: (B,T,C) → (B,T,V).
     func head(_ x: Tensor) throws -> Tensor {
-        let normalized = try transformer.lnF(x)
-        if let quantizedHead { return try quantizedHead.linear(normalized, bias: nil) }
-        return try normalized.linear(weight: transformer.wte.weight.value)
+        try transformer.wte.project(transformer.lnF(x))
     }
 
     /// Logits (B,T,V) of the T new tokens after the `cache.length` cached ones (no dropout),

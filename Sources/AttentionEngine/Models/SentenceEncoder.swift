@@ -40,12 +40,24 @@ public final class SentenceEncoder: Sendable {
     public var dimension: Int { encoder.config.hiddenSize }
     /// Parameters of the model (floats).
     public var parameterCount: Int { encoder.weights.parameterCount }
+    /// How the layers' matrices are stored: nil for FP32; BF16 or Q8 after `quantized(to:)` or
+    /// when loaded from a folder that `attn quantize` wrote.
+    public var weightFormat: WeightFormat? { encoder.weights.weightFormat }
 
     init(tokenizer: WordPieceTokenizer, weights: BertWeights, maxLength: Int, pooling: Pooling) {
         self.tokenizer = tokenizer
         self.encoder = BertEncoder(weights: weights)
         self.maxLength = maxLength
         self.pooling = pooling
+    }
+
+    /// A copy of this encoder for inference with the six matrices of every layer (query, key,
+    /// value, attention output, intermediate, output) narrowed to `format` and not kept in FP32;
+    /// embeddings, biases and LayerNorms stay FP32. Throws when the encoder is narrowed already,
+    /// or (Q8) a dimension is not a multiple of 32.
+    public func quantized(to format: WeightFormat) throws -> SentenceEncoder {
+        SentenceEncoder(tokenizer: tokenizer, weights: try encoder.weights.narrowed(to: format), maxLength: maxLength,
+                        pooling: pooling)
     }
 
     /// An encoder running `model` (e.g. from the model-kind registry or a "bert" checkpoint; its

@@ -79,7 +79,7 @@ public final class TransformerStack: Module {
 ///     let answer = try model.answer(question: tokenizer.encode("你吃了吗？"),
 ///                                   options: GenerationOptions(maxNewTokens: 20))
 ///     print(try tokenizer.decode(answer.tokens))   // "吃了。" once trained
-public final class Seq2Seq: Module {
+public final class Seq2Seq: TiedOutputHead {
     public let config: Seq2SeqConfig
     public let wte: Embedding
     public let encoder: TransformerStack
@@ -87,6 +87,7 @@ public final class Seq2Seq: Module {
     public var children: [(name: String, module: any Module)] {
         [("transformer.wte", wte), ("encoder", encoder), ("decoder", decoder)]
     }
+    public var tokenTable: Embedding { wte }
 
     /// Validates `config`; GPT-2 initialization (as `GPT`) from `Random(seed:)`.
     public init(config: Seq2SeqConfig, seed: UInt64) throws {
@@ -150,7 +151,7 @@ public final class Seq2Seq: Module {
         for block in decoder.h.modules {
             x = try block(x, memory: memory, memoryPaddingMask: batch.sourcePaddingMask)
         }
-        return try decoder.lnF(x).linear(weight: wte.weight.value)
+        return try wte.project(decoder.lnF(x))
     }
 
     /// Mean cross-entropy over the non-PAD targets of a batch.
@@ -192,6 +193,6 @@ public final class Seq2Seq: Module {
             if let w = result.selfWeights { selfWeights.append(w) }
             if let w = result.crossWeights { crossWeights.append(w) }
         }
-        return (try decoder.lnF(x).linear(weight: wte.weight.value), selfWeights, crossWeights)
+        return (try wte.project(decoder.lnF(x)), selfWeights, crossWeights)
     }
 }

@@ -52,8 +52,8 @@ public final class QuantizedMatrix: @unchecked Sendable {
         guard scales.count == rows * (columns / q8BlockSize) else {
             throw AttentionError.shape("Q8 weights: \(scales.count) scales for a (\(rows), \(columns)) matrix, need \(rows) × \(columns / q8BlockSize)")
         }
-        if let bad = scales.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
-            throw AttentionError.invalid("Q8 weights: scale \(bad) is \(scales[bad]) (scales must be finite and ≥ 0)")
+        if let bad = scales.firstIndex(where: { !$0.isFinite || $0 < 0 || $0 > Self.largestScale }) {
+            throw AttentionError.invalid("Q8 weights: scale \(bad) is \(scales[bad]) (scales must be finite, ≥ 0 and at most \(Self.largestScale), so that 127 × scale is finite)")
         }
         if let bad = quants.firstIndex(of: -128) {
             throw AttentionError.invalid("Q8 weights: value \(bad) is -128 (symmetric Q8 uses -127...127)")
@@ -66,8 +66,12 @@ public final class QuantizedMatrix: @unchecked Sendable {
         self.scales = scales
     }
 
-    /// `weight` (OUT, IN) in `format`. Throws unless it is a finite rank-2 tensor (and IN is a
-    /// multiple of 32 for Q8).
+    /// The largest Q8 scale: 127 times it is the largest finite FP32.
+    public static let largestScale = Float.greatestFiniteMagnitude / 127
+
+    /// `weight` (OUT, IN) in `format`. Throws unless it is a finite rank-2 tensor whose values
+    /// stay finite in `format` (BF16 rounds values within 2⁻⁹ of FP32's largest up to infinity),
+    /// and IN is a multiple of 32 for Q8.
     public convenience init(quantizing weight: Tensor, as format: WeightFormat) throws {
         guard weight.rank == 2 else {
             throw AttentionError.shape("quantize: weight \(weight.shape) is not a matrix (OUT, IN)")
@@ -79,7 +83,11 @@ public final class QuantizedMatrix: @unchecked Sendable {
         let (rows, columns) = (weight.shape[0], weight.shape[1])
         switch format {
         case .bf16:
-            try self.init(bf16Bits: values.map(bfloat16Bits), rows: rows, columns: columns)
+            let bits = values.map(bfloat16Bits)
+            if let bad = bits.firstIndex(where: { $0 & 0x7FFF == 0x7F80 }) {
+                throw AttentionError.invalid("quantize: weight element \(bad) (\(values[bad])) overflows BF16 (it would round to infinity)")
+            }
+            try self.init(bf16Bits: bits, rows: rows, columns: columns)
         case .q8:
             guard columns % q8BlockSize == 0 else {
                 throw AttentionError.invalid("quantize: the Q8 block size \(q8BlockSize) does not divide the input dimension \(columns)")
@@ -106,6 +114,28 @@ public final class QuantizedMatrix: @unchecked Sendable {
 
     /// Bytes of weight data a product reads (the values and the scales).
     public var byteCount: Int { bf16Bits.count * 2 + quants.count + scales.count * 4 }
+
+    /// Rows `tokens` of W widened to FP32, as an embedding lookup: ids with `shape` (e.g. (B,T))
+    /// → shape + [IN]. Throws for an id outside 0..<OUT or a count that does not fit `shape`.
+    public func rows(_ tokens: [Int32], shape: [Int]) throws -> Tensor {
+        guard try Tensor.elementCount(shape, "embedding") == tokens.count else {
+            throw AttentionError.shape("embedding: \(tokens.count) token ids for shape \(shape)")
+        }
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= rows }) {
+            throw AttentionError.invalid("embedding: token id \(bad) outside the vocabulary 0..<\(rows)")
+        }
+        var values = [Float](repeating: 0, count: tokens.count * columns)  // (tokens, IN)
+        for (i, token) in tokens.enumerated() {
+            let row = Int(token) * columns
+            for j in 0..<columns {
+                switch format {
+                case .bf16: values[i * columns + j] = Float(bitPattern: UInt32(bf16Bits[row + j]) << 16)
+                case .q8: values[i * columns + j] = scales[(row + j) / q8BlockSize] * Float(quants[row + j])
+                }
+            }
+        }
+        return try Tensor(shape: shape + [columns], values: values)
+    }
 
     /// W (OUT, IN) widened back to FP32, exactly as the kernels see it.
     public func dequantized() -> Tensor {

@@ -112,8 +112,8 @@ public final class Trainer {
         guard config.batchSize % world.size == 0 else {
             throw AttentionError.invalid("training: the batch size \(config.batchSize) is the global batch and must divide by the \(world.size) ranks")
         }
-        guard !isQuantized(module) else {
-            throw AttentionError.invalid("trainer: the model holds BF16/Q8 weights for inference only and cannot be trained; train the FP32 checkpoint")
+        if let format = module.weightFormat {
+            throw AttentionError.invalid("trainer: the model holds \(format.rawValue) weights for inference only and cannot be trained; train the FP32 checkpoint")
         }
         self.config = config
         self.module = module

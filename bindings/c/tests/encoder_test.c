@@ -171,6 +171,41 @@ static void test_errors(attn_encoder_t *encoder) {
     attn_encoder_free(NULL);
 }
 
+/* BF16 and Q8 copies: their format, embeddings within the documented cosines of FP32, the
+ * source untouched, and the errors. */
+static void test_quantize(attn_encoder_t *encoder) {
+    const char *texts[2] = {"A man is eating food.", "The girl is carrying a baby."};
+    static float reference[2 * D], narrowed[2 * D];
+    CHECK_OK(attn_encoder_embed(encoder, texts, NULL, 2, 0, 1, reference, 2 * D));
+    const attn_weight_format formats[2] = {ATTN_WEIGHTS_BF16, ATTN_WEIGHTS_Q8};
+    const float bounds[2] = {0.9999f, 0.999f};
+    for (int f = 0; f < 2; f++) {
+        attn_encoder_t *copy = NULL;
+        int32_t format = -1;
+        CHECK_OK(attn_encoder_quantize(encoder, formats[f], &copy));
+        if (!copy) continue;
+        CHECK_OK(attn_encoder_get_weight_format(copy, &format));
+        CHECK(format == (int32_t)formats[f], "format %d, expected %d", format, (int)formats[f]);
+        CHECK_OK(attn_encoder_embed(copy, texts, NULL, 2, 0, 1, narrowed, 2 * D));
+        for (int i = 0; i < 2; i++) {
+            float cosine = dot(reference + i * D, narrowed + i * D);
+            CHECK(cosine >= bounds[f] && cosine < 1.0f, "format %d text %d: cosine %.7f", (int)formats[f], i, cosine);
+        }
+        attn_encoder_t *twice = (attn_encoder_t *)&twice;
+        CHECK_FAILS(attn_encoder_quantize(copy, ATTN_WEIGHTS_Q8, &twice), ATTN_ERR_INVALID_ARGUMENT);
+        CHECK(twice == NULL, "out not cleared");
+        attn_encoder_free(copy);
+    }
+    int32_t format = -1;
+    CHECK_OK(attn_encoder_get_weight_format(encoder, &format));
+    CHECK(format == ATTN_WEIGHTS_F32, "the source is now %d", format);
+    attn_encoder_t *out = (attn_encoder_t *)&out;
+    CHECK_FAILS(attn_encoder_quantize(encoder, (attn_weight_format)7, &out), ATTN_ERR_INVALID_ARGUMENT);
+    CHECK(out == NULL, "out not cleared");
+    CHECK_FAILS(attn_encoder_quantize(NULL, ATTN_WEIGHTS_Q8, &out), ATTN_ERR_NULL_POINTER);
+    CHECK_FAILS(attn_encoder_get_weight_format(encoder, NULL), ATTN_ERR_NULL_POINTER);
+}
+
 int main(void) {
     if (!find_model()) {
         fprintf(stderr, "encoder_test: all-MiniLM-L6-v2 is not installed "
@@ -183,6 +218,7 @@ int main(void) {
     if (encoder) {
         test_results(encoder);
         test_errors(encoder);
+        test_quantize(encoder);
     }
     attn_encoder_free(encoder);
     return check_summary();

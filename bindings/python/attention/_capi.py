@@ -240,6 +240,18 @@ attn_model_get_parameter_count = _bind("attn_model_get_parameter_count", attn_st
 # deprecated alias: attn_status attn_model_parameter_count(const attn_model_t *model, int64_t *count);
 attn_model_parameter_count = _bind("attn_model_parameter_count", attn_status, [
     POINTER(attn_model_t), POINTER(c_int64)])
+# typedef enum attn_weight_format { ATTN_WEIGHTS_F32 = 0, ATTN_WEIGHTS_BF16 = 1,
+#                                   ATTN_WEIGHTS_Q8 = 2 } attn_weight_format;
+attn_weight_format = c_int
+ATTN_WEIGHTS_F32 = 0
+ATTN_WEIGHTS_BF16 = 1
+ATTN_WEIGHTS_Q8 = 2
+# attn_status attn_model_quantize(const attn_model_t *model, attn_weight_format format, attn_model_t **out);
+attn_model_quantize = _bind("attn_model_quantize", attn_status, [
+    POINTER(attn_model_t), attn_weight_format, POINTER(POINTER(attn_model_t))])
+# attn_status attn_model_get_weight_format(const attn_model_t *model, int32_t *format);
+attn_model_get_weight_format = _bind("attn_model_get_weight_format", attn_status, [
+    POINTER(attn_model_t), POINTER(c_int32)])
 # attn_status attn_model_get_config(const attn_model_t *model, attn_model_config *config);
 attn_model_get_config = _bind("attn_model_get_config", attn_status, [
     POINTER(attn_model_t), POINTER(attn_model_config)])
@@ -462,6 +474,12 @@ attn_encoder_dim = _bind("attn_encoder_dim", attn_status, [POINTER(attn_encoder_
 attn_encoder_get_max_length = _bind("attn_encoder_get_max_length", attn_status, [POINTER(attn_encoder_t), POINTER(c_int64)])
 # deprecated alias: attn_status attn_encoder_max_length(const attn_encoder_t *encoder, int64_t *max_length);
 attn_encoder_max_length = _bind("attn_encoder_max_length", attn_status, [POINTER(attn_encoder_t), POINTER(c_int64)])
+# attn_status attn_encoder_quantize(const attn_encoder_t *encoder, attn_weight_format format, attn_encoder_t **out);
+attn_encoder_quantize = _bind("attn_encoder_quantize", attn_status, [
+    POINTER(attn_encoder_t), attn_weight_format, POINTER(POINTER(attn_encoder_t))])
+# attn_status attn_encoder_get_weight_format(const attn_encoder_t *encoder, int32_t *format);
+attn_encoder_get_weight_format = _bind("attn_encoder_get_weight_format", attn_status, [
+    POINTER(attn_encoder_t), POINTER(c_int32)])
 # attn_status attn_encoder_embed(const attn_encoder_t *encoder, const char *const *texts, const size_t *lengths,
 #                                int64_t count, int64_t batch_size, int normalize, float *embeddings,
 #                                int64_t capacity);

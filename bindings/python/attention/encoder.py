@@ -8,7 +8,7 @@ from typing import List, Sequence, Union
 
 import numpy as np
 
-from . import _capi
+from . import _capi, _weight_formats
 from ._arguments import Path, Text, utf8
 from ._arguments import path as fs_path
 from ._handle import Handle
@@ -50,6 +50,26 @@ class Encoder(Handle):
     def max_length(self) -> int:
         """The most tokens read per text, [CLS] and [SEP] included; longer texts are truncated."""
         return self._get_int64(_capi.attn_encoder_get_max_length)
+
+    def quantize(self, weight_format: str) -> "Encoder":
+        """A copy of this encoder with the matrices of every layer narrowed to `weight_format`,
+        "bf16" or "q8" (see `Model.quantize`); embeddings stay within cosine 0.9999 (bf16) and
+        0.999 (q8) of the FP32 ones on all-MiniLM-L6-v2. `attn quantize` writes such a folder,
+        which `Encoder(path)` loads narrowed. Raises InvalidArgumentError for another format or
+        an encoder already narrowed."""
+        code = _weight_formats.narrowed_code(weight_format)
+        pointer = ctypes.POINTER(_capi.attn_encoder_t)()
+        with self._borrow() as handle:
+            check(_capi.attn_encoder_quantize(handle, code, ctypes.byref(pointer)))
+        return Encoder._adopt(pointer)
+
+    @property
+    def weight_format(self) -> str:
+        """How the layer matrices are stored: "f32", "bf16" or "q8"."""
+        value = ctypes.c_int32()
+        with self._borrow() as handle:
+            check(_capi.attn_encoder_get_weight_format(handle, ctypes.byref(value)))
+        return _weight_formats.name(value.value)
 
     def encode(self, texts: Union[Text, Sequence[Text]], batch_size: int = 32,
                normalize: bool = True) -> np.ndarray:

@@ -9,7 +9,7 @@ from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
-from . import _capi
+from . import _capi, _weight_formats
 from ._arguments import Path, Text, path as fs_path, set_fields, struct_values, token_ids
 from ._handle import Handle
 from ._status import check
@@ -161,6 +161,27 @@ class Model(Handle):
             buffer = ctypes.create_string_buffer(size.value)
             check(_capi.attn_model_save_memory(handle, buffer, size.value, ctypes.byref(size)))
         return buffer.raw[:size.value]
+
+    def quantize(self, weight_format: str) -> "Model":
+        """A copy of this model for inference with its matrices narrowed to `weight_format`:
+        "bf16" (2 bytes per weight) or "q8" (8-bit integers with a scale per 32 weights, as
+        llama.cpp's Q8_0). It generates, answers, runs `forward` and saves (a checkpoint of that
+        format, which `Model.load` reads) but cannot train. Raises InvalidArgumentError for
+        another format, a model already narrowed, or (q8) an input dimension that is not a
+        multiple of 32."""
+        code = _weight_formats.narrowed_code(weight_format)
+        pointer = ctypes.POINTER(_capi.attn_model_t)()
+        with self._borrow() as handle:
+            check(_capi.attn_model_quantize(handle, code, ctypes.byref(pointer)))
+        return Model._adopt(pointer)
+
+    @property
+    def weight_format(self) -> str:
+        """How the matrices are stored: "f32", "bf16" or "q8" (see `quantize`)."""
+        value = ctypes.c_int32()
+        with self._borrow() as handle:
+            check(_capi.attn_model_get_weight_format(handle, ctypes.byref(value)))
+        return _weight_formats.name(value.value)
 
     @property
     def parameter_count(self) -> int:

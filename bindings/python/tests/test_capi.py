@@ -124,7 +124,7 @@ def test_struct_layouts_match_the_c_compiler(header, tmp_path):
 
 def test_every_enum_value_and_constant(header):
     enums = re.findall(r"typedef\s+enum\s+(\w+)\s*\{(.*?)\}\s*\1\s*;", header, flags=re.S)
-    assert {name for name, _ in enums} == {"attn_status", "attn_transpose", "attn_model_kind", "attn_rnn_cell",
+    assert {name for name, _ in enums} == {"attn_status", "attn_transpose", "attn_model_kind", "attn_rnn_cell", "attn_weight_format",
                                            "attn_attention_kind"}
     for name, body in enums:
         assert getattr(_capi, name) is ctypes.c_int, name

@@ -139,3 +139,17 @@ def test_repr_shows_the_dimensions():
     assert repr(encoder) == "<attention.Encoder dim 384, max_length 256, open>"
     encoder.close()
     assert repr(encoder) == "<attention.Encoder closed>"
+
+
+@pytest.mark.parametrize("weight_format, bound", [("bf16", 0.9999), ("q8", 0.999)])
+def test_quantized_copy_keeps_the_embeddings(encoder, weight_format, bound):
+    sentences = ["A man is eating food.", "A man is riding a horse.", "你吃了吗？"]
+    reference = encoder.encode(sentences)
+    with encoder.quantize(weight_format) as narrowed:
+        assert narrowed.weight_format == weight_format and encoder.weight_format == "f32"
+        cosines = np.sum(narrowed.encode(sentences) * reference, axis=1)
+        assert np.all(cosines >= bound) and np.all(cosines < 1), cosines
+        with pytest.raises(attention.InvalidArgumentError, match="already holds"):
+            narrowed.quantize("q8")
+    with pytest.raises(attention.InvalidArgumentError, match="unknown weight format"):
+        encoder.quantize("int4")
