@@ -3,6 +3,7 @@
  * a tiny GPT, training, save, load, resume (bitwise equal to an uninterrupted run), generation,
  * id round trips and attn_model_get_config's vocab_size. The corpus is synthetic so the test
  * stays quick: every character once, then random ones, a line break every 7. */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, close, unlink */
 #include <attention.h>
 
 #include <stdint.h>
