@@ -171,6 +171,20 @@ final class CorpusFileTests: XCTestCase {
         }
     }
 
+    /// Loads share nothing: four threads reading one file at once get identical results.
+    func testConcurrentLoadsAgree() throws {
+        let text = syntheticCorpus(distinct: 500, characters: 200_000)
+        let path = try write(Array(text.utf8))
+        let results = UnsafeMutableBufferPointer<[Int32]>.allocate(capacity: 4)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 4) { index in
+            results[index] = (try? CorpusFile.load(path: path, chunkSize: 1000 + index * 333).tokens) ?? []
+        }
+        let expected = try inMemory(text).1
+        for index in 0..<4 { XCTAssertEqual(results[index], expected, "thread \(index)") }
+    }
+
     /// `distinct` CJK characters (from U+4E00) in a repeating, shuffled order, with a line break
     /// every 7 characters and a blank line every 8 lines.
     private func syntheticCorpus(distinct: Int, characters: Int) -> String {

@@ -66,8 +66,8 @@ def test_bom_and_crlf_give_the_same_vocabulary_as_plain_lf(tmp_path):
         result = attn("train", "--corpus", str(corpus), "--steps", "2", "--log", *TINY, "--out", str(out))
         assert result.returncode == 0, result.stderr
         outputs.append(result.stdout)
-    # 13 distinct characters, the line break, 4 specials: no \r, no U+FEFF.
-    assert all("vocabulary 18" in output for output in outputs), outputs
+    # 19 distinct characters, the line break, 4 specials: no \r, no U+FEFF.
+    assert all("vocabulary 24" in output for output in outputs), outputs
     assert (tmp_path / "plain.safetensors").read_bytes() == (tmp_path / "windows.safetensors").read_bytes()
 
 
@@ -117,6 +117,6 @@ def test_resume_with_characters_outside_the_vocabulary_is_an_error(tmp_path):
     assert attn("train", "--corpus", str(corpus), "--steps", "2", "--log", *TINY, "--out", str(out)).returncode == 0
     other = tmp_path / "b.txt"
     other.write_text("宇宙洪荒\n" * 100)
-    stderr = failed_cleanly(attn("train", "--resume", str(out), "--corpus", str(other), "--steps", "3",
+    stderr = failed_cleanly(attn("train", "--resume", str(out), "--corpus", str(other),
                                  "--out", str(tmp_path / "c.safetensors")))
     assert "characters the resumed model does not know" in stderr and "'宇'" in stderr, stderr
