@@ -97,13 +97,16 @@ def test_bad_corpus_files_are_one_line_errors(tmp_path, content, message):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("path", ["DIRECTORY", "/dev/zero", "/dev/null", "FIFO"])
+@pytest.mark.parametrize("path", ["DIRECTORY", "/dev/zero", "/dev/null", "FIFO", "LINK-TO-ZERO"])
 def test_special_files_are_refused_without_reading(tmp_path, path):
     if path == "DIRECTORY":
         path = str(tmp_path)
     elif path == "FIFO":
         path = str(tmp_path / "fifo")
         os.mkfifo(path)
+    elif path == "LINK-TO-ZERO":  # a regular-looking name that points at an endless device
+        path = str(tmp_path / "corpus.txt")
+        os.symlink("/dev/zero", path)
     # A timeout would mean a hang (a FIFO without a writer, /dev/zero read to the end).
     result = attn("train", "--corpus", path, "--steps", "1", *TINY, "--out", str(tmp_path / "x.safetensors"),
                   timeout=60)
@@ -120,3 +123,9 @@ def test_resume_with_characters_outside_the_vocabulary_is_an_error(tmp_path):
     stderr = failed_cleanly(attn("train", "--resume", str(out), "--corpus", str(other),
                                  "--out", str(tmp_path / "c.safetensors")))
     assert "characters the resumed model does not know" in stderr and "'宇'" in stderr, stderr
+
+
+def test_missing_corpus_names_the_path(tmp_path):
+    missing = tmp_path / "missing.txt"
+    stderr = failed_cleanly(attn("train", "--corpus", str(missing), "--steps", "1", "--out", str(tmp_path / "m.safetensors")))
+    assert str(missing) in stderr and "No such file" in stderr, stderr

@@ -1,6 +1,6 @@
 /// A training corpus read from a UTF-8 file in chunks: only the token ids (4 bytes a character)
-/// stay in memory, never the text, so a corpus of a gigabyte trains in about 1.4 GB (see
-/// docs/corpora.md for the measurement).
+/// stay in memory, never the text: `attn train` on 1 GB of text peaked at 1.61 GB, 1.42 GB of
+/// it the token array (docs/corpora.md).
 ///
 /// The bytes are validated as strict UTF-8 across chunk boundaries (`UTF8Validation`'s rules and
 /// error format, offsets counted in the file), and the text is normalised on the way:
