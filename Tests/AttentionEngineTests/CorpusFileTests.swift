@@ -185,6 +185,27 @@ final class CorpusFileTests: XCTestCase {
         for index in 0..<4 { XCTAssertEqual(results[index], expected, "thread \(index)") }
     }
 
+    /// More characters than the limit is a clear error, not an allocation that aborts; a sparse
+    /// file of a terabyte reserves no more than the limit and fails at its first (NUL) byte.
+    func testCorpusLargerThanTheMemoryLimitIsAnError() throws {
+        var decoder = CorpusDecoder(expectedBytes: 100, maximumTokens: 10)
+        let bytes = Array(String(repeating: "道", count: 11).utf8)
+        XCTAssertThrowsError(try bytes.withUnsafeBytes { try decoder.consume($0) }) { error in
+            XCTAssertEqual((error as! AttentionError).kind, .outOfMemory)
+            XCTAssertTrue((error as! AttentionError).message.contains("more than 10 characters"), "\(error)")
+        }
+        var exact = CorpusDecoder(maximumTokens: 10)
+        try Array(String(repeating: "道", count: 10).utf8).withUnsafeBytes { try exact.consume($0) }
+        XCTAssertEqual(try exact.finish().tokens.count, 10)
+
+        let sparse = folder.appendingPathComponent("sparse.txt").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: sparse, contents: nil))
+        XCTAssertEqual(truncate(sparse, 1 << 40), 0)
+        XCTAssertThrowsError(try CorpusFile.load(path: sparse)) { error in
+            XCTAssertTrue((error as! AttentionError).message.contains("NUL byte at byte offset 0"), "\(error)")
+        }
+    }
+
     /// `distinct` CJK characters (from U+4E00) in a repeating, shuffled order, with a line break
     /// every 7 characters and a blank line every 8 lines.
     private func syntheticCorpus(distinct: Int, characters: Int) -> String {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A training corpus read from a UTF-8 file in chunks: only the token ids (4 bytes a character)
 /// stay in memory, never the text: `attn train` on 1 GB of text peaked at 1.61 GB, 1.42 GB of
 /// it the token array (docs/corpora.md).
@@ -7,7 +13,9 @@
 /// - a byte order mark (U+FEFF) at the very start is dropped;
 /// - each CR LF pair becomes LF (a lone CR stays a character);
 /// - a NUL byte is an error naming its offset: such a file is binary, not text.
-/// An empty file (or one holding only a BOM) is an error. With no `tokenizer`, the vocabulary is
+/// An empty file (or one holding only a BOM) is an error, and so is one with more characters
+/// than `CorpusDecoder.defaultMaximumTokens` (token ids filling half the physical memory): the
+/// allocation would otherwise abort the process. With no `tokenizer`, the vocabulary is
 /// built from the text's distinct scalars exactly as `CharTokenizer(corpus:)` builds it from
 /// the normalised text; with one (resuming a model), characters outside its vocabulary are
 /// listed in `unknownScalars` and encode to UNK.
@@ -59,7 +67,15 @@ public struct CorpusFile: Sendable {
 /// The incremental part of `CorpusFile`: takes the bytes in pieces of any size and keeps only the
 /// token ids, the vocabulary and at most three bytes of an unfinished UTF-8 sequence.
 public struct CorpusDecoder {
+    /// The most characters a corpus may have: its ids (4 bytes each) take half the machine's
+    /// physical memory.
+    public static var defaultMaximumTokens: Int {
+        let bytes = Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
+        return max(1, bytes / 2 / MemoryLayout<Int32>.size)
+    }
+
     private let given: CharTokenizer?
+    private let maximumTokens: Int
     /// Scalar value → id: the provisional id (order of first appearance) when building the
     /// vocabulary, the tokenizer's id when one is given; `unseen` until first met, `unknown` for
     /// a scalar the given tokenizer lacks. Covers all of Unicode (0x110000 entries, 4.4 MB) so the
@@ -87,11 +103,13 @@ public struct CorpusDecoder {
     private var lineIsBlank = false, afterBlankLine = false
 
     /// `expectedBytes` sizes the token array once (a character takes at least one byte), so it
-    /// is never copied while growing; untouched pages of the reservation cost no memory.
-    public init(tokenizer: CharTokenizer? = nil, expectedBytes: Int = 0) {
+    /// is never copied while growing; untouched pages of the reservation cost no memory. More
+    /// than `maximumTokens` characters is an `.outOfMemory` error.
+    public init(tokenizer: CharTokenizer? = nil, expectedBytes: Int = 0, maximumTokens: Int = defaultMaximumTokens) {
         given = tokenizer
+        self.maximumTokens = max(1, maximumTokens)
         ids = [Int32](repeating: Self.unseen, count: 0x110000)
-        tokens.reserveCapacity(max(0, expectedBytes))
+        tokens.reserveCapacity(min(max(0, expectedBytes), self.maximumTokens))
     }
 
     /// Decodes the next piece of the file.
@@ -137,7 +155,7 @@ public struct CorpusDecoder {
         if needed > 0 { throw invalidSequence() }
         if pendingCarriageReturn {
             pendingCarriageReturn = false
-            append(0x0D)
+            try append(0x0D)
         }
         guard !tokens.isEmpty else { throw AttentionError.invalid("the corpus is empty") }
         let tokenizer: CharTokenizer
@@ -170,17 +188,20 @@ public struct CorpusDecoder {
         if atStart && value == 0xFEFF { return }
         if pendingCarriageReturn {
             pendingCarriageReturn = false
-            if value != 0x0A { append(0x0D) }
+            if value != 0x0A { try append(0x0D) }
         }
         if value == 0x0D {
             pendingCarriageReturn = true
             return
         }
-        append(value)
+        try append(value)
     }
 
     /// Appends the token of `value` and follows paragraphs as `TextBatches.paragraphStarts` does.
-    private mutating func append(_ value: UInt32) {
+    private mutating func append(_ value: UInt32) throws {
+        guard tokens.count < maximumTokens else {
+            throw AttentionError(.outOfMemory, "out of memory: the corpus has more than \(maximumTokens) characters, whose token ids would take more than half of this machine's memory")
+        }
         switch value {
         case 0x0A:
             if lineIsBlank { afterBlankLine = true }
