@@ -94,7 +94,10 @@ public struct CorpusDecoder {
     private var needed = 0
     private var nextLow: UInt8 = 0x80, nextHigh: UInt8 = 0xBF
     private var sequenceStart = 0
-    private var sequenceBytes: [UInt8] = []
+    /// The bytes of the current sequence so far, first byte highest (at most 4), for messages;
+    /// kept in an integer so that no character costs an allocation.
+    private var sequenceBytes: UInt32 = 0
+    private var sequenceCount = 0
     private var offset = 0  // bytes consumed so far
 
     // Normalisation and paragraph state.
@@ -116,11 +119,9 @@ public struct CorpusDecoder {
     public mutating func consume(_ bytes: UnsafeRawBufferPointer) throws {
         for byte in bytes {
             if needed > 0 {
-                guard byte >= nextLow && byte <= nextHigh else {
-                    sequenceBytes.append(byte)
-                    throw invalidSequence()
-                }
-                sequenceBytes.append(byte)
+                sequenceBytes = sequenceBytes << 8 | UInt32(byte)
+                sequenceCount += 1
+                guard byte >= nextLow && byte <= nextHigh else { throw invalidSequence() }
                 scalar = scalar << 6 | UInt32(byte & 0x3F)
                 (nextLow, nextHigh) = (0x80, 0xBF)
                 needed -= 1
@@ -132,7 +133,7 @@ public struct CorpusDecoder {
                 try emit(UInt32(byte))
             } else {
                 sequenceStart = offset
-                sequenceBytes = [byte]
+                (sequenceBytes, sequenceCount) = (UInt32(byte), 1)
                 (nextLow, nextHigh) = (0x80, 0xBF)
                 switch byte {
                 case 0xC2...0xDF: needed = 1; scalar = UInt32(byte & 0x1F)
@@ -178,7 +179,8 @@ public struct CorpusDecoder {
     }
 
     private func invalidSequence() -> AttentionError {
-        let shown = sequenceBytes.map { String($0, radix: 16, uppercase: true) }.joined(separator: " ")
+        let shown = (0..<sequenceCount).reversed()
+            .map { String(sequenceBytes >> (8 * UInt32($0)) & 0xFF, radix: 16, uppercase: true) }.joined(separator: " ")
         return AttentionError(.utf8, "invalid UTF-8 at byte offset \(sequenceStart) (bytes \(shown))")
     }
 
