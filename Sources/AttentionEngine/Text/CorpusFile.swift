@@ -59,7 +59,8 @@ public struct CorpusFile: Sendable {
             }
             return try decoder.finish()
         } catch let error as AttentionError {
-            throw AttentionError(error.kind, "\(path): \(error.message)")
+            // Read errors name the path already; decoding errors get it.
+            throw error.message.contains(path) ? error : AttentionError(error.kind, "\(path): \(error.message)")
         }
     }
 }
