@@ -277,7 +277,8 @@ typedef struct attn_tokenizer attn_tokenizer_t;
 /** Builds a tokenizer from the distinct characters of `corpus` (`length` bytes of UTF-8, no NUL
  *  needed). ATTN_ERR_UTF8 (with the byte offset) for invalid UTF-8, ATTN_ERR_INVALID_ARGUMENT for
  *  an empty corpus. On success `*out` owns a new tokenizer (free with attn_tokenizer_free);
- *  on failure `*out` is set to NULL. */
+ *  on failure `*out` is set to NULL. The text is taken as given: a BOM, a CR or a NUL is a
+ *  character (`attn train --corpus` normalises files instead; docs/corpora.md). */
 ATTN_API
 attn_status attn_tokenizer_init(const char *corpus, size_t length, attn_tokenizer_t **out);
 

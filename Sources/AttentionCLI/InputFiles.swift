@@ -17,6 +17,14 @@ enum InputFiles {
         }
     }
 
+    /// A training corpus streamed from `path` into token ids (see `CorpusFile` for the
+    /// normalisation: BOM dropped, CRLF → LF, NUL refused), with `tokenizer`'s vocabulary when
+    /// resuming. Directories, FIFOs and devices are refused before reading.
+    static func corpus(_ path: String, tokenizer: CharTokenizer?) throws -> CorpusFile {
+        try checkRegularFile(path)
+        return try CorpusFile.load(path: path, tokenizer: tokenizer)
+    }
+
     /// Dialogue pairs from a TSV file, or JSONL when the name ends in `.jsonl`.
     static func pairs(_ path: String) throws -> [DialoguePair] {
         let text = try text(path)

@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
 
     /// The kind named by --model (checked by `validate`).
     var kind: any ModelKind { ModelKinds.named(model)! }
-    @Option(help: "UTF-8 text to learn (default: the built-in classical Chinese corpus).") var corpus: String?
+    @Option(help: "UTF-8 text to learn, read in chunks (a BOM is dropped, CRLF becomes LF, NUL bytes are refused; default: the built-in classical Chinese corpus).") var corpus: String?
     @Option(help: "Question–answer pairs for seq2seq, TSV or .jsonl (default: the built-in pairs).")
     var pairs: String?
     @Option(help: "Training steps (default 500); the learning rate warms up linearly over a tenth of them (at least 30 and at most 100, at most half the run), then decays by a cosine to a tenth of the peak.")
@@ -233,9 +233,11 @@ final class TrainingRun {
             (self.model, self.tokenizer) = (model, tokenizer)
             tokensPerStep = batchSize * (longest + 2)
         } else {
-            let text = try options.corpus.map(InputFiles.text) ?? DefaultData.corpus
-            let tokenizer = try resumed?.tokenizer ?? CharTokenizer(corpus: text)
-            let unknown = tokenizer.unknownScalars(in: text)
+            // A file streams into token ids (CorpusFile): a corpus of gigabytes never sits in
+            // memory as text.
+            let corpus = try options.corpus.map { try InputFiles.corpus($0, tokenizer: resumed?.tokenizer) }
+            let tokenizer = try corpus?.tokenizer ?? resumed?.tokenizer ?? CharTokenizer(corpus: DefaultData.corpus)
+            let unknown = corpus?.unknownScalars ?? tokenizer.unknownScalars(in: DefaultData.corpus)
             if !unknown.isEmpty {
                 throw AttentionError.invalid("the corpus has \(unknown.count) characters the resumed model does not know, e.g. '\(unknown[0])'")
             }
@@ -246,7 +248,9 @@ final class TrainingRun {
             }
             try Self.checkMemory(batchSize: batchSize, length: model.contextLength,
                                  vocabulary: tokenizer.vocabularySize)
-            let data = try TextBatches(text: text, tokenizer: tokenizer, contextLength: model.contextLength)
+            let data = try corpus.map {
+                try TextBatches(tokens: $0.tokens, contextLength: model.contextLength, documentStarts: $0.documentStarts)
+            } ?? TextBatches(text: DefaultData.corpus, tokenizer: tokenizer, contextLength: model.contextLength)
             trainer = try Trainer(model: model, data: data, config: config)
             (self.model, self.tokenizer) = (model, tokenizer)
             tokensPerStep = batchSize * model.contextLength

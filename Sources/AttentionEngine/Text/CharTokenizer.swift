@@ -91,6 +91,10 @@ public struct CharTokenizer: Equatable, Sendable {
         text.unicodeScalars.map { ids[$0] ?? Self.unk }
     }
 
+    /// The id of `scalar` (or of its width variant when only that is in the vocabulary), or nil
+    /// when neither is.
+    public func id(of scalar: Unicode.Scalar) -> Int32? { ids[scalar] }
+
     /// Encodes UTF-8 bytes, throwing `AttentionError(.utf8, …)` with the byte offset of the first
     /// invalid sequence.
     public func encode<Bytes: Collection>(utf8 bytes: Bytes) throws -> [Int32]

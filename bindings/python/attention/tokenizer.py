@@ -45,7 +45,8 @@ class Tokenizer(Handle):
         """The tokenizer of a UTF-8 text file's characters (`path`: str, bytes or os.PathLike;
         not a file descriptor, which open() would take and close). OSError when it cannot be
         read; LibraryIOError (an OSError) when it is not a regular file, as Model.load says:
-        a FIFO would block forever, a device could be endless."""
+        a FIFO would block forever, a device could be endless. The bytes are taken as given: a
+        BOM or a CR is a character here, unlike in `attn train --corpus` (docs/corpora.md)."""
         # O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting.
         name = fs_path(path)
         descriptor = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
