@@ -5,7 +5,7 @@ public final class Parameter {
     public private(set) var value: Tensor
 
     /// Shape of the value (kept when the value is released).
-    public private(set) var shape: [Int]
+    public let shape: [Int]
 
     /// True once `releaseValue()` dropped the value.
     public private(set) var isReleased = false
