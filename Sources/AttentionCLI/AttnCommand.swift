@@ -13,5 +13,6 @@ struct AttnCommand: ParsableCommand {
         subcommands: [TourCommand.self, TrainCommand.self, GenerateCommand.self, ChatCommand.self, AttendCommand.self, BenchCommand.self]
             + [EmbedCommand.self]
             + [SearchCommand.self]
+            + [PoemsCommand.self]
     )
 }
