@@ -3,7 +3,8 @@
 /// `，` or `。` in alternation, and the lines that repeat one character three times in a row.
 ///
 /// Reading rules, which make every text (empty, binary-looking, any Unicode) checkable:
-/// - A character is a Unicode scalar, as for `CharTokenizer`: one token of a character model.
+/// - A character is a Unicode scalar, as for `CharTokenizer`: one token of a character model. A
+///   byte-order mark (U+FEFF) opening the text is not one.
 /// - Poems are separated by blank lines (only whitespace); `\n`, `\r\n`, `\r`, U+0085, U+2028 and
 ///   U+2029 all end a row of text.
 /// - A line is the text up to and including a line-ending mark (`，。？！；` or ASCII `,.?!;`), or
@@ -61,8 +62,9 @@ package enum PoemShape {
     /// Rows of text, split at every row end (`\r\n` counts once, so it makes no blank row).
     static func rows(of text: String) -> [[Unicode.Scalar]] {
         var rows: [[Unicode.Scalar]] = [], row: [Unicode.Scalar] = [], previous: Unicode.Scalar?
-        for scalar in text.unicodeScalars {
+        for (offset, scalar) in text.unicodeScalars.enumerated() {
             defer { previous = scalar }
+            if offset == 0 && scalar == "\u{FEFF}" { continue }
             if scalar == "\n" && previous == "\r" { continue }
             if rowEnds.contains(scalar) {
                 rows.append(row)
