@@ -130,7 +130,11 @@ def test_an_installed_tour_finds_the_poems_under_its_prefix(tmp_path):
     assert f"of Tang poems from {poems} (" in result.stdout, result.stdout
 
 
-@pytest.mark.parametrize("content, message", [(None, "missing.txt"), ("白日依山尽，" * 10, "has no line breaks")])
+@pytest.mark.parametrize("content, message", [
+    (None, "missing.txt"),
+    ("白日依山尽，" * 10, "has no line breaks"),
+    ("白日依山尽，\n\n", "missing.txt: text batches: the corpus of 8 tokens is too short for context length 32"),
+])
 def test_a_bad_corpus_fails_before_anything_runs(tmp_path, content, message):
     path = tmp_path / "missing.txt"
     if content is not None:
