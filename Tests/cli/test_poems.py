@@ -61,6 +61,10 @@ def test_sampling_is_deterministic_per_seed(trained):
     assert first.stdout.split("\n\n")[1:3] == other.stdout.split("\n\n")[0:2]
 
 
+def test_help_lists_poems():
+    assert "poems" in attn("--help").stdout
+
+
 def test_the_corpus_itself_passes(tmp_path):
     result = attn("poems", "--text", str(CORPUS), "--json", "--threshold", "0.99")
     report = json.loads(result.stdout)
