@@ -220,9 +220,9 @@ enum TourNextCharacter {
         let sampler = try PoemSampler(model: model, tokenizer: languageModels.tokenizer)
         var report = PoemShapeReport()
         print("   \(poemCount) poems, each started from a blank line (sampled: \(sampling), seeds "
-            + "\(languageModels.seed) to \(languageModels.seed + UInt64(poemCount) - 1)); the first \(poemsShown):")
+            + "\(languageModels.seed) to \(languageModels.seed &+ UInt64(poemCount - 1))); the first \(poemsShown):")
         for index in 0..<poemCount {
-            let poem = try sampler.poem(seed: languageModels.seed + UInt64(index), temperature: 0.8, topK: 20,
+            let poem = try sampler.poem(seed: languageModels.seed &+ UInt64(index), temperature: 0.8, topK: 20,
                                         maxCharacters: 100)
             if index < poemsShown {
                 for line in poem.split(separator: "\n", omittingEmptySubsequences: false) { print("      " + line) }
