@@ -148,3 +148,9 @@ def subprocess_run(command, cwd):
     """Runs a copy of attn (not the one conftest.attn runs) without colours."""
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=600,
                           env=dict(os.environ, NO_COLOR="1"))
+
+
+def test_the_largest_seed_runs_and_the_poem_seeds_wrap_around():
+    result = attn("tour", "--quick", "--steps", "10", "--seed", "18446744073709551615", env={"NO_COLOR": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "seeds 18446744073709551615 to 8)" in result.stdout, result.stdout
