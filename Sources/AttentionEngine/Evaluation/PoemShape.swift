@@ -27,54 +27,59 @@ package enum PoemShape {
 
     /// The poems of `text`, each as its lines in order.
     package static func poems(in text: String) -> [[PoemLine]] {
-        var poems: [[PoemLine]] = [], current: [PoemLine] = []
-        for row in rows(of: text) {
-            if row.allSatisfy(\.properties.isWhitespace) {
-                if !current.isEmpty { poems.append(current) }
-                current = []
-                continue
-            }
-            var line: [Unicode.Scalar] = []
-            for scalar in row {
-                if lineEnds.contains(scalar) {
-                    current.append(PoemLine(characters: trimmed(line), end: scalar, index: current.count))
-                    line = []
-                } else {
-                    line.append(scalar)
-                }
-            }
-            let rest = trimmed(line)
-            if !rest.isEmpty { current.append(PoemLine(characters: rest, end: nil, index: current.count)) }
-        }
-        if !current.isEmpty { poems.append(current) }
+        var poems: [[PoemLine]] = []
+        forEachPoem(in: text) { poems.append($0) }
         return poems
     }
 
     /// The counts over every line of every poem of `text`.
     package static func check(_ text: String) -> PoemShapeReport {
         var report = PoemShapeReport()
-        for poem in poems(in: text) {
-            report.add(poem)
-        }
+        forEachPoem(in: text) { report.add($0) }
         return report
     }
 
-    /// Rows of text, split at every row end (`\r\n` counts once, so it makes no blank row).
-    static func rows(of text: String) -> [[Unicode.Scalar]] {
-        var rows: [[Unicode.Scalar]] = [], row: [Unicode.Scalar] = [], previous: Unicode.Scalar?
-        for (offset, scalar) in text.unicodeScalars.enumerated() {
-            defer { previous = scalar }
-            if offset == 0 && scalar == "\u{FEFF}" { continue }
+    /// Calls `body` with the lines of each poem of `text` in order. Only one row and one poem are
+    /// held at a time, so a large text costs little more memory than its own.
+    static func forEachPoem(in text: String, _ body: ([PoemLine]) -> Void) {
+        var poem: [PoemLine] = []
+        forEachRow(of: text) { row in
+            if row.allSatisfy(\.properties.isWhitespace) {
+                if !poem.isEmpty { body(poem) }
+                poem = []
+                return
+            }
+            var line: [Unicode.Scalar] = []
+            for scalar in row {
+                if lineEnds.contains(scalar) {
+                    poem.append(PoemLine(characters: trimmed(line), end: scalar, index: poem.count))
+                    line = []
+                } else {
+                    line.append(scalar)
+                }
+            }
+            let rest = trimmed(line)
+            if !rest.isEmpty { poem.append(PoemLine(characters: rest, end: nil, index: poem.count)) }
+        }
+        if !poem.isEmpty { body(poem) }
+    }
+
+    /// Calls `body` with each row of `text`, split at every row end (`\r\n` counts once, so it
+    /// makes no blank row).
+    static func forEachRow(of text: String, _ body: ([Unicode.Scalar]) -> Void) {
+        var row: [Unicode.Scalar] = [], previous: Unicode.Scalar?, first = true
+        for scalar in text.unicodeScalars {
+            defer { (previous, first) = (scalar, false) }
+            if first && scalar == "\u{FEFF}" { continue }
             if scalar == "\n" && previous == "\r" { continue }
             if rowEnds.contains(scalar) {
-                rows.append(row)
-                row = []
+                body(row)
+                row.removeAll(keepingCapacity: true)
             } else {
                 row.append(scalar)
             }
         }
-        rows.append(row)
-        return rows
+        body(row)
     }
 
     static func trimmed(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
