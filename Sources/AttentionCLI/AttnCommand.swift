@@ -11,6 +11,7 @@ struct AttnCommand: ParsableCommand {
         // in Tests/cli keeps the two equal).
         version: "0.1.0",
         subcommands: [TourCommand.self, TrainCommand.self, GenerateCommand.self, ChatCommand.self, AttendCommand.self, BenchCommand.self]
+            + [PoemsCommand.self]
             + [EmbedCommand.self]
             + [SearchCommand.self, QuantizeCommand.self]
     )
