@@ -10,9 +10,7 @@ struct AttnCommand: ParsableCommand {
         // The library's version, attn_version() in Sources/AttentionCAPI/Library.swift (a test
         // in Tests/cli keeps the two equal).
         version: "0.1.0",
-        subcommands: [TourCommand.self, TrainCommand.self, GenerateCommand.self, ChatCommand.self, AttendCommand.self, BenchCommand.self]
-            + [PoemsCommand.self]
-            + [EmbedCommand.self]
-            + [SearchCommand.self, QuantizeCommand.self]
+        subcommands: [TourCommand.self, TrainCommand.self, GenerateCommand.self, ChatCommand.self, AttendCommand.self,
+                      PoemsCommand.self, EmbedCommand.self, SearchCommand.self, QuantizeCommand.self, BenchCommand.self]
     )
 }

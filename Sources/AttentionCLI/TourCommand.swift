@@ -13,7 +13,7 @@ import Foundation
 struct TourCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tour",
-        abstract: "Walk through neurons, backpropagation, seq2seq and attention on built-in data.")
+        abstract: "Walk through neurons, backpropagation, seq2seq and attention, on built-in data and the Tang poems.")
 
     @Flag(help: "The short version CI runs (\(TourPlan.quick.poemModelSteps) steps per language model instead of \(TourPlan.full.poemModelSteps); \(TourPlan.quick.languageModelSteps) instead of \(TourPlan.full.languageModelSteps) on the built-in corpus).")
     var quick = false

@@ -11,8 +11,8 @@ from conftest import ATTN, ESCAPE, attn
 def test_help_lists_the_subcommands():
     result = attn("--help")
     assert result.returncode == 0
-    for name in ("tour", "bench"):
-        assert name in result.stdout
+    for name in ("tour", "train", "generate", "chat", "attend", "poems", "embed", "search", "quantize", "bench"):
+        assert f"\n  {name} " in result.stdout, name
 
 
 def test_bench_json_is_machine_readable():
