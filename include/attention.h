@@ -781,10 +781,10 @@ ATTN_DEPRECATED("attn_encoder_get_max_length")
 ATTN_API
 attn_status attn_encoder_max_length(const attn_encoder_t *encoder, int64_t *max_length);
 
-/** A new encoder: a copy of `encoder` for inference with the six matrices of every layer (query,
- *  key, value, attention output, intermediate, output) narrowed to `format` (ATTN_WEIGHTS_BF16 or
- *  ATTN_WEIGHTS_Q8; see attn_model_quantize) and not kept in FP32; embeddings, biases and
- *  LayerNorms stay FP32. Embeddings change little: cosine to the FP32 ones >= 0.9999 (BF16) and
+/** A new encoder: a copy of `encoder` for inference with the word embeddings and the six matrices
+ *  of every layer (query, key, value, attention output, intermediate, output) narrowed to `format`
+ *  (ATTN_WEIGHTS_BF16 or ATTN_WEIGHTS_Q8; see attn_model_quantize) and not kept in FP32; position
+ *  and token-type embeddings, biases and LayerNorms stay FP32. Embeddings change little: cosine to the FP32 ones >= 0.9999 (BF16) and
  *  >= 0.999 (Q8) on all-MiniLM-L6-v2. A folder that `attn quantize` wrote loads narrowed with
  *  attn_encoder_load. ATTN_ERR_INVALID_ARGUMENT for another format, an encoder already narrowed,
  *  or (Q8) a dimension that is not a multiple of 32. On failure `*out` is NULL. */

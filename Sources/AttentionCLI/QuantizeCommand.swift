@@ -16,9 +16,9 @@ struct QuantizeCommand: ParsableCommand {
             seq2seq or cnn model are narrowed; OUT is a safetensors checkpoint that generate, chat \
             and attend load like any other, written atomically. It cannot be trained or resumed \
             (train the FP32 checkpoint), and the training state of IN is not copied. For a BERT \
-            folder (attn embed/search --model): the six matrices of every layer are narrowed; \
-            OUT is a new folder with IN's configuration and tokenizer files. See \
-            docs/quantization.md.
+            folder (attn embed/search --model): the word embeddings and the six matrices of every \
+            layer are narrowed; OUT is a new folder with IN's configuration and tokenizer files. \
+            See docs/quantization.md.
             """)
 
     @Option(name: .customLong("type"), help: "The weight format: \(WeightFormat.allCases.map(\.rawValue).joined(separator: " or ")).")
@@ -68,7 +68,7 @@ struct QuantizeCommand: ParsableCommand {
         }
         let narrowed = try encoder.quantized(to: format)
         try narrowed.writeFolder(configurationFrom: input, to: output)
-        print("\(output): the encoder's \(6 * encoder.config.layerCount) layer matrices as \(format.rawValue); "
+        print("\(output): the encoder's word embeddings and \(6 * encoder.config.layerCount) layer matrices as \(format.rawValue); "
             + "model.safetensors \(megabytes(fileSize(input + "/model.safetensors"))) → "
             + "\(megabytes(fileSize(output + "/model.safetensors")))")
     }

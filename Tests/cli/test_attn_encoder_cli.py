@@ -115,7 +115,7 @@ def test_quantize_writes_a_folder_that_embed_loads(model, tmp_path):
         out = tmp_path / f"minilm-{weight_format}"
         result = attn("quantize", "--type", weight_format, model, str(out))
         assert result.returncode == 0, result.stderr
-        assert f"36 layer matrices as {weight_format}" in result.stdout
+        assert f"word embeddings and 36 layer matrices as {weight_format}" in result.stdout
         embedded = attn("embed", "--model", str(out), "--json", *sentences)
         assert embedded.returncode == 0, embedded.stderr
         vectors = np.array([json.loads(line)["embedding"] for line in embedded.stdout.splitlines()])

@@ -54,7 +54,7 @@ final class BertEncoder: Sendable {
 
         // Embeddings: word + position + token type 0, then LayerNorm.
         weights.withEmbeddings { table in
-            embeddingForward(out: residual, tokens: tokens, table: table.word, count: N, channels: C)
+            table.word.gatherRows(tokens, count: N, columns: C, into: residual)
             Parallel.forEachChunk(N, grain: max(1, 16_384 / C)) { range in
                 for row in range {
                     let r = residual + row * C

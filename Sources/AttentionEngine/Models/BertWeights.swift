@@ -22,13 +22,13 @@
 /// one whose shape disagrees with the config is an `AttentionError(.format)` naming it.
 ///
 /// Narrowed for inference (`narrowed(to:)`, or a file with `weight_format` metadata as
-/// `attn quantize` writes it), the six matrices of each layer are BF16 or Q8 `QuantizedMatrix`es
-/// stored as `QuantizedMatrix+SafeTensors.swift` describes; embeddings, biases and LayerNorms
-/// stay FP32.
+/// `attn quantize` writes it), the word embeddings and the six matrices of each layer are BF16 or
+/// Q8 `QuantizedMatrix`es stored as `QuantizedMatrix+SafeTensors.swift` describes; position and
+/// token-type embeddings, biases and LayerNorms stay FP32.
 final class BertWeights: Sendable {
     /// The embedding tables, valid inside `withEmbeddings`.
     struct Embeddings {
-        let word: UnsafePointer<Float>        // (V, C)
+        let word: Matrix                      // (V, C)
         let position: UnsafePointer<Float>    // (P, C)
         let type: UnsafePointer<Float>        // (TT, C)
         let normWeight, normBias: UnsafePointer<Float>  // (C)
@@ -38,6 +38,15 @@ final class BertWeights: Sendable {
     enum Matrix {
         case fp32(UnsafePointer<Float>)
         case narrowed(QuantizedMatrix)
+
+        /// out (count, IN) = rows `tokens` of W (ids in 0..<OUT, checked by the caller): the
+        /// lookup of an embedding table.
+        func gatherRows(_ tokens: UnsafePointer<Int32>, count: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+            switch self {
+            case .fp32(let table): embeddingForward(out: out, tokens: tokens, table: table, count: count, channels: columns)
+            case .narrowed(let table): table.gatherRows(tokens, count: count, into: out)
+            }
+        }
 
         /// C (m, OUT) = A (m, IN) · Wᵀ + bias, for the m > gemvMaxRows rows the encoder always
         /// passes (so the FP32 GEMM takes its packed path, as the narrowed product does).
@@ -107,9 +116,10 @@ final class BertWeights: Sendable {
     /// output, intermediate, output).
     private static let layerMatrixOffsets = [0, 1, 2, 6, 10, 12]
 
-    /// Indexes in `tensorSpecs` of the matrices narrowing holds as BF16/Q8.
+    /// Indexes in `tensorSpecs` of the matrices narrowing holds as BF16/Q8: the word embeddings
+    /// (index 0) and the six matrices of every layer.
     static func matrixIndexes(_ config: BertConfig) -> [Int] {
-        (0..<config.layerCount).flatMap { layer in
+        [0] + (0..<config.layerCount).flatMap { layer in
             layerMatrixOffsets.map { embeddingTensorCount + layer * layerTensorCount + $0 }
         }
     }
@@ -164,7 +174,7 @@ final class BertWeights: Sendable {
     /// The storage of the narrowed matrices, or nil while the weights are FP32.
     var weightFormat: WeightFormat? { narrowedMatrices.values.first?.format }
 
-    /// These weights with every layer matrix narrowed to `format` (the FP32 matrices are not
+    /// These weights with the word embeddings and every layer matrix narrowed to `format` (the FP32 matrices are not
     /// kept). Throws when they are narrowed already, or (Q8) a dimension is not a multiple of 32.
     func narrowed(to format: WeightFormat) throws -> BertWeights {
         if let current = weightFormat {
@@ -203,7 +213,8 @@ final class BertWeights: Sendable {
     /// Calls `body` with the embedding tables, valid for the duration of the call.
     func withEmbeddings<Result>(_ body: (Embeddings) throws -> Result) rethrows -> Result {
         try lend(0..<Self.embeddingTensorCount) { p in
-            try body(Embeddings(word: p[0]!, position: p[1]!, type: p[2]!, normWeight: p[3]!, normBias: p[4]!))
+            try body(Embeddings(word: narrowedMatrices[0].map(Matrix.narrowed) ?? .fp32(p[0]!), position: p[1]!,
+                                type: p[2]!, normWeight: p[3]!, normBias: p[4]!))
         }
     }
 

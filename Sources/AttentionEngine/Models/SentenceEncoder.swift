@@ -51,9 +51,10 @@ public final class SentenceEncoder: Sendable {
         self.pooling = pooling
     }
 
-    /// A copy of this encoder for inference with the six matrices of every layer (query, key,
-    /// value, attention output, intermediate, output) narrowed to `format` and not kept in FP32;
-    /// embeddings, biases and LayerNorms stay FP32. Throws when the encoder is narrowed already,
+    /// A copy of this encoder for inference with the word embeddings and the six matrices of
+    /// every layer (query, key, value, attention output, intermediate, output) narrowed to
+    /// `format` and not kept in FP32; position and token-type embeddings, biases and LayerNorms
+    /// stay FP32. Throws when the encoder is narrowed already,
     /// or (Q8) a dimension is not a multiple of 32.
     public func quantized(to format: WeightFormat) throws -> SentenceEncoder {
         SentenceEncoder(tokenizer: tokenizer, weights: try encoder.weights.narrowed(to: format), maxLength: maxLength,

@@ -124,17 +124,25 @@ public final class QuantizedMatrix: @unchecked Sendable {
         if let bad = tokens.first(where: { $0 < 0 || Int($0) >= rows }) {
             throw AttentionError.invalid("embedding: token id \(bad) outside the vocabulary 0..<\(rows)")
         }
-        var values = [Float](repeating: 0, count: tokens.count * columns)  // (tokens, IN)
-        for (i, token) in tokens.enumerated() {
-            let row = Int(token) * columns
-            for j in 0..<columns {
-                switch format {
-                case .bf16: values[i * columns + j] = Float(bitPattern: UInt32(bf16Bits[row + j]) << 16)
-                case .q8: values[i * columns + j] = scales[(row + j) / q8BlockSize] * Float(quants[row + j])
-                }
-            }
+        let values = [Float](unsafeUninitializedCapacity: tokens.count * columns) { buffer, count in  // (tokens, IN)
+            tokens.withUnsafeBufferPointer { gatherRows($0.baseAddress!, count: tokens.count, into: buffer.baseAddress!) }
+            count = tokens.count * columns
         }
         return try Tensor(shape: shape + [columns], values: values)
+    }
+
+    /// out (count, IN) = rows `tokens[0..<count]` of W widened to FP32 (ids already checked to
+    /// be in 0..<OUT).
+    package func gatherRows(_ tokens: UnsafePointer<Int32>, count: Int, into out: UnsafeMutablePointer<Float>) {
+        for i in 0..<count {
+            let row = Int(tokens[i]) * columns, target = out + i * columns
+            switch format {
+            case .bf16:
+                for j in 0..<columns { target[j] = Float(bitPattern: UInt32(bf16Bits[row + j]) << 16) }
+            case .q8:
+                for j in 0..<columns { target[j] = scales[(row + j) / q8BlockSize] * Float(quants[row + j]) }
+            }
+        }
     }
 
     /// W (OUT, IN) widened back to FP32, exactly as the kernels see it.

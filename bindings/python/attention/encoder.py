@@ -52,9 +52,9 @@ class Encoder(Handle):
         return self._get_int64(_capi.attn_encoder_get_max_length)
 
     def quantize(self, weight_format: str) -> "Encoder":
-        """A copy of this encoder with the matrices of every layer narrowed to `weight_format`,
-        "bf16" or "q8" (see `Model.quantize`); embeddings stay within cosine 0.9999 (bf16) and
-        0.999 (q8) of the FP32 ones on all-MiniLM-L6-v2. `attn quantize` writes such a folder,
+        """A copy of this encoder with the word embeddings and the matrices of every layer
+        narrowed to `weight_format`, "bf16" or "q8" (see `Model.quantize`); embeddings stay
+        within cosine 0.9999 (bf16) and 0.999 (q8) of the FP32 ones on all-MiniLM-L6-v2. `attn quantize` writes such a folder,
         which `Encoder(path)` loads narrowed. Raises InvalidArgumentError for another format or
         an encoder already narrowed."""
         code = _weight_formats.narrowed_code(weight_format)

@@ -160,6 +160,9 @@ class Context(Handle):
         super().__init__(pointer)
         self.model = model
         self.strict_vocabulary = bool(strict_vocabulary)
+        # Frames between the user's call and this context's public method (Model.generate and
+        # Model.answer call through one), so that warnings point at the user's line.
+        self._caller_frames = 0
         with self._borrow() as handle:
             check(_capi.attn_context_set_strict_vocabulary(handle, int(self.strict_vocabulary)))
 
@@ -200,7 +203,7 @@ class Context(Handle):
             status = function(handle, prompt, prompt_size, ctypes.byref(struct), *map(ctypes.byref, results))
             if relay.error is None:
                 check(status)
-                self._warn_about_unknown_characters(handle, stacklevel=3)
+                self._warn_about_unknown_characters(handle, stacklevel=3 + self._caller_frames)
                 return collect()
         raise relay.error
 

@@ -236,10 +236,12 @@ class Model(Handle):
         """`Context(self).generate(prompt, config, **options)` with a temporary context."""
         from .inference import Context
         with Context(self) as context:
+            context._caller_frames = 1
             return context.generate(prompt, config, **options)
 
     def answer(self, question: Text, config: Any = None, **options: Any) -> str:
         """`Context(self).answer(question, config, **options)` with a temporary context."""
         from .inference import Context
         with Context(self) as context:
+            context._caller_frames = 1
             return context.answer(question, config, **options)

@@ -233,6 +233,13 @@ def test_characters_outside_the_vocabulary_are_read_as_unk_with_a_warning_unless
         with pytest.warns(attention.UnknownCharactersWarning):
             maps = context.attention("道x")
         assert maps[0].weights.shape[-1] == 2 and context.unknown_count == 1
+    # The warning points at the caller's line, through Context and through Model's shortcuts.
+    for call in (lambda: attention.Context(trained_gpt).generate("道x", max_new_tokens=2),
+                 lambda: trained_gpt.generate("道x", max_new_tokens=2)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert [w.filename for w in caught] == [__file__], [(w.filename, w.lineno) for w in caught]
     with attention.Context(trained_gpt, strict_vocabulary=True) as strict:
         with pytest.raises(attention.InvalidArgumentError, match="outside the model's vocabulary: 'x', 'y', 'z'"):
             strict.generate("道xyz")
