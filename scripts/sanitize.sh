@@ -13,8 +13,8 @@
 #   with TSan, so TSan cannot see its barriers. We load its TSan tool Archer
 #   (/usr/lib/llvm-14/lib/libarcher.so, through OMP_TOOL_LIBRARIES), which tells TSan about
 #   OpenMP's synchronisation; libomp internals are not suppressed (nor is Archer's advice
-#   ignore_noninstrumented_modules=1 followed: the run is clean without it). The one suppression,
-#   for BufferPool's futex-based Mutex that TSan cannot see, is in scripts/tsan-suppressions.txt.
+#   ignore_noninstrumented_modules=1 followed: the run is clean without it). BufferPool locks with
+#   a pthread mutex, which TSan sees; scripts/tsan-suppressions.txt holds no suppression.
 #   The test executables use the shared sanitizer runtimes (-shared-libasan / -shared-libsan):
 #   the static TSan runtime needs libdispatch's symbols at link time.
 set -euo pipefail

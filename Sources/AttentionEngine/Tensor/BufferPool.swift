@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Recycles the float buffers of tensors and gradients, so that a training loop, which frees and
 /// allocates the same sizes every step, does not hand its pages back to the system and fault
 /// them in again (glibc trims and unmaps large freed blocks; on a loaded machine the page faults
@@ -16,7 +14,7 @@ enum BufferPool {
         var limitBytes = 512 << 20
     }
 
-    private static let state = Mutex(State())
+    private static let state = PthreadLocked(State())
     private static let smallestPooled = 4096
 
     /// Uninitialized memory for `count` floats, 64-byte aligned.
