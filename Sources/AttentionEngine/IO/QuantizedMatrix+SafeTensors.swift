@@ -43,7 +43,7 @@ extension QuantizedMatrix {
         switch format {
         case .bf16:
             return [SafeTensor(name: name, dtype: .bf16, shape: [rows, columns],
-                               data: bf16Bits.map { Float(bitPattern: UInt32($0) << 16) })]
+                               data: dequantized().scalars)]
         case .q8:
             return [SafeTensor(name: name, dtype: .i8, shape: [rows, columns], data: quants.map(Float.init)),
                     SafeTensor(name: Self.scalesName(of: name), dtype: .f32, shape: [rows, columns / q8BlockSize],

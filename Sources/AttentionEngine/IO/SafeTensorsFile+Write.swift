@@ -50,7 +50,7 @@ extension SafeTensorsFile {
         case .bf16:
             let bits = try tensor.data.enumerated().map { index, value -> UInt16 in
                 let narrowed = bfloat16Bits(value)
-                guard value.isNaN || Float(bitPattern: UInt32(narrowed) << 16).bitPattern == value.bitPattern else {
+                guard value.isNaN || HalfFloat.float(fromBFloat16: narrowed).bitPattern == value.bitPattern else {
                     throw inexact(index)
                 }
                 return narrowed.littleEndian

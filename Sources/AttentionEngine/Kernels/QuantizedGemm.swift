@@ -34,23 +34,12 @@ extension QuantizedMatrix {
             let panel = packed + q * kc * nr
             let first = j0 + q * nr
             let cols = min(nr, nc - q * nr)
-            for x in 0..<nr where x >= cols {
+            for x in cols..<nr {
                 for p in 0..<kc { panel[p * nr + x] = 0 }
             }
             for x in 0..<cols {
                 let row = (first + x) * k + p0
-                switch format {
-                case .bf16:
-                    bf16Bits.withUnsafeBufferPointer { bits in
-                        for p in 0..<kc { panel[p * nr + x] = Float(bitPattern: UInt32(bits[row + p]) << 16) }
-                    }
-                case .q8:
-                    quants.withUnsafeBufferPointer { q in
-                        scales.withUnsafeBufferPointer { s in
-                            for p in 0..<kc { panel[p * nr + x] = s[(row + p) / q8BlockSize] * Float(q[row + p]) }
-                        }
-                    }
-                }
+                for p in 0..<kc { panel[p * nr + x] = widenedWeight(row + p) }
             }
         }
     }

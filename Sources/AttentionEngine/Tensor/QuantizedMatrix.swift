@@ -131,29 +131,28 @@ public final class QuantizedMatrix: @unchecked Sendable {
         return try Tensor(shape: shape + [columns], values: values)
     }
 
+    /// Weight `index` (row-major in (OUT, IN)) widened to FP32: the one widening that lookups,
+    /// `dequantized()` and the packed product use.
+    @inline(__always)
+    func widenedWeight(_ index: Int) -> Float {
+        switch format {
+        case .bf16: return HalfFloat.float(fromBFloat16: bf16Bits[index])
+        case .q8: return scales[index / q8BlockSize] * Float(quants[index])
+        }
+    }
+
     /// out (count, IN) = rows `tokens[0..<count]` of W widened to FP32 (ids already checked to
     /// be in 0..<OUT).
     package func gatherRows(_ tokens: UnsafePointer<Int32>, count: Int, into out: UnsafeMutablePointer<Float>) {
         for i in 0..<count {
             let row = Int(tokens[i]) * columns, target = out + i * columns
-            switch format {
-            case .bf16:
-                for j in 0..<columns { target[j] = Float(bitPattern: UInt32(bf16Bits[row + j]) << 16) }
-            case .q8:
-                for j in 0..<columns { target[j] = scales[(row + j) / q8BlockSize] * Float(quants[row + j]) }
-            }
+            for j in 0..<columns { target[j] = widenedWeight(row + j) }
         }
     }
 
     /// W (OUT, IN) widened back to FP32, exactly as the kernels see it.
     public func dequantized() -> Tensor {
-        let values: [Float]
-        switch format {
-        case .bf16:
-            values = bf16Bits.map { Float(bitPattern: UInt32($0) << 16) }
-        case .q8:
-            values = quants.indices.map { scales[$0 / q8BlockSize] * Float(quants[$0]) }
-        }
+        let values = (0..<rows * columns).map(widenedWeight)
         return try! Tensor(shape: [rows, columns], values: values)
     }
 }
