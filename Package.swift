@@ -47,7 +47,7 @@ let package = Package(
         // The SIMD kernels as generics over the vector type (baseline CPU), and their
         // specialisations for AVX2 (SIMD8, `haswell`) and AVX-512 (SIMD16, `skylake-avx512`:
         // F/CD/BW/DQ/VL, which KernelISA checks before calling it).
-        .target(name: "AttentionKernels", swiftSettings: engineSwiftSettings),
+        .target(name: "AttentionKernels", dependencies: ["CAttentionShims"], swiftSettings: engineSwiftSettings),
         .target(
             name: "AttentionKernelsAVX2",
             dependencies: ["AttentionKernels"],

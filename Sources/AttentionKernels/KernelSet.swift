@@ -53,8 +53,8 @@ package protocol KernelSet {
                             weights: UnsafePointer<UInt16>, bias: UnsafePointer<Float>?,
                             y: UnsafeMutablePointer<Float>)
 
-    /// `q8DotRows`: rows of a Q8 matrix-vector product (x permuted for this set's width).
-    static func q8DotRows(rows: Range<Int>, k: Int, xPermuted: UnsafePointer<Float>,
+    /// `q8DotRows`: rows of a Q8 matrix-vector product (x in its natural order).
+    static func q8DotRows(rows: Range<Int>, k: Int, x: UnsafePointer<Float>,
                           quants: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>)
 

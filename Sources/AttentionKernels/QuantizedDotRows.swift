@@ -8,15 +8,18 @@
 // ones (low halves) become FP32 by a shift left of 16, the odd ones (high halves) by masking the
 // low half away. So the kernel needs x de-interleaved in chunks of 2·V: `deinterleave(planes: 2)`.
 //
-// Q8 (llama.cpp's Q8_0): W[j, p] = scale[j, p / 32] · q[j, p], q an Int8 in [-127, 127]. V lanes
-// of Int32 hold 4·V weights; byte r of each lane becomes an Int32 by two shifts, then FP32 (exactly, by a magic-number add). The
-// four byte planes need x in chunks of 4·V, `deinterleave(planes: 4)`. Lane i of a chunk
-// covers weights 4i..4i+3, which lie in block i / 8 of the chunk: a chunk spans one block (V = 8)
-// or two (V = 16), and its partial sums are multiplied by a vector of those blocks' scales.
+// Q8 (llama.cpp's Q8_0): W[j, p] = scale[j, p / 32] · q[j, p], q an Int8 in [-127, 127]. V bytes
+// are loaded with sign extension into V Int32 lanes and converted to FP32 (vpmovsxbd + vcvtdq2ps
+// on x86), against x in its natural order; a block's partial sums are multiplied by its scale.
+//
+// Both kernels compute four rows per pass and prefetch the next four rows' cache lines while they
+// do (`prefetchAhead`): the weights are streamed from memory once per product.
 //
 // Each output is one reduction in a fixed order that depends only on k and V, never on which
 // rows a thread computes: results are bitwise identical for any thread count. The tail of k
-// (k mod 2V, resp. the blocks after the last full chunk) runs in scalar fused steps.
+// (k mod 2V) of a BF16 row runs in scalar fused steps.
+
+import CAttentionShims
 
 /// Weights per Q8 block (one scale each).
 public let q8BlockSize = 32
@@ -24,7 +27,7 @@ public let q8BlockSize = 32
 /// x (k) → out (k) de-interleaved into `planes` planes for vectors of `width` lanes: in each full
 /// chunk of planes·width values, plane r (r = 0..<planes) holds x[chunk + planes·i + r] for i in
 /// 0..<width; the tail (k mod planes·width) is copied as is. `bf16DotRows` needs 2 planes (even
-/// then odd values), `q8DotRows` 4 (one per byte of an Int32 lane).
+/// then odd values).
 @inlinable
 package func deinterleave(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, k: Int, width: Int, planes: Int) {
     let chunk = planes * width
@@ -40,7 +43,8 @@ package func deinterleave(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer
 }
 
 /// y[j] = Σ_p x[p] · W[j, p] + bias[j] for j in `rows`, W (n, k) BF16 row-major (bit patterns),
-/// `xPermuted` (k) from `deinterleave(planes: 2)` with V's width. Four rows per pass share the loads of x.
+/// `xPermuted` (k) from `deinterleave(planes: 2)` with V's width. Four rows per pass share the
+/// loads of x and prefetch the same chunk of the next four rows (see `prefetchAhead`).
 @inlinable @inline(__always)
 package func bf16DotRows<V: SIMD, U: SIMD>(_: V.Type, _: U.Type, rows: Range<Int>, k: Int,
                                            xPermuted: UnsafePointer<Float>,
@@ -52,6 +56,7 @@ where V.Scalar == Float, U.Scalar == UInt32 {
     let fullEnd = k - k % chunk
     let highHalf = U(repeating: 0xFFFF_0000)
     let xRaw = UnsafeRawPointer(xPermuted)
+    let groupBytes = 4 * k * 2
     var j = rows.lowerBound
     while j < rows.upperBound {
         let last = rows.upperBound - 1
@@ -76,6 +81,7 @@ where V.Scalar == Float, U.Scalar == UInt32 {
             u = m3.loadUnaligned(fromByteOffset: p * 2, as: U.self)
             e3 = e3.addingProduct(xe, unsafeBitCast(u &<< 16, to: V.self))
             o3 = o3.addingProduct(xo, unsafeBitCast(u & highHalf, to: V.self))
+            prefetchAhead(m0 + groupBytes + p * 2, m1 + groupBytes + p * 2, m2 + groupBytes + p * 2, m3 + groupBytes + p * 2)
             p += chunk
         }
         var s0 = (e0 + o0).sum(), s1 = (e1 + o1).sum(), s2 = (e2 + o2).sum(), s3 = (e3 + o3).sum()
@@ -97,78 +103,70 @@ where V.Scalar == Float, U.Scalar == UInt32 {
 }
 
 /// y[j] = Σ_b scale[j, b] · Σ_{p in block b} x[p] · q[j, p] + bias[j] for j in `rows`; q (n, k)
-/// Int8 row-major, scales (n, k / 32), k a multiple of 32, `xPermuted` (k) from `deinterleave(planes: 4)`
-/// with V's width (V of 8 or 16 lanes). Two rows per pass share the loads of x.
+/// Int8 row-major, scales (n, k / 32), k a multiple of 32, x (k) in its natural order. V of 8 or
+/// 16 lanes: a block is 32 / V vectors, each read by `widen` (V Int8 at an address → V FP32: a
+/// sign-extending load and a conversion, which the standard library offers only on the concrete
+/// SIMD types). Four rows per pass share the loads of x, and prefetch the same block of the next
+/// four rows (see `prefetchAhead`).
 @inlinable @inline(__always)
-package func q8DotRows<V: SIMD, I: SIMD>(_: V.Type, _: I.Type, rows: Range<Int>, k: Int,
-                                         xPermuted: UnsafePointer<Float>,
-                                         quants: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
-                                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>)
-where V.Scalar == Float, I.Scalar == Int32 {
+package func q8DotRows<V: SIMD>(_: V.Type, rows: Range<Int>, k: Int, x: UnsafePointer<Float>,
+                                quants: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
+                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                                widen: (UnsafeRawPointer) -> V)
+where V.Scalar == Float {
     let w = V.scalarCount
-    let chunk = 4 * w
-    let fullEnd = k - k % chunk
     let blocksPerRow = k / q8BlockSize
-    let blocksPerChunk = chunk / q8BlockSize  // 1 (V = 8) or 2 (V = 16)
-    // Lanes whose 4 weights lie in the chunk's second block.
-    var secondBlock = SIMDMask<V.MaskStorage>()
-    for i in 0..<w { secondBlock[i] = i >= 8 }
-    let xRaw = UnsafeRawPointer(xPermuted)
+    let xRaw = UnsafeRawPointer(x)
+    let groupBytes = 4 * k
 
-    // Int32 → FP32 without a generic conversion: for |v| < 2²², the FP32 with bit pattern
-    // 0x4B40_0000 + v is exactly 1.5·2²³ + v, so subtracting 1.5·2²³ leaves v exactly.
-    let magicBits = I(repeating: 0x4B40_0000)
-    let magic = V(repeating: 12_582_912)
+    /// Σ over one block of x · q, as (V) partial sums: the block's 32 / V vectors in two chains.
     @inline(__always)
-    func float(_ v: I) -> V { unsafeBitCast(v &+ magicBits, to: V.self) - magic }
-
-    /// The four byte planes of one chunk of a row, summed against x: (V) partial sums per lane.
-    @inline(__always)
-    func chunkProduct(_ row: UnsafeRawPointer, _ p: Int, _ x0: V, _ x1: V, _ x2: V, _ x3: V) -> V {
-        let u = row.loadUnaligned(fromByteOffset: p, as: I.self)
-        var t = x0 * float((u &<< 24) &>> 24)
-        t = t.addingProduct(x1, float((u &<< 16) &>> 24))
-        t = t.addingProduct(x2, float((u &<< 8) &>> 24))
-        return t.addingProduct(x3, float(u &>> 24))
-    }
-    @inline(__always)
-    func chunkScales(_ s: UnsafePointer<Float>, _ block: Int) -> V {
-        blocksPerChunk == 1 ? V(repeating: s[block])
-            : V(repeating: s[block]).replacing(with: s[block + 1], where: secondBlock)
+    func blockProduct(_ row: UnsafeRawPointer, _ p: Int, _ xs: (V, V, V, V)) -> V {
+        @inline(__always)
+        func weights(_ i: Int) -> V { widen(row + p + i * w) }
+        if w == 16 { return (xs.0 * weights(0)).addingProduct(xs.1, weights(1)) }
+        return (xs.0 * weights(0)).addingProduct(xs.1, weights(1)) + (xs.2 * weights(2)).addingProduct(xs.3, weights(3))
     }
 
     var j = rows.lowerBound
     while j < rows.upperBound {
-        let j1 = min(j + 1, rows.upperBound - 1)
+        let last = rows.upperBound - 1
+        let j1 = min(j + 1, last), j2 = min(j + 2, last), j3 = min(j + 3, last)
         let r0 = UnsafeRawPointer(quants + j * k), r1 = UnsafeRawPointer(quants + j1 * k)
-        let sc0 = scales + j * blocksPerRow, sc1 = scales + j1 * blocksPerRow
-        var a0 = V(), a1 = V()
-        var p = 0
-        while p < fullEnd {
-            let x0 = xRaw.loadUnaligned(fromByteOffset: p * 4, as: V.self)
-            let x1 = xRaw.loadUnaligned(fromByteOffset: (p + w) * 4, as: V.self)
-            let x2 = xRaw.loadUnaligned(fromByteOffset: (p + 2 * w) * 4, as: V.self)
-            let x3 = xRaw.loadUnaligned(fromByteOffset: (p + 3 * w) * 4, as: V.self)
-            let block = p / q8BlockSize
-            a0 = a0.addingProduct(chunkScales(sc0, block), chunkProduct(r0, p, x0, x1, x2, x3))
-            a1 = a1.addingProduct(chunkScales(sc1, block), chunkProduct(r1, p, x0, x1, x2, x3))
-            p += chunk
+        let r2 = UnsafeRawPointer(quants + j2 * k), r3 = UnsafeRawPointer(quants + j3 * k)
+        let s0 = scales + j * blocksPerRow, s1 = scales + j1 * blocksPerRow
+        let s2 = scales + j2 * blocksPerRow, s3 = scales + j3 * blocksPerRow
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+        for block in 0..<blocksPerRow {
+            let p = block * q8BlockSize
+            let xs = (xRaw.loadUnaligned(fromByteOffset: p * 4, as: V.self),
+                      xRaw.loadUnaligned(fromByteOffset: (p + w) * 4, as: V.self),
+                      w == 16 ? V() : xRaw.loadUnaligned(fromByteOffset: (p + 2 * w) * 4, as: V.self),
+                      w == 16 ? V() : xRaw.loadUnaligned(fromByteOffset: (p + 3 * w) * 4, as: V.self))
+            a0 = a0.addingProduct(V(repeating: s0[block]), blockProduct(r0, p, xs))
+            a1 = a1.addingProduct(V(repeating: s1[block]), blockProduct(r1, p, xs))
+            a2 = a2.addingProduct(V(repeating: s2[block]), blockProduct(r2, p, xs))
+            a3 = a3.addingProduct(V(repeating: s3[block]), blockProduct(r3, p, xs))
+            prefetchAhead(r0 + groupBytes + p, r1 + groupBytes + p, r2 + groupBytes + p, r3 + groupBytes + p)
         }
-        var s0 = a0.sum(), s1 = a1.sum()
-        let q0 = quants + j * k, q1 = quants + j1 * k
-        while p < k {
-            let block = p / q8BlockSize
-            var t0: Float = 0, t1: Float = 0
-            for e in p..<p + q8BlockSize {
-                t0 = t0.addingProduct(xPermuted[e], Float(q0[e]))
-                t1 = t1.addingProduct(xPermuted[e], Float(q1[e]))
-            }
-            s0 = s0.addingProduct(sc0[block], t0)
-            s1 = s1.addingProduct(sc1[block], t1)
-            p += q8BlockSize
-        }
-        y[j] = s0 + (bias?[j] ?? 0)
-        if j1 != j { y[j1] = s1 + (bias?[j1] ?? 0) }
-        j += 2
+        y[j] = a0.sum() + (bias?[j] ?? 0)
+        if j + 1 <= last { y[j1] = a1.sum() + (bias?[j1] ?? 0) }
+        if j + 2 <= last { y[j2] = a2.sum() + (bias?[j2] ?? 0) }
+        if j + 3 <= last { y[j3] = a3.sum() + (bias?[j3] ?? 0) }
+        j += 4
     }
+}
+
+/// Asks the CPU to fetch the cache lines at four addresses (the same place in the next group of
+/// four rows) while the current group is computed. Weights are streamed once per product, and rows
+/// of BF16/Q8 weights are short (768 Q8 weights are 12 cache lines), too short for the hardware
+/// prefetcher to follow the four interleaved streams: without this, the narrowed products read
+/// memory at under half the bandwidth an FP32 product reaches. A prefetch never faults, so the
+/// addresses may lie past the matrix (after the last group).
+@inlinable @inline(__always)
+package func prefetchAhead(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ c: UnsafeRawPointer, _ d: UnsafeRawPointer) {
+    attn_shim_prefetch(a)
+    attn_shim_prefetch(b)
+    attn_shim_prefetch(c)
+    attn_shim_prefetch(d)
 }

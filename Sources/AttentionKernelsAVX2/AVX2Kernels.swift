@@ -71,11 +71,13 @@ package enum AVX2Kernels: KernelSet {
     }
 
     @inline(never)
-    package static func q8DotRows(rows: Range<Int>, k: Int, xPermuted: UnsafePointer<Float>,
+    package static func q8DotRows(rows: Range<Int>, k: Int, x: UnsafePointer<Float>,
                                   quants: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
                                   bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
-        AttentionKernels.q8DotRows(SIMD8<Float>.self, SIMD8<Int32>.self, rows: rows, k: k,
-                                   xPermuted: xPermuted, quants: quants, scales: scales, bias: bias, y: y)
+        AttentionKernels.q8DotRows(SIMD8<Float>.self, rows: rows, k: k, x: x, quants: quants, scales: scales,
+                                   bias: bias, y: y) { bytes in
+            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bytes.loadUnaligned(as: SIMD8<Int8>.self)))
+        }
     }
 
     package static var vectorWidth: Int { SIMD8<Float>.scalarCount }

@@ -72,11 +72,13 @@ package enum AVX512Kernels: KernelSet {
     }
 
     @inline(never)
-    package static func q8DotRows(rows: Range<Int>, k: Int, xPermuted: UnsafePointer<Float>,
+    package static func q8DotRows(rows: Range<Int>, k: Int, x: UnsafePointer<Float>,
                                   quants: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
                                   bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
-        AttentionKernels.q8DotRows(SIMD16<Float>.self, SIMD16<Int32>.self, rows: rows, k: k,
-                                   xPermuted: xPermuted, quants: quants, scales: scales, bias: bias, y: y)
+        AttentionKernels.q8DotRows(SIMD16<Float>.self, rows: rows, k: k, x: x, quants: quants, scales: scales,
+                                   bias: bias, y: y) { bytes in
+            SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: bytes.loadUnaligned(as: SIMD16<Int8>.self)))
+        }
     }
 
     package static var vectorWidth: Int { SIMD16<Float>.scalarCount }

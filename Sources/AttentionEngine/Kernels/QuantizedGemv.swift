@@ -3,7 +3,7 @@
 //     y (N, OUT) = x (N, IN) · W (OUT, IN)ᵀ + b (OUT)
 //
 // Each row of x is one matrix-vector product: x is permuted once for the active ISA's vector
-// width, then threads split the rows of W (the kernels in AttentionKernels/QuantizedDotRows.swift,
+// width (BF16), then threads split the rows of W (the kernels in AttentionKernels/QuantizedDotRows.swift,
 // through KernelISA). Each output element is one reduction whose order depends only on IN and
 // the vector width, so the result is bitwise identical for any thread count. For N > 1 (a
 // prompt) the weights are read N times; decoding, the case that is bound by memory, has N = 1.
@@ -55,11 +55,10 @@ extension QuantizedMatrix {
                         }
                     }
                 case .q8:
-                    deinterleave(permuted, input, k: k, width: width, planes: 4)
                     quants.withUnsafeBufferPointer { q in
                         scales.withUnsafeBufferPointer { s in
                             Parallel.forEachChunk(n, grain: grain) { range in
-                                kernels.q8DotRows(rows: range, k: k, xPermuted: permuted, quants: q.baseAddress!,
+                                kernels.q8DotRows(rows: range, k: k, x: input, quants: q.baseAddress!,
                                                   scales: s.baseAddress!, bias: biasPointer, y: output)
                             }
                         }

@@ -42,6 +42,13 @@ void attn_shim_set_last_error(const char *message);
 }
 #endif
 
+/** Asks the CPU to bring the cache line at `address` closer (a non-temporal read prefetch: the
+ *  data is used once). Never faults, whatever the address. Inline, so that Swift kernels compile
+ *  it to one instruction. */
+static inline __attribute__((always_inline)) void attn_shim_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 0);
+}
+
 #include "cpu_features.h"
 #include "mpi_runtime.h"
 
