@@ -88,7 +88,7 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         // A result no wider than the SIMD8 tile would waste most of a SIMD16 tile.
         let kernel = n <= GemmMicroKernel.simd8.nr ? .simd8 : microKernel
         gemmPacked(kernel: kernel, transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                   packB: { packed, j0, nc, p0, kc, nr, panels in
+                   panelsB: .packedPerCall { packed, j0, nc, p0, kc, nr, panels in
                        gemmPackB(packed, b: b, ldb: ldb, transB: transB, j0: j0, nc: nc, p0: p0, kc: kc, nr: nr,
                                  panels: panels)
                    },
@@ -102,10 +102,18 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
 typealias GemmPanelPacker = (_ packed: UnsafeMutablePointer<Float>, _ j0: Int, _ nc: Int, _ p0: Int, _ kc: Int,
                              _ nr: Int, _ panels: Range<Int>) -> Void
 
-/// The blocked, packed path for m, n >= 2 and k >= 1; `packB` supplies the panels of op(B).
+/// Where the packed path finds the panels of op(B).
+enum GemmPanelsB {
+    /// Packed for each block by the closure, into a buffer of the calling thread.
+    case packedPerCall(GemmPanelPacker)
+    /// Packed once, for the same register tile (a weight used by many products).
+    case prepacked(GemmPackedWeight)
+}
+
+/// The blocked, packed path for m, n >= 2 and k >= 1; `panelsB` supplies the panels of op(B).
 func gemmPacked(kernel: GemmMicroKernel, transA: Bool, m: Int, n: Int, k: Int,
                 alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                packB: GemmPanelPacker,
+                panelsB: GemmPanelsB,
                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                 bias: UnsafePointer<Float>?) {
     let mr = gemmMR, nr = kernel.nr
@@ -122,7 +130,10 @@ func gemmPacked(kernel: GemmMicroKernel, transA: Bool, m: Int, n: Int, k: Int,
     let mc = roundUp(ceilDiv(m, blockCount), mr)
     let rowBlocks = ceilDiv(m, mc)
 
-    let packedB = ThreadScratch.floats(.gemmPackedB, count: kcMax * roundUp(min(n, ncMax), nr))
+    if case .prepacked(let weight) = panelsB {
+        precondition(weight.kernel == kernel && weight.rows == n && weight.columns == k,
+                     "gemmPacked: prepacked weight (\(weight.rows), \(weight.columns)) does not fit this product")
+    }
     for jc in stride(from: 0, to: n, by: ncMax) {
         let nc = min(ncMax, n - jc)
         let panelCount = ceilDiv(nc, nr)
@@ -132,8 +143,16 @@ func gemmPacked(kernel: GemmMicroKernel, transA: Bool, m: Int, n: Int, k: Int,
         for pc in stride(from: 0, to: k, by: kcMax) {
             let kc = min(kcMax, k - pc)
             // packedB (ceil(nc / nr), kc, nr)
-            Parallel.forEachChunk(panelCount, grain: parallel ? 1 : panelCount) { panels in
-                packB(packedB, jc, nc, pc, kc, nr, panels)
+            let packedB: UnsafePointer<Float>
+            switch panelsB {
+            case .packedPerCall(let packB):
+                let scratchB = ThreadScratch.floats(.gemmPackedB, count: kcMax * roundUp(min(n, ncMax), nr))
+                Parallel.forEachChunk(panelCount, grain: parallel ? 1 : panelCount) { panels in
+                    packB(scratchB, jc, nc, pc, kc, nr, panels)
+                }
+                packedB = UnsafePointer(scratchB)
+            case .prepacked(let weight):
+                packedB = weight.panels(jc: jc, pc: pc)
             }
             let epilogue = GemmEpilogue(alpha: alpha, beta: beta, bias: bias, accumulate: pc > 0)
             Parallel.forEachChunk(items, grain: parallel ? 1 : items) { range in

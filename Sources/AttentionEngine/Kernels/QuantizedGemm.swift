@@ -22,7 +22,7 @@ extension QuantizedMatrix {
         }
         let kernel = rows <= GemmMicroKernel.simd8.nr ? .simd8 : GemmMicroKernel.preferred
         gemmPacked(kernel: kernel, transA: false, m: m, n: rows, k: columns, alpha: 1, a: a, lda: lda,
-                   packB: packPanels, beta: 0, c: c, ldc: ldc, bias: bias)
+                   panelsB: .packedPerCall(packPanels), beta: 0, c: c, ldc: ldc, bias: bias)
     }
 
     /// The `GemmPanelPacker` of op(B) = Wᵀ: panel q holds, for each depth p, the nr weights

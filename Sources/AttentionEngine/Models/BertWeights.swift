@@ -3,7 +3,9 @@
 ///
 /// Letters as in `BertConfig`. Linear weights are (out, in), as PyTorch stores them. The tensors
 /// are kept as the reader returned them (no copy: peak memory while loading stays at one model),
-/// and `withEmbeddings` / `withLayer` lend them to the forward pass.
+/// except the six FP32 matrices of each layer, which are held as the GEMM's packed panels
+/// (`GemmPackedWeight`, packed once instead of for every batch; the FP32 originals are released
+/// as each is packed), and `withEmbeddings` / `withLayer` lend them to the forward pass.
 ///
 /// | tensor | shape |
 /// |---|---|
@@ -34,9 +36,11 @@ final class BertWeights: Sendable {
         let normWeight, normBias: UnsafePointer<Float>  // (C)
     }
 
-    /// A weight matrix (OUT, IN) of a layer: FP32, or narrowed to BF16/Q8.
+    /// A weight matrix (OUT, IN): FP32 (the word embeddings), FP32 in packed panels (a layer's
+    /// matrices), or narrowed to BF16/Q8.
     enum Matrix {
         case fp32(UnsafePointer<Float>)
+        case packed(GemmPackedWeight)
         case narrowed(QuantizedMatrix)
 
         /// out (count, IN) = rows `tokens` of W (ids in 0..<OUT, checked by the caller): the
@@ -45,6 +49,7 @@ final class BertWeights: Sendable {
             switch self {
             case .fp32(let table): embeddingForward(out: out, tokens: tokens, table: table, count: count, channels: columns)
             case .narrowed(let table): table.gatherRows(tokens, count: count, into: out)
+            case .packed: preconditionFailure("BertWeights: embedding tables are not packed")
             }
         }
 
@@ -56,6 +61,8 @@ final class BertWeights: Sendable {
             case .fp32(let weight):
                 gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: lda,
                      b: weight, ldb: k, beta: 0, c: c, ldc: ldc, bias: bias)
+            case .packed(let weight):
+                weight.product(m: m, a: a, lda: lda, c: c, ldc: ldc, bias: bias)
             case .narrowed(let weight):
                 weight.product(m: m, a: a, lda: lda, c: c, ldc: ldc, bias: bias)
             }
@@ -77,8 +84,10 @@ final class BertWeights: Sendable {
     }
 
     let config: BertConfig
-    /// The FP32 tensors in the order of `tensorSpecs` (empty for a narrowed matrix).
+    /// The FP32 tensors in the order of `tensorSpecs` (empty for a packed or narrowed matrix).
     private let tensors: [[Float]]
+    /// The FP32 layer matrices in packed panels, by index in `tensorSpecs`.
+    private let packedMatrices: [Int: GemmPackedWeight]
     /// The narrowed matrices, by index in `tensorSpecs`.
     private let narrowedMatrices: [Int: QuantizedMatrix]
     /// Floats of all tensors (narrowed ones counted as their FP32 originals).
@@ -127,9 +136,21 @@ final class BertWeights: Sendable {
     /// Names of tensors a Hugging Face BERT file may hold in a dtype we do not read.
     static let skippedTensors: Set<String> = ["embeddings.position_ids", "bert.embeddings.position_ids"]
 
+    /// Packs the layer matrices of `tensors` that are not narrowed, releasing each original.
     private init(config: BertConfig, tensors: [[Float]], narrowedMatrices: [Int: QuantizedMatrix]) {
+        let specs = Self.tensorSpecs(config)
+        var tensors = tensors
+        var packed: [Int: GemmPackedWeight] = [:]
+        for index in Self.matrixIndexes(config).dropFirst() where narrowedMatrices[index] == nil {
+            let shape = specs[index].shape
+            packed[index] = tensors[index].withUnsafeBufferPointer { weight in
+                GemmPackedWeight(weight: weight.baseAddress!, rows: shape[0], columns: shape[1])
+            }
+            tensors[index] = []
+        }
         self.config = config
         self.tensors = tensors
+        self.packedMatrices = packed
         self.narrowedMatrices = narrowedMatrices
         parameterCount = Self.tensorSpecs(config).reduce(0) { $0 + $1.shape.reduce(1, *) }
     }
@@ -185,7 +206,7 @@ final class BertWeights: Sendable {
         var narrowed: [Int: QuantizedMatrix] = [:]
         for index in Self.matrixIndexes(config) {
             do {
-                narrowed[index] = try QuantizedMatrix(quantizing: Tensor(shape: specs[index].shape, values: tensors[index]),
+                narrowed[index] = try QuantizedMatrix(quantizing: Tensor(shape: specs[index].shape, values: fp32Values(index)),
                                                       as: format)
             } catch let error as AttentionError {
                 throw AttentionError(error.kind, "\(specs[index].name): \(error.message)")
@@ -204,10 +225,15 @@ final class BertWeights: Sendable {
             if let matrix = narrowedMatrices[index] {
                 result += matrix.safeTensors(named: spec.name)
             } else {
-                result.append(SafeTensor(name: spec.name, shape: spec.shape, data: tensors[index]))
+                result.append(SafeTensor(name: spec.name, shape: spec.shape, data: fp32Values(index)))
             }
         }
         return (result, weightFormat.map { $0.metadata } ?? [:])
+    }
+
+    /// The values of FP32 tensor `index` (a packed matrix read back from its panels).
+    private func fp32Values(_ index: Int) -> [Float] {
+        packedMatrices[index]?.unpacked() ?? tensors[index]
     }
 
     /// Calls `body` with the embedding tables, valid for the duration of the call.
@@ -223,7 +249,8 @@ final class BertWeights: Sendable {
         let first = Self.embeddingTensorCount + index * Self.layerTensorCount
         return try lend(first..<first + Self.layerTensorCount) { l in
             func matrix(_ offset: Int) -> Matrix {
-                narrowedMatrices[first + offset].map(Matrix.narrowed) ?? .fp32(l[offset]!)
+                if let packed = packedMatrices[first + offset] { return .packed(packed) }
+                return narrowedMatrices[first + offset].map(Matrix.narrowed) ?? .fp32(l[offset]!)
             }
             return try body(Layer(queryWeight: matrix(0), keyWeight: matrix(1), valueWeight: matrix(2),
                                   queryBias: l[3]!, keyBias: l[4]!, valueBias: l[5]!, attentionOutWeight: matrix(6),
@@ -233,7 +260,7 @@ final class BertWeights: Sendable {
         }
     }
 
-    /// Pointers to `tensors[range]`, nil for narrowed matrices (at most 16 nested
+    /// Pointers to `tensors[range]`, nil for packed and narrowed matrices (at most 16 nested
     /// `withUnsafeBufferPointer` calls). Every FP32 tensor has ≥ 1 element (sizes ≥ 1).
     private func lend<Result>(_ range: Range<Int>, _ body: ([UnsafePointer<Float>?]) throws -> Result) rethrows -> Result {
         var collected: [UnsafePointer<Float>?] = []
@@ -241,7 +268,7 @@ final class BertWeights: Sendable {
         func nest(_ index: Int, _ collected: inout [UnsafePointer<Float>?]) throws -> Result {
             guard index < range.upperBound else { return try body(collected) }
             return try tensors[index].withUnsafeBufferPointer { buffer in
-                collected.append(narrowedMatrices[index] == nil ? buffer.baseAddress : nil)
+                collected.append(buffer.isEmpty ? nil : buffer.baseAddress)
                 return try nest(index + 1, &collected)
             }
         }
