@@ -56,10 +56,11 @@ where V.Scalar == Float, U.Scalar == UInt32 {
     let fullEnd = k - k % chunk
     let highHalf = U(repeating: 0xFFFF_0000)
     let xRaw = UnsafeRawPointer(xPermuted)
-    let groupBytes = 4 * k * 2
     var j = rows.lowerBound
     while j < rows.upperBound {
         let last = rows.upperBound - 1
+        // The next group of four rows, when all of it is in range (else this group's own, cached).
+        let ahead = j + 8 <= rows.upperBound ? 4 * k * 2 : 0
         let j1 = min(j + 1, last), j2 = min(j + 2, last), j3 = min(j + 3, last)
         let m0 = UnsafeRawPointer(weights + j * k), m1 = UnsafeRawPointer(weights + j1 * k)
         let m2 = UnsafeRawPointer(weights + j2 * k), m3 = UnsafeRawPointer(weights + j3 * k)
@@ -81,7 +82,7 @@ where V.Scalar == Float, U.Scalar == UInt32 {
             u = m3.loadUnaligned(fromByteOffset: p * 2, as: U.self)
             e3 = e3.addingProduct(xe, unsafeBitCast(u &<< 16, to: V.self))
             o3 = o3.addingProduct(xo, unsafeBitCast(u & highHalf, to: V.self))
-            prefetchAhead(m0 + groupBytes + p * 2, m1 + groupBytes + p * 2, m2 + groupBytes + p * 2, m3 + groupBytes + p * 2)
+            prefetchAhead(m0 + ahead + p * 2, m1 + ahead + p * 2, m2 + ahead + p * 2, m3 + ahead + p * 2)
             p += chunk
         }
         var s0 = (e0 + o0).sum(), s1 = (e1 + o1).sum(), s2 = (e2 + o2).sum(), s3 = (e3 + o3).sum()
@@ -117,7 +118,6 @@ where V.Scalar == Float {
     let w = V.scalarCount
     let blocksPerRow = k / q8BlockSize
     let xRaw = UnsafeRawPointer(x)
-    let groupBytes = 4 * k
 
     /// Σ over one block of x · q, as (V) partial sums: the block's 32 / V vectors in two chains.
     @inline(__always)
@@ -131,6 +131,7 @@ where V.Scalar == Float {
     var j = rows.lowerBound
     while j < rows.upperBound {
         let last = rows.upperBound - 1
+        let ahead = j + 8 <= rows.upperBound ? 4 * k : 0  // as in bf16DotRows
         let j1 = min(j + 1, last), j2 = min(j + 2, last), j3 = min(j + 3, last)
         let r0 = UnsafeRawPointer(quants + j * k), r1 = UnsafeRawPointer(quants + j1 * k)
         let r2 = UnsafeRawPointer(quants + j2 * k), r3 = UnsafeRawPointer(quants + j3 * k)
@@ -147,7 +148,7 @@ where V.Scalar == Float {
             a1 = a1.addingProduct(V(repeating: s1[block]), blockProduct(r1, p, xs))
             a2 = a2.addingProduct(V(repeating: s2[block]), blockProduct(r2, p, xs))
             a3 = a3.addingProduct(V(repeating: s3[block]), blockProduct(r3, p, xs))
-            prefetchAhead(r0 + groupBytes + p, r1 + groupBytes + p, r2 + groupBytes + p, r3 + groupBytes + p)
+            prefetchAhead(r0 + ahead + p, r1 + ahead + p, r2 + ahead + p, r3 + ahead + p)
         }
         y[j] = a0.sum() + (bias?[j] ?? 0)
         if j + 1 <= last { y[j1] = a1.sum() + (bias?[j1] ?? 0) }
@@ -161,8 +162,7 @@ where V.Scalar == Float {
 /// four rows) while the current group is computed. Weights are streamed once per product, and rows
 /// of BF16/Q8 weights are short (768 Q8 weights are 12 cache lines), too short for the hardware
 /// prefetcher to follow the four interleaved streams: without this, the narrowed products read
-/// memory at under half the bandwidth an FP32 product reaches. A prefetch never faults, so the
-/// addresses may lie past the matrix (after the last group).
+/// memory at under half the bandwidth an FP32 product reaches.
 @inlinable @inline(__always)
 package func prefetchAhead(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ c: UnsafeRawPointer, _ d: UnsafeRawPointer) {
     attn_shim_prefetch(a)
