@@ -68,3 +68,52 @@ def test_a_bucket_size_without_overlap_is_refused(tmp_path):
                              "--out", str(tmp_path / "m.safetensors")], capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "--gradient-bucket-mb sizes the overlapped sum: drop it or --no-overlap" in result.stderr, result.stderr
+
+
+# A host that initialized MPI itself (as mpi4py may) with too low a thread level for the
+# communication thread: creating a trainer through the C ABI is a clear error, not a data race.
+HOST_INITIALIZES_MPI = r"""
+#include <mpi.h>
+#include <stdio.h>
+#include "attention.h"
+
+int main(int argc, char **argv) {
+    int level = argv[1][0] == 'f' ? MPI_THREAD_FUNNELED : MPI_THREAD_SERIALIZED, provided = -1;
+    MPI_Init_thread(NULL, NULL, level, &provided);
+    attn_model_config config = {.struct_size = sizeof config};
+    attn_model_config_default(ATTN_MODEL_GPT, &config);
+    config.vocab_size = 16;
+    attn_model_t *model = NULL;
+    if (attn_model_init(&config, NULL, &model) != ATTN_OK) return 2;
+    attn_train_config training = {.struct_size = sizeof training};
+    attn_train_config_default(&training);
+    attn_trainer_t *trainer = NULL;
+    attn_status status = attn_trainer_init(model, &training, &trainer);
+    printf("provided %d: %s\n", provided, status == ATTN_OK ? "ok" : attn_last_error());
+    attn_trainer_free(trainer);
+    attn_model_free(model);
+    MPI_Finalize();
+    return 0;
+}
+"""
+
+
+@needs_mpi
+@pytest.mark.parametrize("level, expected", [
+    ("funneled", "MPI was initialized with less than MPI_THREAD_SERIALIZED"),
+    ("serialized", "provided 2: ok"),
+])
+def test_a_host_mpi_below_thread_serialized_is_a_clear_error(tmp_path, level, expected):
+    import shutil
+    import subprocess
+    mpicc = shutil.which("mpicc")
+    assert mpicc is not None, "mpicc comes with libopenmpi-dev"
+    source, program = tmp_path / "host.c", tmp_path / "host"
+    source.write_text(HOST_INITIALIZES_MPI)
+    library = ATTN.parent
+    subprocess.run([mpicc, f"-I{library.parents[1] / 'include'}", str(source), f"-L{library}", "-lattention",
+                    f"-Wl,-rpath,{library}", "-o", str(program)], check=True, capture_output=True)
+    result = mpirun(2, program, level)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and all(expected in line for line in lines), result.stdout
