@@ -61,6 +61,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: sizeHelp("Recurrent cell", "cell")) var cell: String?
     @Flag(help: "Plain log lines instead of a progress bar.") var log = false
     @Flag(help: "One JSON object per log line (and a final summary).") var json = false
+    @Option(help: "Under mpirun: sum the gradients across ranks in buckets of at least this many MiB while backward runs (more than 0, at most 1048576; default 1).")
+    var gradientBucketMb: Double?
+    @Flag(help: "Under mpirun: sum the gradients after backward instead of overlapping the sum with it (the same result; to compare).")
+    var noOverlap = false
 
     func validate() throws {
         guard let kind = ModelKinds.named(model), kind.capabilities.contains(.training) else {
@@ -71,6 +75,10 @@ struct TrainCommand: ParsableCommand {
         if corpus != nil && kind.capabilities.contains(.answering) { throw ValidationError("a seq2seq model learns from --pairs, not --corpus") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         if let time, !(time > 0) { throw ValidationError("--time must be positive") }
+        if let gradientBucketMb, !(gradientBucketMb > 0 && gradientBucketMb <= 1_048_576) {
+            throw ValidationError("--gradient-bucket-mb must be more than 0 and at most 1048576 (1 TiB)")
+        }
+        if gradientBucketMb != nil && noOverlap { throw ValidationError("--gradient-bucket-mb sizes the overlapped sum: drop it or --no-overlap") }
         if steps != nil && time != nil { throw ValidationError("give --steps or --time, not both") }
         if checkpointEvery < 1 || (batchSize ?? 1) < 1 { throw ValidationError("--checkpoint-every and --batch-size must be at least 1") }
         if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be positive") }
@@ -213,7 +221,10 @@ final class TrainingRun {
                                     minLearningRate: schedule?.minimum,
                                     warmupSteps: schedule?.warmupSteps ?? WarmupCosineLearningRate.defaultWarmupSteps(totalSteps: totalSteps),
                                     weightDecay: options.kind.capabilities.contains(.answering) ? 0 : 0.1,
-                                    evaluationInterval: max(1, min(totalSteps, 500) / 10), seed: seed)
+                                    evaluationInterval: max(1, min(totalSteps, 500) / 10), seed: seed,
+                                    overlapsGradientSum: !options.noOverlap,
+                                    gradientBucketBytes: options.gradientBucketMb.map { max(1, Int($0 * 1_048_576)) }
+                                        ?? TrainingConfig.defaultGradientBucketBytes)
         if options.kind.capabilities.contains(.answering) {
             let pairs = try options.pairs.map(InputFiles.pairs) ?? DefaultData.dialoguePairs
             let tokenizer = try resumed?.tokenizer
@@ -396,7 +407,11 @@ final class TrainingRun {
     func logLine(_ progress: TrainingProgress, elapsed: Double) -> String {
         if options.json {
             let validation = progress.validationLoss.map { ",\"validation_loss\":\($0)" } ?? ""
-            return #"{"event":"step","step":\#(progress.step),"loss":\#(progress.loss)\#(validation),"#
+            let gradientSum = progress.gradientSum.map {
+                #","backward_seconds":\#($0.backwardSeconds),"communication_seconds":\#($0.communicationSeconds),"#
+                    + #""gradient_sum_wait_seconds":\#($0.waitSeconds),"gradient_buckets":\#($0.buckets)"#
+            } ?? ""
+            return #"{"event":"step","step":\#(progress.step),"loss":\#(progress.loss)\#(validation)\#(gradientSum),"#
                 + #""tokens_per_second":\#(Int(progress.tokensPerSecond)),"learning_rate":\#(progress.learningRate),"seconds":\#(elapsed)}"#
         }
         return String(format: "step %6d  loss %.4f  %@%7.0f tokens/s  lr %.2e  %6.1f s", progress.step, progress.loss,

@@ -24,6 +24,7 @@ static struct {
     int (*initialized)(int *);
     int (*finalized)(int *);
     int (*finalize)(void);
+    int (*query_thread)(int *);
     int (*comm_rank)(mpi_handle, int *);
     int (*comm_size)(mpi_handle, int *);
     int (*isend)(const void *, int, mpi_handle, int, int, mpi_handle, mpi_handle *);
@@ -36,7 +37,7 @@ static struct {
 } mpi;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static int init_status = -1, world_rank = 0, world_size = 1;
+static int init_status = -1, world_rank = 0, world_size = 1, thread_level = 0;
 static char init_error[512];
 /* MPI_THREAD_SERIALIZED: no two threads may be inside MPI at once. */
 static pthread_mutex_t communication = PTHREAD_MUTEX_INITIALIZER;
@@ -76,6 +77,7 @@ static void initialize(void) {
     RESOLVE(initialized, "MPI_Initialized")
     RESOLVE(finalized, "MPI_Finalized")
     RESOLVE(finalize, "MPI_Finalize")
+    RESOLVE(query_thread, "MPI_Query_thread")
     RESOLVE(comm_rank, "MPI_Comm_rank")
     RESOLVE(comm_size, "MPI_Comm_size")
     RESOLVE(isend, "MPI_Isend")
@@ -98,6 +100,9 @@ static void initialize(void) {
         }
         atexit(finalize_at_exit);
     }
+    /* The level MPI granted (also when a host initialized it): overlapped gradient sums call MPI
+     * from a communication thread, which needs at least MPI_THREAD_SERIALIZED. */
+    if (mpi.query_thread(&provided) == 0) thread_level = provided;
     mpi.comm_rank(mpi.comm_world, &world_rank);
     mpi.comm_size(mpi.comm_world, &world_size);
     init_status = 0;
@@ -127,10 +132,15 @@ static double seconds_now(void) {
     return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
 }
 
-/* Polls `request` to completion. Busy for the first 10 ms (the usual wait at a step's
- * reduction), then every 100 µs so that a rank waiting for a slow peer leaves the core to it.
- * Aborts the job when `peer` has not answered within `timeout_seconds`. */
-static int wait_for(mpi_handle *request, int peer, double timeout_seconds, const char *what,
+int attn_shim_mpi_thread_level(void) {
+    return init_status == 0 ? thread_level : -1;
+}
+
+/* Polls `request` to completion. Busy for the first `busy_seconds` (10 ms: the usual wait at a
+ * step's reduction; 0 for a communication thread beside a computing one), then every 100 µs so
+ * that a rank waiting for a slow peer leaves the core to it. Aborts the job when `peer` has not
+ * answered within `timeout_seconds`. */
+static int wait_for(mpi_handle *request, int peer, double timeout_seconds, double busy_seconds, const char *what,
                     char *error, size_t error_size) {
     double started = seconds_now();
     for (;;) {
@@ -146,14 +156,15 @@ static int wait_for(mpi_handle *request, int peer, double timeout_seconds, const
             mpi.abort(mpi.comm_world, 3);
             _exit(3);
         }
-        if (waited > 0.01) nanosleep(&(struct timespec){.tv_sec = 0, .tv_nsec = 100000}, NULL);
+        if (waited > busy_seconds) nanosleep(&(struct timespec){.tv_sec = 0, .tv_nsec = 100000}, NULL);
     }
 }
 
 /* Messages are cut into chunks whose byte count fits an `int`. */
 enum { CHUNK_FLOATS = 1 << 22, SUM_TAG = 7716 };
 
-static int sum_in_rank_order(float *values, int64_t count, double timeout_seconds, char *error, size_t error_size) {
+static int sum_in_rank_order(float *values, int64_t count, double timeout_seconds, double busy_seconds,
+                             char *error, size_t error_size) {
     float *received = NULL; /* (CHUNK_FLOATS) on rank 0 */
     if (world_rank == 0 && (received = malloc(sizeof(float) * CHUNK_FLOATS)) == NULL) {
         snprintf(error, error_size, "out of memory for the gradient reduction buffer");
@@ -168,29 +179,29 @@ static int sum_in_rank_order(float *values, int64_t count, double timeout_second
             for (int peer = 1; peer < world_size && result == 0; peer++) {
                 int status = mpi.irecv(received, n, mpi.float_type, peer, SUM_TAG, mpi.comm_world, &request);
                 if (status != 0) { report_error(status, "MPI_Irecv", error, error_size); result = -1; break; }
-                if ((result = wait_for(&request, peer, timeout_seconds, "the gradient sum", error, error_size)) != 0) break;
+                if ((result = wait_for(&request, peer, timeout_seconds, busy_seconds, "the gradient sum", error, error_size)) != 0) break;
                 for (int i = 0; i < n; i++) chunk[i] += received[i];
             }
         } else {
             int status = mpi.isend(chunk, n, mpi.float_type, 0, SUM_TAG, mpi.comm_world, &request);
             if (status != 0) { report_error(status, "MPI_Isend", error, error_size); result = -1; break; }
-            result = wait_for(&request, 0, timeout_seconds, "the gradient sum", error, error_size);
+            result = wait_for(&request, 0, timeout_seconds, busy_seconds, "the gradient sum", error, error_size);
         }
         if (result != 0) break;
         int status = mpi.ibcast(chunk, n, mpi.float_type, 0, mpi.comm_world, &request);
         if (status != 0) { report_error(status, "MPI_Ibcast", error, error_size); result = -1; break; }
-        result = wait_for(&request, 0, timeout_seconds, "the broadcast of the gradient sum", error, error_size);
+        result = wait_for(&request, 0, timeout_seconds, busy_seconds, "the broadcast of the gradient sum", error, error_size);
     }
     free(received);
     return result;
 }
 
-int attn_shim_mpi_sum_in_rank_order(float *values, int64_t count, double timeout_seconds,
+int attn_shim_mpi_sum_in_rank_order(float *values, int64_t count, double timeout_seconds, double busy_wait_seconds,
                                     char *error, size_t error_size) {
     if (init_status != 0) { snprintf(error, error_size, "MPI is not initialized"); return -1; }
     if (world_size == 1 || count <= 0) return 0;
     pthread_mutex_lock(&communication);
-    int result = sum_in_rank_order(values, count, timeout_seconds, error, error_size);
+    int result = sum_in_rank_order(values, count, timeout_seconds, busy_wait_seconds, error, error_size);
     pthread_mutex_unlock(&communication);
     return result;
 }
@@ -202,7 +213,7 @@ static int broadcast(void *bytes, int64_t count, int root, double timeout_second
         mpi_handle request;
         int status = mpi.ibcast((char *)bytes + begin, n, mpi.byte_type, root, mpi.comm_world, &request);
         if (status != 0) { report_error(status, "MPI_Ibcast", error, error_size); return -1; }
-        if (wait_for(&request, root, timeout_seconds, "a broadcast", error, error_size) != 0) return -1;
+        if (wait_for(&request, root, timeout_seconds, 0.01, "a broadcast", error, error_size) != 0) return -1;
     }
     return 0;
 }

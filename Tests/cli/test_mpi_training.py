@@ -31,11 +31,11 @@ TRAIN = ["train", "--steps", "8", "--batch-size", "6", "--n-layer", "1", "--n-he
 SEQ2SEQ = ["train", "--model", "seq2seq", "--steps", "6", "--batch-size", "6", "--n-layer", "1", "--n-embd", "32", "--json"]
 
 
-def mpirun(ranks, *command, env=None, timeout=300):
+def mpirun(ranks, *command, env=None, timeout=300, threads=1):
     assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
     # As root Open MPI wants --allow-run-as-root; --oversubscribe: more ranks than cores here.
     # One thread per rank keeps 3 ranks from fighting over the 2 cores.
-    launcher = [MPIRUN, "--allow-run-as-root", "--oversubscribe", "-x", "OMP_NUM_THREADS=1", "-np", str(ranks)]
+    launcher = [MPIRUN, "--allow-run-as-root", "--oversubscribe", "-x", f"OMP_NUM_THREADS={threads}", "-np", str(ranks)]
     for name in (env or {}):
         launcher += ["-x", name]
     return subprocess.run(launcher + [str(c) for c in command], capture_output=True, text=True, timeout=timeout,

@@ -210,6 +210,15 @@ extension Tensor {
     /// Backpropagates from this scalar: adds d(self)/d(leaf) into the `grad` of every leaf it
     /// depends on. Throws when the tensor has more than one element.
     public func backward() throws {
+        try backward(whenLeafGradientIsFinal: nil)
+    }
+
+    /// `backward()`, calling `leafGradientIsFinal` with a leaf's node (on the calling thread) as
+    /// soon as the last op that contributes to its gradient has run: data-parallel training
+    /// starts summing a parameter's gradient across ranks while the rest of backward runs.
+    /// The calls come in an order fixed by the graph (not by timing). A leaf that no op
+    /// reached is not reported.
+    func backward(whenLeafGradientIsFinal leafGradientIsFinal: ((AutogradNode) -> Void)?) throws {
         guard count == 1 else {
             throw AttentionError.shape("backward(): needs a scalar, got shape \(shape)")
         }
@@ -229,7 +238,24 @@ extension Tensor {
             }
         }
         root.receive { $0[0] = 1 }
-        for current in order.reversed() { current.runBackward() }
+        guard let leafGradientIsFinal else {
+            for current in order.reversed() { current.runBackward() }
+            return
+        }
+        // The leaves whose last consumer (in running order) is the node at each position.
+        let running = Array(order.reversed())
+        var lastConsumer: [ObjectIdentifier: Int] = [:]
+        for (position, node) in running.enumerated() {
+            for input in node.inputs where input.isLeaf { lastConsumer[ObjectIdentifier(input)] = position }
+        }
+        var finishedAfter = [[AutogradNode]](repeating: [], count: running.count)
+        for node in running where node.isLeaf {
+            if let position = lastConsumer[ObjectIdentifier(node)] { finishedAfter[position].append(node) }
+        }
+        for (position, current) in running.enumerated() {
+            current.runBackward()
+            for leaf in finishedAfter[position] { leafGradientIsFinal(leaf) }
+        }
     }
 
     /// `result` with a node recording `backward` when the tape is on and any of `inputs`

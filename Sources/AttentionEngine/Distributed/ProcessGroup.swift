@@ -53,12 +53,26 @@ public final class ProcessGroup: Sendable {
         return seconds
     }
 
+    /// How long a wait for another rank polls without pause before it polls every 100 µs.
+    public static let busyWaitSeconds = 0.01
+
+    /// True when MPI may be called from a communication thread (MPI_THREAD_SERIALIZED or more,
+    /// which this process requests; a host that initialized MPI itself may have asked for less),
+    /// or in a single process.
+    public var allowsCommunicationThread: Bool {
+        !isDistributed || attn_shim_mpi_thread_level() >= 2
+    }
+
     /// Replaces `values` (the same count on every rank) by their sum over ranks, added in rank
-    /// order, so every rank gets the same bits whatever the timing.
-    public func sumInRankOrder(_ values: UnsafeMutableBufferPointer<Float>) throws {
+    /// order, so every rank gets the same bits whatever the timing. Each element is summed on its
+    /// own: summing a buffer in several parts gives the same bits. A wait for another rank polls
+    /// without pause for `busyWaitSeconds`, then every 100 µs (0 for a communication thread
+    /// beside computation).
+    public func sumInRankOrder(_ values: UnsafeMutableBufferPointer<Float>, busyWaitSeconds: Double = busyWaitSeconds) throws {
         guard isDistributed, let base = values.baseAddress else { return }
         var error = [CChar](repeating: 0, count: 1024)
-        guard attn_shim_mpi_sum_in_rank_order(base, Int64(values.count), timeoutSeconds, &error, error.count) == 0 else {
+        guard attn_shim_mpi_sum_in_rank_order(base, Int64(values.count), timeoutSeconds, busyWaitSeconds,
+                                              &error, error.count) == 0 else {
             throw AttentionError.invalid("distributed training: " + String(cString: error))
         }
     }

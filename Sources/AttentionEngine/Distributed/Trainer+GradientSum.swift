@@ -1,53 +1,127 @@
-/// The data-parallel part of a training step: after each rank's backward pass, the gradients of
-/// all ranks are summed in rank order (`ProcessGroup.sumInRankOrder`) before clipping and AdamW,
-/// so every rank applies the same update to the same weights.
+import Foundation
+
+/// The data-parallel part of a training step: the backward pass, with the gradients of all ranks
+/// summed in rank order (`ProcessGroup.sumInRankOrder`) before clipping and AdamW, so every rank
+/// applies the same update to the same weights.
 ///
 /// Each rank's loss is the mean over its own n_r target tokens, so its gradient g_r is too. The
 /// gradient of the global batch's mean loss is Σ_r n_r·g_r / Σ_r n_r: each rank sends n_r·g_r,
-/// n_r and n_r·loss_r in one buffer, and all divide the sums by Σ n_r. With equal token counts
-/// this equals one process training on the whole batch up to the order of the additions.
+/// n_r and n_r·loss_r in one buffer (`GradientBuckets`), and all divide the sums by Σ n_r. With
+/// equal token counts this equals one process training on the whole batch up to the order of
+/// the additions.
+///
+/// With `TrainingConfig.overlapsGradientSum` (the default), the buffer is summed in buckets by a
+/// communication thread (`BucketSumThread`) while backward runs: the tape reports each
+/// parameter's gradient as soon as it is final, the trainer packs it, and a bucket starts as soon
+/// as all its parameters are packed. Without, the whole buffer is summed after backward. Both
+/// send the same values and add every element in the same order (rank 0's, then rank 1's, …),
+/// so they give the same bits.
 extension Trainer {
-    /// Replaces every parameter's gradient by the global batch's gradient; returns the global
-    /// mean loss and the global token count. A parameter that received no gradient on any rank
-    /// keeps none (as in one process, AdamW then leaves it alone).
-    func sumGradientsAcrossRanks(loss: Float, tokens: Int) throws -> (loss: Float, tokens: Int) {
+    /// Runs backward on `loss` (this rank's mean over `tokens` targets, whose value is `value`)
+    /// and replaces every parameter's gradient by the global batch's gradient; returns the
+    /// global mean loss, the global token count and the step's timing. A parameter that
+    /// received no gradient on any rank keeps none (as in one process, AdamW then leaves it
+    /// alone).
+    func backwardSummingAcrossRanks(_ loss: Tensor, value: Float, tokens: Int) throws
+        -> (loss: Float, tokens: Int, timing: GradientSumTiming) {
         let parameters = module.parameters
-        let gradientCount = parameters.reduce(0) { $0 + $1.value.count }
-        // layout: gradients (gradientCount) | has-gradient flag per parameter | n_r | n_r·loss_r
-        let total = gradientCount + parameters.count + 2
-        if gradientSumBuffer.count != total { gradientSumBuffer = [Float](repeating: 0, count: total) }
+        let layout = GradientBuckets(parameterCounts: parameters.map { $0.value.count },
+                                     bucketBytes: config.overlapsGradientSum ? config.gradientBucketBytes : Int.max)
+        if gradientSumBuffer.count != layout.bufferCount {
+            gradientSumBuffer = [Float](repeating: 0, count: layout.bufferCount)
+        }
         let weight = Float(tokens)
         return try gradientSumBuffer.withUnsafeMutableBufferPointer { buffer in
             let flat = buffer.baseAddress!
-            var offset = 0
-            for (index, parameter) in parameters.enumerated() {
-                let count = parameter.value.count
-                if let grad = parameter.value.node?.grad {
+            // Writes n_r·g of parameter `index` and its has-gradient flag into the buffer.
+            func pack(_ index: Int) {
+                let count = parameters[index].value.count, offset = layout.offsets[index]
+                if let grad = parameters[index].value.node?.grad {
                     vectorAffine(out: flat + offset, x: grad, alpha: weight, beta: 0, count: count)
-                    flat[gradientCount + index] = 1
+                    flat[layout.gradientCount + index] = 1
                 } else {
                     (flat + offset).update(repeating: 0, count: count)
-                    flat[gradientCount + index] = 0
+                    flat[layout.gradientCount + index] = 0
                 }
-                offset += count
             }
-            flat[total - 2] = weight
-            flat[total - 1] = weight * loss
-            try world.sumInRankOrder(buffer)
-            let globalTokens = flat[total - 2]
+            func packTail() {
+                flat[layout.bufferCount - 2] = weight
+                flat[layout.bufferCount - 1] = weight * value
+            }
+            let started = DispatchTime.now().uptimeNanoseconds
+            var timing = GradientSumTiming(backwardSeconds: 0, communicationSeconds: 0, waitSeconds: 0,
+                                           buckets: config.overlapsGradientSum ? layout.parameterRanges.count : 1)
+            if config.overlapsGradientSum {
+                let summing = BucketSumThread(world: world, buffer: flat, ranges: layout.bufferRanges)
+                var packed = [Bool](repeating: false, count: parameters.count)
+                var unpackedInBucket = layout.parameterRanges.map(\.count)
+                func finish(_ index: Int) {
+                    guard !packed[index] else { return }
+                    pack(index)
+                    packed[index] = true
+                    let bucket = layout.bucketOfParameter[index]
+                    unpackedInBucket[bucket] -= 1
+                    if unpackedInBucket[bucket] == 0 { summing.markReady(bucket) }
+                }
+                var parametersOfNode: [ObjectIdentifier: [Int]] = [:]
+                for (index, parameter) in parameters.enumerated() {
+                    if let node = parameter.value.node { parametersOfNode[ObjectIdentifier(node), default: []].append(index) }
+                }
+                do {
+                    try loss.backward { node in
+                        for index in parametersOfNode[ObjectIdentifier(node)] ?? [] { finish(index) }
+                    }
+                } catch {
+                    summing.cancel()
+                    throw error
+                }
+                summing.markBackwardEnded()
+                let backwardEnded = DispatchTime.now().uptimeNanoseconds
+                // Parameters that backward did not reach on this rank: zeros, flag 0.
+                for index in parameters.indices { finish(index) }
+                packTail()
+                summing.markReady(layout.parameterRanges.count)
+                timing.communicationSeconds = try summing.waitUntilSummed()
+                timing.backwardSeconds = Double(backwardEnded - started) * 1e-9
+                timing.waitSeconds = Double(DispatchTime.now().uptimeNanoseconds - backwardEnded) * 1e-9
+            } else {
+                try loss.backward()
+                let backwardEnded = DispatchTime.now().uptimeNanoseconds
+                for index in parameters.indices { pack(index) }
+                packTail()
+                let sumStarted = DispatchTime.now().uptimeNanoseconds
+                try world.sumInRankOrder(buffer)
+                let ended = DispatchTime.now().uptimeNanoseconds
+                timing.backwardSeconds = Double(backwardEnded - started) * 1e-9
+                timing.communicationSeconds = Double(ended - sumStarted) * 1e-9
+                timing.waitSeconds = Double(ended - backwardEnded) * 1e-9
+            }
+            let globalTokens = flat[layout.bufferCount - 2]
             let scale = 1 / globalTokens
-            offset = 0
             for (index, parameter) in parameters.enumerated() {
-                let count = parameter.value.count
-                if flat[gradientCount + index] > 0, let node = parameter.value.node {
+                let count = parameter.value.count, offset = layout.offsets[index]
+                if flat[layout.gradientCount + index] > 0, let node = parameter.value.node {
                     // accumulate allocates a zeroed buffer when this rank received no gradient.
                     node.accumulate { grad in vectorAffine(out: grad, x: flat + offset, alpha: scale, beta: 0, count: count) }
                 }
-                offset += count
             }
-            return (flat[total - 1] * scale, Int(globalTokens))
+            return (flat[layout.bufferCount - 1] * scale, Int(globalTokens), timing)
         }
     }
+}
+
+/// Where the time of a distributed step's backward pass and gradient sum went (seconds, this
+/// rank's wall clock).
+public struct GradientSumTiming: Sendable {
+    /// The backward pass (with the packing of the gradients when the sum overlaps it).
+    public var backwardSeconds: Double
+    /// Time spent inside the sums across ranks: sending, receiving, adding, waiting for peers.
+    public var communicationSeconds: Double
+    /// From the end of backward until the gradients were summed: the communication that did not
+    /// hide behind backward (with the tail of flags and counts, and the packing without overlap).
+    public var waitSeconds: Double
+    /// Gradient buckets summed (1 without overlap).
+    public var buckets: Int
 }
 
 extension ProcessGroup {

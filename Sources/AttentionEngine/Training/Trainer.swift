@@ -20,10 +20,23 @@ public struct TrainingConfig: Sendable {
     public var evaluationBatches: Int
     /// Seed of the training batches.
     public var seed: UInt64
+    /// Data-parallel runs only (docs/distributed.md): sum the gradients across ranks in buckets
+    /// while the backward pass runs (true), or all at once after it (false). Both give the same
+    /// bits.
+    public var overlapsGradientSum: Bool
+    /// Data-parallel runs with overlap: a bucket closes once it holds at least this many bytes of
+    /// gradients (a parameter is never split, so a larger parameter is a bucket of its own; a
+    /// size beyond all gradients makes one bucket). Must be ≥ 1.
+    public var gradientBucketBytes: Int
+
+    /// The default `gradientBucketBytes`: 1 MiB (PyTorch DDP's first bucket; its 25 MB would
+    /// hold the whole gradient of the char models here).
+    public static let defaultGradientBucketBytes = 1 << 20
 
     public init(steps: Int, batchSize: Int, learningRate: Float = 1e-3, minLearningRate: Float? = nil,
                 warmupSteps: Int = 0, weightDecay: Float = 0.1, beta1: Float = 0.9, beta2: Float = 0.99,
-                gradientClip: Float? = 1, evaluationInterval: Int = 0, evaluationBatches: Int = 4, seed: UInt64 = 0) {
+                gradientClip: Float? = 1, evaluationInterval: Int = 0, evaluationBatches: Int = 4, seed: UInt64 = 0,
+                overlapsGradientSum: Bool = true, gradientBucketBytes: Int = TrainingConfig.defaultGradientBucketBytes) {
         self.steps = steps
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -36,6 +49,8 @@ public struct TrainingConfig: Sendable {
         self.evaluationInterval = evaluationInterval
         self.evaluationBatches = evaluationBatches
         self.seed = seed
+        self.overlapsGradientSum = overlapsGradientSum
+        self.gradientBucketBytes = gradientBucketBytes
     }
 
     /// Throws for non-positive steps or batch size, a bad schedule, clip ≤ 0 or negative intervals.
@@ -45,6 +60,9 @@ public struct TrainingConfig: Sendable {
         }
         guard evaluationInterval >= 0, evaluationBatches >= 1 else {
             throw AttentionError.invalid("training: evaluation interval \(evaluationInterval) must be >= 0 and batches \(evaluationBatches) >= 1")
+        }
+        guard gradientBucketBytes >= 1 else {
+            throw AttentionError.invalid("training: the gradient bucket size \(gradientBucketBytes) bytes must be >= 1")
         }
         if let gradientClip, !(gradientClip > 0) {
             throw AttentionError.invalid("training: gradient clip \(gradientClip) must be > 0")
@@ -65,6 +83,8 @@ public struct TrainingProgress: Sendable {
     public var tokensPerSecond: Double
     /// The learning rate used by this step.
     public var learningRate: Float
+    /// In a data-parallel run, the time of this step's backward pass and gradient sum.
+    public var gradientSum: GradientSumTiming?
 }
 
 /// The training loop shared by every model: batch → loss → backward → clip → AdamW step, with
@@ -98,7 +118,7 @@ public final class Trainer {
     /// run split in parts draws the same batches as one uninterrupted run.
     var rng: Random
     /// The flat buffer of a distributed step's gradient sum, kept across steps (see
-    /// `sumGradientsAcrossRanks`).
+    /// `backwardSummingAcrossRanks`).
     var gradientSumBuffer: [Float] = []
 
     /// A trainer for any module: `trainingLoss` builds a batch from the generator and returns its
@@ -111,6 +131,9 @@ public final class Trainer {
         world = try ProcessGroup.world()
         guard config.batchSize % world.size == 0 else {
             throw AttentionError.invalid("training: the batch size \(config.batchSize) is the global batch and must divide by the \(world.size) ranks")
+        }
+        guard !config.overlapsGradientSum || world.allowsCommunicationThread else {
+            throw AttentionError.invalid("training: overlapping the gradient sum with backward calls MPI from a second thread, but MPI was initialized with less than MPI_THREAD_SERIALIZED; initialize it with MPI_THREAD_SERIALIZED or more, or turn the overlap off (TrainingConfig.overlapsGradientSum = false; attn train --no-overlap)")
         }
         if let format = module.weightFormat {
             throw AttentionError.invalid("trainer: the model holds \(format.rawValue) weights for inference only and cannot be trained; train the FP32 checkpoint")
@@ -229,10 +252,10 @@ public final class Trainer {
         for parameter in module.parameters { parameter.value.node?.clearGradKeepingBuffer() }
         var (loss, tokens) = try loss(&rng)
         var value = loss.item
+        var gradientSum: GradientSumTiming?
         if world.isDistributed {
             // Every rank must reach the reduction, so a non-finite loss is judged on the sum.
-            try loss.backward()
-            (value, tokens) = try sumGradientsAcrossRanks(loss: value, tokens: tokens)
+            (value, tokens, gradientSum) = try backwardSummingAcrossRanks(loss, value: value, tokens: tokens)
         }
         guard value.isFinite else {
             throw AttentionError.invalid("training: the loss is \(value) at step \(step + 1)")
@@ -248,7 +271,8 @@ public final class Trainer {
         try checkReplicasIfDue()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         return TrainingProgress(step: step, loss: value, validationLoss: nil,
-                                tokensPerSecond: Double(tokens) / max(seconds, 1e-9), learningRate: learningRate)
+                                tokensPerSecond: Double(tokens) / max(seconds, 1e-9), learningRate: learningRate,
+                                gradientSum: gradientSum)
     }
 
     /// Runs the remaining steps. `progress` is called after every step; returning false stops
