@@ -66,6 +66,47 @@ package func crossEntropyBackward(dlogits: UnsafeMutablePointer<Float>, logits: 
     }
 }
 
+/// `crossEntropyForward` and `crossEntropyBackward` in one pass over each row, in place: the
+/// losses, and `logits` overwritten by dlogits = scale · (softmax − onehot(target)) (0 for ignored
+/// rows). The log-sum-exp is computed once per row; every value equals what the two separate
+/// kernels produce. Used on the row chunks of the fused LM head (`linearCrossEntropyForward`).
+package func crossEntropyForwardBackward(losses: UnsafeMutablePointer<Float>,
+                                        logitsToGradient rows2d: UnsafeMutablePointer<Float>,
+                                        targets: UnsafePointer<Int32>, rows: Int, vocab: Int,
+                                        scale: Float, ignoreIndex: Int32 = -1) {
+    let V = vocab
+    if rows <= 0 || V <= 0 { return }
+    Parallel.forEachChunk(rows, grain: max(1, 16_384 / V)) { range in
+        for r in range {
+            let target = targets[r]
+            let row = rows2d + r * V
+            if target == ignoreIndex {
+                losses[r] = 0
+                row.update(repeating: 0, count: V)
+                continue
+            }
+            let (rowMax, sum) = logSumExpParts(row, count: V)
+            if rowMax == -.infinity {  // no finite logit: infinite loss, no probability mass to move
+                losses[r] = .infinity
+                row.update(repeating: 0, count: V)
+                continue
+            }
+            let logSumExp = Double(rowMax) + Foundation.log(Double(sum))
+            losses[r] = Float(logSumExp - Double(row[Int(target)]))
+            let shift = SIMD16<Float>(repeating: rowMax)
+            let factor = SIMD16<Float>(repeating: scale / sum)
+            var j = 0
+            while j < V {
+                let n = V - j
+                let e = vectorExpNonPositive(loadPartial16(row + j, count: n, fill: -.infinity) - shift)
+                storePartial16(e * factor, row + j, count: n)
+                j += 16
+            }
+            row[Int(target)] -= scale
+        }
+    }
+}
+
 /// The row maximum and Σ exp(x − max) of `count` > 0 logits, each reduced in a fixed order.
 /// The sum is 0 when every logit is -inf (then the maximum is -inf too).
 @inline(__always)
