@@ -15,9 +15,16 @@ final class LinearCrossEntropyTests: XCTestCase {
         let losses = arena.buffer(repeating: Float.nan, count: rows)
         let dx = arena.buffer(repeating: Float.nan, count: rows * channels)
         let dweight = arena.buffer(repeating: dweightStart, count: vocab * channels)
-        let kernel = naive ? linearCrossEntropyForwardNaive : linearCrossEntropyForward
-        kernel(losses, dx, dweight, arena.buffer(x), arena.buffer(weight), arena.buffer(targets), rows, vocab,
-               channels, scale, ignoreIndex)
+        let (xs, ws, ids) = (arena.buffer(x), arena.buffer(weight), arena.buffer(targets))
+        if naive {
+            linearCrossEntropyForwardNaive(losses: losses, dx: dx, dweight: dweight, x: xs, weight: ws, targets: ids,
+                                           rows: rows, vocab: vocab, channels: channels, scale: scale,
+                                           ignoreIndex: ignoreIndex)
+        } else {
+            linearCrossEntropyForward(losses: losses, dx: dx, dweight: dweight, x: xs, weight: ws, targets: ids,
+                                      rows: rows, vocab: vocab, channels: channels, scale: scale,
+                                      ignoreIndex: ignoreIndex)
+        }
         return (values(losses, rows), values(dx, rows * channels), values(dweight, vocab * channels))
     }
 

@@ -27,15 +27,17 @@ package let linearCrossEntropyChunkRows = 512
 /// losses[r] = logsumexp(x[r] · Wᵀ) − x[r] · W[targets[r]] (0 for rows whose target is
 /// `ignoreIndex`). With `dx`, also dx = scale · ∂Σlosses/∂x (overwritten); with `dweight`,
 /// dweight += scale · ∂Σlosses/∂W. `targets` must lie in 0..<V or equal `ignoreIndex`;
-/// non-finite values follow `crossEntropyForward`. V must be positive.
+/// non-finite values follow `crossEntropyForward`. V must be positive. `chunkRows` is for
+/// benchmarks and tests; results depend on it (through dW's accumulation), never on threads.
 package func linearCrossEntropyForward(losses: UnsafeMutablePointer<Float>,
                                       dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
                                       x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                       targets: UnsafePointer<Int32>, rows: Int, vocab: Int, channels: Int,
-                                      scale: Float, ignoreIndex: Int32 = -1) {
+                                      scale: Float, ignoreIndex: Int32 = -1,
+                                      chunkRows: Int = linearCrossEntropyChunkRows) {
     let (N, V, C) = (rows, vocab, channels)
     if N <= 0 || V <= 0 { return }
-    let chunkRows = min(N, linearCrossEntropyChunkRows)
+    let chunkRows = min(N, max(chunkRows, 1))
     let logits = TensorStorage(uninitializedCount: chunkRows * V)  // (R, V), reused per chunk
     let ld = max(C, 1)
     for r0 in stride(from: 0, to: N, by: chunkRows) {
