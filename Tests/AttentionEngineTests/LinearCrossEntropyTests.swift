@@ -120,6 +120,25 @@ final class LinearCrossEntropyTests: XCTestCase {
         XCTAssertTrue(w.grad!.scalars.allSatisfy { $0 == 0 })
     }
 
+    /// Hostile values: a NaN feature gives the loss crossEntropyLoss gives on the same (NaN)
+    /// logits, not a finite number; logits that are all -inf (an -inf table entry times a
+    /// positive feature) give +inf with a zero dlogits row (so a zero table gradient), as
+    /// crossEntropyLoss; nothing traps.
+    func testNonFiniteValues() throws {
+        let w = try Tensor(shape: [3, 1], values: [1, 2, 3])
+        let withNaN = try Tensor(shape: [2, 1], values: [.nan, 1])
+        let fused = try withNaN.linearCrossEntropyLoss(weight: w, targets: [0, 1]).item
+        let unfused = try withNaN.linear(weight: w).crossEntropyLoss(targets: [0, 1]).item
+        XCTAssertFalse(fused.isFinite)
+        XCTAssertEqual(fused.bitPattern, unfused.bitPattern, "\(fused) vs \(unfused)")
+        let x = try Tensor(shape: [2, 1], values: [1, 1]).requiringGrad()
+        let table = try Tensor(shape: [2, 1], values: [-.infinity, -.infinity]).requiringGrad()
+        let loss = try x.linearCrossEntropyLoss(weight: table, targets: [0, -100])
+        XCTAssertEqual(loss.item, .infinity)
+        try loss.backward()
+        XCTAssertEqual(table.grad!.scalars, [0, 0])
+    }
+
     func testErrors() {
         let x = randomTensor([2, 3], seed: 80), w = randomTensor([5, 3], seed: 81)
         assertThrowsAttentionError(["linearCrossEntropyLoss", "do not fit"]) {
