@@ -11,6 +11,12 @@ run --threads threads (OMP_NUM_THREADS for attn, torch.set_num_threads for PyTor
 prints the medians over rounds, the ratios, the instruction set and the load average: on a shared
 machine wall-clock rates move with the load, so compare the ratios of interleaved runs.
 
+It also prints tokens per CPU-second, which time slicing on a loaded machine does not inflate
+(with --threads 1 the fairest comparison there; with more threads, waiting threads may spin and
+count): for attn, the CPU time of the N-step run minus that of an N/4-step run (start-up, corpus
+loading and the ~10 validations of each run cancel) over the 3N/4 steps between them; for
+PyTorch, time.process_time() around the steps.
+
 The PyTorch model is nanoGPT's (Benchmarks/references/gpt_common.py: pre-LN blocks, fused
 c_attn, GELU, tied head) with dropout on the embeddings' sum as libattention's GPT, trained with
 AdamW (lr 1e-3, betas (0.9, 0.99), weight decay 0.1) and gradient clipping at 1, on random
@@ -71,6 +77,14 @@ def run_attn(attn, corpus, steps, threads, out_dir):
     rates = [line["tokens_per_second"] for line in lines if line["event"] == "step"]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return statistics.median(rates), cpu, checkpoint_vocabulary(out)
+
+
+def attn_cpu_per_token(attn, corpus, steps, threads, out_dir, long_cpu):
+    """CPU seconds per token of the steps between an N/4-step run and the N-step run (long_cpu)."""
+    short_steps = max(2, steps // 4)
+    _, short_cpu, _ = run_attn(attn, corpus, short_steps, threads, out_dir)
+    tokens = (steps - short_steps) * CONFIG["batch_size"] * CONFIG["block_size"]
+    return max(long_cpu - short_cpu, 1e-9) / tokens
 
 
 def corpus_ids(corpus, vocabulary):
@@ -154,31 +168,36 @@ def main():
     binaries = ([("before", args.before)] if args.before else []) + [("attn", args.attn)]
     results = {name: [] for name, _ in binaries}
     results["pytorch"] = []
+    cpu_rates = {name: [] for name in results}  # tokens per CPU-second
     trainer = None
     with tempfile.TemporaryDirectory() as out_dir:
         for round_index in range(args.rounds):
             for name, binary in binaries:
                 rate, cpu, vocabulary = run_attn(binary, args.corpus, args.steps, args.threads, out_dir)
                 results[name].append(rate)
-                print(f"round {round_index + 1} {name:8s} {rate:8.0f} tokens/s (median of --json lines; "
-                      f"{cpu:.1f} CPU s for the whole run, V = {vocabulary})", flush=True)
+                cpu_rates[name].append(1 / attn_cpu_per_token(binary, args.corpus, args.steps, args.threads,
+                                                               out_dir, cpu))
+                print(f"round {round_index + 1} {name:8s} {rate:8.0f} tokens/s (median of --json lines; V = "
+                      f"{vocabulary}); {cpu_rates[name][-1]:8.0f} tokens per CPU-second", flush=True)
             if torch is not None:
                 if trainer is None:
                     trainer = TorchTrainer(corpus_ids(args.corpus, vocabulary), vocabulary, args.threads)
                     trainer.run(3)  # warm-up
                 rate, cpu = trainer.run(args.steps)
                 results["pytorch"].append(rate)
-                print(f"round {round_index + 1} pytorch  {rate:8.0f} tokens/s (median of step groups; "
-                      f"{cpu:.1f} CPU s for {args.steps} steps)", flush=True)
+                cpu_rates["pytorch"].append(args.steps * CONFIG["batch_size"] * CONFIG["block_size"] / cpu)
+                print(f"round {round_index + 1} pytorch  {rate:8.0f} tokens/s (median of step groups); "
+                      f"{cpu_rates['pytorch'][-1]:8.0f} tokens per CPU-second", flush=True)
 
     print(f"load average at end: {load_average()}")
-    medians = {name: statistics.median(rates) for name, rates in results.items() if rates}
-    for name, value in medians.items():
-        print(f"median {name:8s} {value:8.0f} tokens/s")
-    if "before" in medians:
-        print(f"attn / before:  {medians['attn'] / medians['before']:.2f}x")
-    if "pytorch" in medians:
-        print(f"attn / pytorch: {medians['attn'] / medians['pytorch']:.2f}x")
+    for label, table in (("tokens/s", results), ("tokens per CPU-second", cpu_rates)):
+        medians = {name: statistics.median(rates) for name, rates in table.items() if rates}
+        for name, value in medians.items():
+            print(f"median {name:8s} {value:8.0f} {label}")
+        if "before" in medians:
+            print(f"attn / before:  {medians['attn'] / medians['before']:.2f}x ({label})")
+        if "pytorch" in medians:
+            print(f"attn / pytorch: {medians['attn'] / medians['pytorch']:.2f}x ({label})")
 
 
 if __name__ == "__main__":
