@@ -40,6 +40,31 @@ final class EmbeddingTests: XCTestCase {
         }
     }
 
+    /// The backward pass touches only the rows of the tokens in the batch (a scatter-add, never
+    /// a sweep of the table): with V = 7,477 and 6 distinct tokens, every other row keeps its
+    /// bits, NaN included.
+    func testBackwardTouchesOnlyTheRowsUsed() {
+        let vocab = 7477, channels = 20
+        let tokens: [Int32] = [5, 7400, 5, 0, 7476, 123, 5]
+        var initial = [Float](repeating: .nan, count: vocab * channels)
+        let used = Set(tokens.map(Int.init))
+        for row in used { for c in 0..<channels { initial[row * channels + c] = 0 } }
+        let upstream = [Float](repeating: 1, count: tokens.count * channels)
+        let table = arena.buffer(initial)
+        embeddingBackward(dtable: table, dout: arena.buffer(upstream), tokens: arena.buffer(tokens),
+                          count: tokens.count, channels: channels, vocab: vocab)
+        let result = values(table, vocab * channels)
+        for row in 0..<vocab {
+            let slice = result[row * channels..<(row + 1) * channels]
+            if used.contains(row) {
+                let expected = Float(tokens.filter { Int($0) == row }.count)
+                XCTAssertTrue(slice.allSatisfy { $0 == expected }, "row \(row)")
+            } else {
+                XCTAssertTrue(slice.allSatisfy(\.isNaN), "row \(row) was written")
+            }
+        }
+    }
+
     func testEmptyShapesWriteNothing() {
         let table = arena.buffer(repeating: Float(7), count: 4)
         let tokens = arena.buffer([Int32(0)])

@@ -144,6 +144,15 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// One depth block (k <= KC) under several column blocks, as an LM head (K = 128, N in the
+    /// thousands): the path that packs op(A) once for all column blocks, edge tiles included.
+    func testSingleDepthBlockOverManyColumnBlocks() {
+        for (transA, transB) in Self.transposes {
+            check(Problem(transA: transA, transB: transB, m: 50, n: 2100, k: 128,
+                          alpha: 0.75, beta: 0.5, padA: 1, padB: 2, padC: 3, withBias: true))
+        }
+    }
+
     func testAlphaBetaAndBias() {
         let cases: [(alpha: Float, beta: Float)] = [(1, 0), (0.5, 1), (-2, 0.25), (1, -1), (0, 0.5), (0, 0)]
         for (alpha, beta) in cases {
@@ -184,7 +193,7 @@ final class GemmTests: XCTestCase {
     /// The attention-sized and skinny shapes the layers use, at sizes where threads engage.
     func testBitwiseIdenticalAcrossThreadCounts() {
         let shapes = [(200, 300, 600), (6, 700, 300), (1, 700, 300), (3, 700, 300), (700, 1, 300),
-                      (300, 5, 700), (64, 64, 64), (70, 1100, 40)]
+                      (300, 5, 700), (64, 64, 64), (70, 1100, 40), (500, 2100, 128)]
         for kernel in Self.kernels {
             for (transA, transB) in Self.transposes {
                 for (m, n, k) in shapes {

@@ -66,10 +66,54 @@ package func crossEntropyBackward(dlogits: UnsafeMutablePointer<Float>, logits: 
     }
 }
 
+/// `crossEntropyForward` and `crossEntropyBackward` in one pass over each row, in place: the
+/// losses, and `logits` overwritten by dlogits = scale · (softmax − onehot(target)) (0 for ignored
+/// rows). The log-sum-exp is computed once per row; every value equals what the two separate
+/// kernels produce. Used on the row chunks of the fused LM head (`linearCrossEntropyForward`).
+package func crossEntropyForwardBackward(losses: UnsafeMutablePointer<Float>,
+                                        logitsToGradient rows2d: UnsafeMutablePointer<Float>,
+                                        targets: UnsafePointer<Int32>, rows: Int, vocab: Int,
+                                        scale: Float, ignoreIndex: Int32 = -1) {
+    let V = vocab
+    if rows <= 0 || V <= 0 { return }
+    Parallel.forEachChunk(rows, grain: max(1, 16_384 / V)) { range in
+        for r in range {
+            let target = targets[r]
+            let row = rows2d + r * V
+            if target == ignoreIndex {
+                losses[r] = 0
+                row.update(repeating: 0, count: V)
+                continue
+            }
+            let targetLogit = row[Int(target)]
+            let (rowMax, sum) = logSumExpParts(row, count: V, storingExponentials: true)
+            if rowMax == -.infinity {  // no finite logit: infinite loss, no probability mass to move
+                losses[r] = .infinity
+                row.update(repeating: 0, count: V)
+                continue
+            }
+            let logSumExp = Double(rowMax) + Foundation.log(Double(sum))
+            losses[r] = Float(logSumExp - Double(targetLogit))
+            // row holds exp(logit − max): scale it into the probabilities times `scale`.
+            let factor = SIMD16<Float>(repeating: scale / sum)
+            var j = 0
+            while j < V {
+                let n = V - j
+                storePartial16(loadPartial16(row + j, count: n, fill: 0) * factor, row + j, count: n)
+                j += 16
+            }
+            row[Int(target)] -= scale
+        }
+    }
+}
+
 /// The row maximum and Σ exp(x − max) of `count` > 0 logits, each reduced in a fixed order.
-/// The sum is 0 when every logit is -inf (then the maximum is -inf too).
+/// The sum is 0 when every logit is -inf (then the maximum is -inf too). With
+/// `storingExponentials`, each x is replaced by exp(x − max) (unless the maximum is -inf), so a
+/// softmax needs no second exponential pass.
 @inline(__always)
-private func logSumExpParts(_ row: UnsafePointer<Float>, count V: Int) -> (max: Float, sum: Float) {
+private func logSumExpParts(_ row: UnsafePointer<Float>, count V: Int,
+                            storingExponentials: Bool = false) -> (max: Float, sum: Float) {
     var max0 = SIMD16<Float>(repeating: -.infinity), max1 = max0
     var j = 0
     while j + 32 <= V {
@@ -86,13 +130,22 @@ private func logSumExpParts(_ row: UnsafePointer<Float>, count V: Int) -> (max: 
     let shift = SIMD16<Float>(repeating: rowMax)
     var sum0 = SIMD16<Float>(), sum1 = SIMD16<Float>()
     j = 0
+    let exponentials = UnsafeMutablePointer(mutating: row)
     while j + 32 <= V {
-        sum0 += vectorExpNonPositive(load16(row + j) - shift)
-        sum1 += vectorExpNonPositive(load16(row + j + 16) - shift)
+        let e0 = vectorExpNonPositive(load16(row + j) - shift)
+        let e1 = vectorExpNonPositive(load16(row + j + 16) - shift)
+        if storingExponentials {
+            store16(e0, exponentials + j)
+            store16(e1, exponentials + j + 16)
+        }
+        sum0 += e0
+        sum1 += e1
         j += 32
     }
     while j < V {
-        sum0 += vectorExpNonPositive(loadPartial16(row + j, count: V - j, fill: -.infinity) - shift)
+        let e = vectorExpNonPositive(loadPartial16(row + j, count: V - j, fill: -.infinity) - shift)
+        if storingExponentials { storePartial16(e, exponentials + j, count: V - j) }
+        sum0 += e
         j += 16
     }
     return (rowMax, sumOfLanes(sum0 + sum1))

@@ -31,6 +31,8 @@ enum GemmBlocking {
     /// Below this many flops (2·m·n·k, ~100³, 10–20 µs on one core) a call runs on the calling
     /// thread alone: a parallel region costs microseconds, far more when the other core is busy.
     static let parallelFlops = 1 << 21
+    /// Largest op(A) (in floats, 16 MiB) packed once for all column blocks when k <= KC.
+    static let sharedPackedAMax = 1 << 22
 }
 
 /// Up to this many rows of C, a product runs as matrix-vector products (packing B would cost
@@ -134,6 +136,21 @@ func gemmPacked(kernel: GemmMicroKernel, transA: Bool, m: Int, n: Int, k: Int,
         precondition(weight.kernel == kernel && weight.rows == n && weight.columns == k,
                      "gemmPacked: prepacked weight (\(weight.rows), \(weight.columns)) does not fit this product")
     }
+    // One depth block (k <= KC) under several column blocks (an LM head: K = 128, N in the
+    // thousands): pack all of op(A) once, not again for every column block. Packing moves values,
+    // it does not change any element's arithmetic.
+    let blockStride = roundUp(mc, mr) * k
+    let packAOnce = k <= kcMax && n > ncMax && rowBlocks * blockStride <= GemmBlocking.sharedPackedAMax
+    let sharedA = packAOnce ? BufferPool.allocate(rowBlocks * blockStride) : nil  // (rowBlocks, ceil(mc / MR), k, MR)
+    defer { if let sharedA { BufferPool.release(sharedA, count: rowBlocks * blockStride) } }
+    if let sharedA {
+        Parallel.forEachChunk(rowBlocks, grain: parallel ? 1 : rowBlocks) { blocks in
+            for block in blocks {
+                gemmPackA(sharedA + block * blockStride, a: a, lda: lda, transA: transA,
+                          i0: block * mc, mc: min(mc, m - block * mc), p0: 0, kc: k)
+            }
+        }
+    }
     for jc in stride(from: 0, to: n, by: ncMax) {
         let nc = min(ncMax, n - jc)
         let panelCount = ceilDiv(nc, nr)
@@ -156,13 +173,15 @@ func gemmPacked(kernel: GemmMicroKernel, transA: Bool, m: Int, n: Int, k: Int,
             }
             let epilogue = GemmEpilogue(alpha: alpha, beta: beta, bias: bias, accumulate: pc > 0)
             Parallel.forEachChunk(items, grain: parallel ? 1 : items) { range in
-                // packedA (ceil(mc / MR), kc, MR), this thread's own
-                let packedA = ThreadScratch.floats(.gemmPackedA, count: roundUp(mc, mr) * kc)
+                // packedA (ceil(mc / MR), kc, MR), this thread's own unless packed once above
+                var packedA = sharedA ?? ThreadScratch.floats(.gemmPackedA, count: roundUp(mc, mr) * kc)
                 var packedBlock = -1
                 for item in range {
                     let block = item / columnGroups, group = item % columnGroups
                     let i0 = block * mc, rows = min(mc, m - i0)
-                    if block != packedBlock {
+                    if let sharedA {
+                        packedA = sharedA + block * blockStride
+                    } else if block != packedBlock {
                         gemmPackA(packedA, a: a, lda: lda, transA: transA,
                                   i0: i0, mc: rows, p0: pc, kc: kc)
                         packedBlock = block

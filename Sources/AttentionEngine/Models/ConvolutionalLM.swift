@@ -73,11 +73,21 @@ public final class ConvolutionalLM: LanguageModel, TiedOutputHead {
     public var configDictionary: [String: String] { config.dictionary }
 
     public func logits(tokens: [Int32], batch: Int, time: Int) throws -> Tensor {
+        try wte.project(features(tokens: tokens, batch: batch, time: time))
+    }
+
+    /// Mean cross-entropy of the next-token predictions, with the tied head fused into the loss.
+    public func loss(tokens: [Int32], targets: [Int32], batch: Int, time: Int) throws -> Tensor {
+        try tiedHeadLoss(features(tokens: tokens, batch: batch, time: time), targets: targets)
+    }
+
+    /// tokens (B,T) → the head's input ln_f(…) (B,T,C).
+    private func features(tokens: [Int32], batch: Int, time: Int) throws -> Tensor {
         try checkTokens(tokens, batch: batch, time: time, model: "ConvolutionalLM")
         var x = try wte(tokens, shape: [batch, time])  // (B,T,C)
         for (norm, convolution) in zip(norms.modules, convolutions.modules) {
             x = try x + convolution(norm(x)).gelu()
         }
-        return try wte.project(lnF(x))
+        return try lnF(x)
     }
 }

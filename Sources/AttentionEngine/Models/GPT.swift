@@ -113,11 +113,22 @@ public final class GPT: LanguageModel, TiedOutputHead {
 
     /// tokens (B,T), T ≤ block_size → logits (B,T,V).
     public func logits(tokens: [Int32], batch: Int, time: Int) throws -> Tensor {
+        try transformer.wte.project(features(tokens: tokens, batch: batch, time: time))
+    }
+
+    /// Mean cross-entropy of the next-token predictions, with the tied head fused into the loss
+    /// (`tiedHeadLoss`): the (B,T,V) logits are never materialized.
+    public func loss(tokens: [Int32], targets: [Int32], batch: Int, time: Int) throws -> Tensor {
+        try tiedHeadLoss(features(tokens: tokens, batch: batch, time: time), targets: targets)
+    }
+
+    /// tokens (B,T), T ≤ block_size → the head's input ln_f(blocks(embeddings)) (B,T,C).
+    func features(tokens: [Int32], batch: Int, time: Int) throws -> Tensor {
         try checkTokens(tokens, batch: batch, time: time, model: "GPT")
         var x = try embed(tokens, batch: batch, time: time, start: 0)
         x = try transformer.drop(x)
         for block in transformer.h.modules { x = try block(x) }
-        return try head(x)
+        return try transformer.lnF(x)
     }
 
     /// wte[tokens] + wpe[start..<start+T]: (B,T,C).

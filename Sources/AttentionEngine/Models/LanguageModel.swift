@@ -17,6 +17,10 @@ public protocol LanguageModel: Module {
     var configDictionary: [String: String] { get }
     /// tokens (B,T) → logits (B,T,V). Dropout applies when the model is in training mode.
     func logits(tokens: [Int32], batch: Int, time: Int) throws -> Tensor
+    /// Mean cross-entropy of the next-token predictions: tokens and targets (B,T) → scalar.
+    /// By default `logits(…)` then `crossEntropyLoss`; a model with a tied head fuses the two
+    /// (`linearCrossEntropyLoss`) so that training never holds the (B,T,V) logits.
+    func loss(tokens: [Int32], targets: [Int32], batch: Int, time: Int) throws -> Tensor
 }
 
 extension LanguageModel {

@@ -143,6 +143,11 @@ public final class Seq2Seq: TiedOutputHead {
 
     /// Teacher-forced decoder logits of a batch: (B,Tt,V).
     public func logits(_ batch: PairBatch) throws -> Tensor {
+        try wte.project(decoderFeatures(batch))
+    }
+
+    /// The teacher-forced decoder output before the tied head: (B,Tt,C).
+    private func decoderFeatures(_ batch: PairBatch) throws -> Tensor {
         let memory = try encode(source: batch.source, batch: batch.batch, time: batch.sourceLength,
                                 paddingMask: batch.sourcePaddingMask)
         try check(batch.decoderInput, batch: batch.batch, time: batch.targetLength, limit: config.maxTargetLength,
@@ -151,12 +156,13 @@ public final class Seq2Seq: TiedOutputHead {
         for block in decoder.h.modules {
             x = try block(x, memory: memory, memoryPaddingMask: batch.sourcePaddingMask)
         }
-        return try wte.project(decoder.lnF(x))
+        return try decoder.lnF(x)
     }
 
-    /// Mean cross-entropy over the non-PAD targets of a batch.
+    /// Mean cross-entropy over the non-PAD targets of a batch, with the tied head fused into the
+    /// loss (`tiedHeadLoss`).
     public func loss(_ batch: PairBatch) throws -> Tensor {
-        try logits(batch).crossEntropyLoss(targets: batch.targets, ignoreIndex: CharTokenizer.pad)
+        try tiedHeadLoss(decoderFeatures(batch), targets: batch.targets, ignoreIndex: CharTokenizer.pad)
     }
 
     /// The encoder output of one question as every decoder layer's cross-attention keys/values.
