@@ -2,7 +2,7 @@ import ArgumentParser
 import AttentionEngine
 import Foundation
 
-/// Set by the SIGINT handler; the training loop checks it after every step.
+/// Set by the SIGINT handler (and SIGTERM's under mpirun); the training loop checks it after every step.
 nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
 
 /// `attn train`: trains a model on the embedded corpus (or a file), with a progress bar,
@@ -110,8 +110,12 @@ struct TrainCommand: ParsableCommand {
                     if let plot { try InputFiles.checkWritable(plot) }
                 }
                 let run = try TrainingRun(options: self)
-                signal(SIGINT) { _ in interruptRequested = 1 }
-                defer { signal(SIGINT, SIG_DFL) }
+                // Ctrl-C on mpirun reaches the ranks as SIGTERM (then SIGKILL after Open MPI's
+                // odls_base_sigkill_timeout, docs/distributed.md): under a launcher it stops the
+                // run as SIGINT does, after the step every rank is in, with one save.
+                let stopSignals = world.isDistributed ? [SIGINT, SIGTERM] : [SIGINT]
+                for stopSignal in stopSignals { signal(stopSignal) { _ in interruptRequested = 1 } }
+                defer { for stopSignal in stopSignals { signal(stopSignal, SIG_DFL) } }
                 let finished = try run.train(output: output, best: bestOutput)
                 if !finished { throw ExitCode(130) }
             }

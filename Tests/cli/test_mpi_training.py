@@ -141,3 +141,40 @@ def test_an_error_on_rank_0_ends_the_whole_job_with_the_rank_named(tmp_path):
     result = mpirun(2, ATTN, "train", "--steps", "2", "--out", tmp_path / "missing" / "m.safetensors")
     assert result.returncode != 0
     assert "attn: rank 0 of 2: cannot write" in result.stderr and "ending the job" in result.stderr, result.stderr
+
+
+@needs_mpi
+def test_ctrl_c_on_mpirun_saves_once_and_every_rank_exits(tmp_path):
+    # Open MPI's mpirun answers Ctrl-C (SIGINT) by sending the ranks SIGTERM after
+    # odls_base_sigkill_timeout seconds and SIGKILL as long again after that (1 s by default: too
+    # soon to finish a step, hence the option in the docs). On SIGTERM each rank stops after the
+    # step it is in, rank 0 saves once, and every rank exits.
+    import re
+    import signal
+    import time
+    out = tmp_path / "m.safetensors"
+    assert MPIRUN is not None
+    launcher = [MPIRUN, "--allow-run-as-root", "--oversubscribe", "--mca", "odls_base_sigkill_timeout", "10",
+                "-x", "OMP_NUM_THREADS=1", "-np", "2"]
+    train = ["train", "--steps", "10000000", "--batch-size", "6", "--n-layer", "1", "--n-head", "2", "--n-embd", "32",
+             "--block-size", "16", "--checkpoint-every", "100000000", "--out", str(out)]
+    process = subprocess.Popen(launcher + [str(ATTN), *train], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(3)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    saved = re.findall(r"interrupted at step (\d+); validation loss [0-9.]+; saved (\S+)", stdout)
+    assert len(saved) == 1 and saved[0][1] == str(out), stdout + stderr
+    step = int(saved[0][0])
+    header_length = int.from_bytes(out.read_bytes()[:8], "little")
+    metadata = json.loads(out.read_bytes()[8:8 + header_length])["__metadata__"]
+    assert metadata["training.step"] == str(step), metadata
+    generated = subprocess.run([str(ATTN), "generate", "--model", str(out), "--tokens", "4"],
+                               capture_output=True, text=True, timeout=120)
+    assert generated.returncode == 0, generated.stderr
+    leftover = subprocess.run(["pgrep", "-f", str(out)], capture_output=True, text=True).stdout
+    assert leftover == "", leftover
