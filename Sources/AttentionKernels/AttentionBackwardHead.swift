@@ -14,6 +14,8 @@
     @usableFromInline package let keyBias: UnsafeMutablePointer<Float>      // (64) 0 or -inf per key of the tile
     @usableFromInline package let probabilities: UnsafeMutablePointer<Float> // (64, 64) P of a query block × key tile
     @usableFromInline package let scoreGradients: UnsafeMutablePointer<Float> // (64, 64) dP, then scale·dS
+    @usableFromInline package let queryBlock: UnsafeMutablePointer<Float>   // (64, HS) Q rows of a query block
+    @usableFromInline package let doutBlock: UnsafeMutablePointer<Float>    // (64, HS) dO rows of a query block
 
     package init(queryLength: Int, headSize: Int) {
         rowDelta = .allocate(capacity: max(queryLength, 1))
@@ -23,11 +25,13 @@
         keyBias = .allocate(capacity: attentionKeyTile)
         probabilities = .allocate(capacity: backwardQueryBlock * attentionKeyTile)
         scoreGradients = .allocate(capacity: backwardQueryBlock * attentionKeyTile)
+        queryBlock = .allocate(capacity: backwardQueryBlock * headSize)
+        doutBlock = .allocate(capacity: backwardQueryBlock * headSize)
     }
 
     package func deallocate() {
         for buffer in [rowDelta, rowShift, packedKeys, packedValues, keyBias, probabilities,
-                       scoreGradients] {
+                       scoreGradients, queryBlock, doutBlock] {
             buffer.deallocate()
         }
     }
@@ -67,15 +71,22 @@ where V.Scalar == Float {
         let firstQuery = shape.causal ? max(0, j0 - shape.keyOffset) : 0
         for b0 in stride(from: firstQuery, to: Tq, by: backwardQueryBlock) {
             let n = min(backwardQueryBlock, Tq - b0)
+            // The block's Q and dO rows (16 KB each at HS 64), read by four products, copied up
+            // front: past T ≈ 1024 a head's Q, dO and dQ no longer fit in L2 and are fetched
+            // again for every key tile; a straight copy has many L3 misses in flight, where the
+            // products would wait for them a few rows at a time.
+            let qBlock = scratch.queryBlock, doutBlock = scratch.doutBlock
+            qBlock.update(from: q + b0 * HS, count: n * HS)
+            doutBlock.update(from: dout + b0 * HS, count: n * HS)
             for r0 in stride(from: b0, to: b0 + n, by: 4) {
                 let rows = min(4, b0 + n - r0)
                 let pRows = p + (r0 - b0) * tile, dsRows = ds + (r0 - b0) * tile
                 // S (4, 64) = Q·Kᵀ and dP (4, 64) = dO·Vᵀ
                 tileMultiplyAdd(V.self, rows: rows, width: tile, depth: HS, accumulate: false, c: pRows, ldc: tile,
-                                a: q + r0 * HS, aRowStride: HS, aDepthStride: 1,
+                                a: qBlock + (r0 - b0) * HS, aRowStride: HS, aDepthStride: 1,
                                 b: scratch.packedKeys, ldb: tile)
                 tileMultiplyAdd(V.self, rows: rows, width: tile, depth: HS, accumulate: false, c: dsRows, ldc: tile,
-                                a: dout + r0 * HS, aRowStride: HS, aDepthStride: 1,
+                                a: doutBlock + (r0 - b0) * HS, aRowStride: HS, aDepthStride: 1,
                                 b: scratch.packedValues, ldb: tile)
                 for r in 0..<rows {
                     scoreGradientRow(p: pRows + r * tile, ds: dsRows + r * tile,
@@ -90,10 +101,10 @@ where V.Scalar == Float {
                 let rows = min(4, count - jr)
                 tileMultiplyAdd(V.self, rows: rows, width: HS, depth: n, c: dv + (j0 + jr) * HS, ldc: HS,
                                 a: p + jr, aRowStride: 1, aDepthStride: tile,
-                                b: dout + b0 * HS, ldb: HS)
+                                b: doutBlock, ldb: HS)
                 tileMultiplyAdd(V.self, rows: rows, width: HS, depth: n, c: dk + (j0 + jr) * HS, ldc: HS,
                                 a: ds + jr, aRowStride: 1, aDepthStride: tile,
-                                b: q + b0 * HS, ldb: HS)
+                                b: qBlock, ldb: HS)
             }
             // dQ (n, HS) += dS (n, count) · K (count, HS)
             for r0 in stride(from: b0, to: b0 + n, by: 4) {

@@ -12,13 +12,15 @@ import Foundation
 
 /// Per-thread buffers of the tiled forward, all small and independent of Tk.
 @usableFromInline package struct ForwardScratch {
-    @usableFromInline package let packedQueries: UnsafeMutablePointer<Float> // (HS, 256) Qᵀ of the chunk, 0-padded
+    @usableFromInline package let packedQueries: UnsafeMutablePointer<Float> // (4, HS, 64) Qᵀ of the chunk's blocks, 0-padded
     @usableFromInline package let output: UnsafeMutablePointer<Float>        // (256, HS) unnormalized output rows
     @usableFromInline package let rowMax: UnsafeMutablePointer<Float>        // (256) running max of the scaled scores
     @usableFromInline package let rowSum: UnsafeMutablePointer<Float>        // (256) running sum of exp(score - max)
     @usableFromInline package let scores: UnsafeMutablePointer<Float>        // (64 keys, 64 queries) Sᵀ, then Pᵀ
     @usableFromInline package let packedKeys: UnsafeMutablePointer<Float>    // (HS, 64) Kᵀ of one tile (probabilities)
     @usableFromInline package let keyBias: UnsafeMutablePointer<Float>       // (64) 0 or -inf per key of the tile
+    @usableFromInline package let keyTile: UnsafeMutablePointer<Float>       // (64, HS) K rows of the tile
+    @usableFromInline package let valueTile: UnsafeMutablePointer<Float>     // (64, HS) V rows of the tile
 
     package init(headSize: Int) {
         packedQueries = .allocate(capacity: headSize * forwardQueryChunk)
@@ -28,10 +30,13 @@ import Foundation
         scores = .allocate(capacity: attentionKeyTile * forwardQueryBlock)
         packedKeys = .allocate(capacity: headSize * attentionKeyTile)
         keyBias = .allocate(capacity: attentionKeyTile)
+        keyTile = .allocate(capacity: attentionKeyTile * headSize)
+        valueTile = .allocate(capacity: attentionKeyTile * headSize)
     }
 
     package func deallocate() {
-        for buffer in [packedQueries, output, rowMax, rowSum, scores, packedKeys, keyBias] {
+        for buffer in [packedQueries, output, rowMax, rowSum, scores, packedKeys, keyBias, keyTile,
+                       valueTile] {
             buffer.deallocate()
         }
     }
@@ -64,11 +69,18 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
     output.initialize(repeating: 0, count: n * HS)
     scratch.rowMax.initialize(repeating: -.infinity, count: chunk)
     scratch.rowSum.initialize(repeating: 0, count: chunk)
-    // Qᵀ (HS, 256); query columns past n are 0 (their lanes are computed, never stored).
-    for d in 0..<HS {
-        let row = scratch.packedQueries + d * chunk
-        for i in 0..<n { row[i] = q[(i0 + i) * HS + d] }
-        for i in n..<chunk { row[i] = 0 }
+    // Qᵀ as 4 blocks of (HS, 64), each contiguous: a block's rows are 256 bytes apart, so the
+    // 16 KB the Sᵀ product re-reads for every 4 keys spread over all L1 sets (rows 1 KB apart,
+    // as in one (HS, 256) matrix, fall in a quarter of the sets and miss). Query columns past
+    // n are 0 (their lanes are computed, never stored).
+    for blockStart in stride(from: 0, to: chunk, by: block) {
+        let packedBlock = scratch.packedQueries + blockStart * HS
+        for d in 0..<HS {
+            let row = packedBlock + d * block
+            for i in 0..<block {
+                row[i] = blockStart + i < n ? q[(i0 + blockStart + i) * HS + d] : 0
+            }
+        }
     }
 
     let keyEnd = shape.visibleKeyCount(query: queries.upperBound - 1)
@@ -76,6 +88,13 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
         let count = min(tile, Tk - j0)
         guard keyTileBias(scratch.keyBias, keyPaddingMask: keyPaddingMask.map { $0 + j0 },
                           count: count) else { continue }
+        // The tile's K and V rows (32 KB at HS 64), used by all 4 blocks, copied up front: past
+        // T ≈ 1024 a head's K and V no longer fit in L2, and a straight copy fetches them from
+        // L3 with many misses in flight, where the products would wait for them a few rows at
+        // a time in the first block.
+        let keyTile = scratch.keyTile, valueTile = scratch.valueTile
+        keyTile.update(from: k + j0 * HS, count: count * HS)
+        valueTile.update(from: v + j0 * HS, count: count * HS)
         for b0 in stride(from: i0, to: queries.upperBound, by: block) {
             let blockQueries = min(block, queries.upperBound - b0)
             // Keys of the tile the block's last (most-seeing) query may see.
@@ -90,8 +109,8 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
                 if start == width { continue }
                 tileMultiplyAdd(V.self, rows: min(4, keys - jr), width: width - start, depth: HS,
                                 accumulate: false, c: scores + jr * block + start, ldc: block,
-                                a: k + (j0 + jr) * HS, aRowStride: HS, aDepthStride: 1,
-                                b: scratch.packedQueries + (b0 - i0) + start, ldb: chunk)
+                                a: keyTile + jr * HS, aRowStride: HS, aDepthStride: 1,
+                                b: scratch.packedQueries + (b0 - i0) * HS + start, ldb: block)
             }
             // Softmax of 16 queries at a time, over the keys the group's last query sees (P of
             // later keys is never read: the P·V depth below stops at the same place).
@@ -115,7 +134,7 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
                 tileMultiplyAdd(V.self, rows: rows, width: HS, depth: depth,
                                 c: output + (b0 - i0 + r) * HS, ldc: HS,
                                 a: scores + r, aRowStride: 1, aDepthStride: block,
-                                b: v + j0 * HS, ldb: HS)
+                                b: valueTile, ldb: HS)
             }
         }
     }

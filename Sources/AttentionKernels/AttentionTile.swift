@@ -12,8 +12,9 @@
 // of V lanes. The register budget sets the widest tile: 4 rows × 4 vectors (16 accumulators,
 // 4 loads of B and 4 broadcasts of A per 16 FMAs) fits AVX-512's 32 registers; AVX2 has 16,
 // where that tile spills, so SIMD8 runs 4 rows × 3 vectors (12 accumulators + 3 loads + 1
-// broadcast), then 2 and 1 vectors for the rest of the width. Every element of C gets the same FMA sequence whatever the tile width, so both
-// ISAs compute bitwise identical results.
+// broadcast), then 2 and 1 vectors for the rest of the width (avoiding the 4×1 tile, whose 4
+// accumulators cannot cover the FMA latency). Every element of C gets the same FMA sequence
+// whatever the tile width, so both ISAs compute bitwise identical results.
 
 /// Keys per tile: the width of a score tile (four SIMD16 or eight SIMD8 registers).
 @usableFromInline package let attentionKeyTile = 64
@@ -45,7 +46,10 @@ package func tileMultiplyAdd<V: SIMD>(_: V.Type, rows: Int, width: Int, depth: I
             column += 4 * w
         }
     } else {
-        while column + 3 * w <= width {
+        // 4×3 tiles while at least 3 vectors remain, except that 4 remaining vectors go as 2 + 2
+        // (so 3k + 1 vectors end 3, 2, 2 rather than 3, 1: the 4 accumulators of a 4×1 tile
+        // are too few to hide the FMA latency on two pipes; HS 32, 80 and 128 hit this).
+        while column + 3 * w <= width && width - column < 4 * w || width - column >= 5 * w {
             tile4x3(V.self, depth, accumulate, c0 + column, c1 + column, c2 + column, c3 + column,
                     a0, a1, a2, a3, aDepthStride, b + column, ldb)
             column += 3 * w

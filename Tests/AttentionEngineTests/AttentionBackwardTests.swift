@@ -76,6 +76,24 @@ final class AttentionBackwardTests: XCTestCase {
         }
     }
 
+    /// HS 128 (16 SIMD8 vectors: tiles 3+3+3+3+2+2 on AVX2) and HS 80 at odd lengths across
+    /// the 64-query block and 64-key tile boundaries, causal and padded.
+    func testTileHeadSizesAtOddLengths() {
+        for (index, (T, HS, causal)) in [(131, 128, true), (75, 128, false), (131, 80, true)].enumerated() {
+            let shape = AttentionShape(batch: 2, heads: 1, queryLength: T, keyLength: T,
+                                       headSize: HS, causal: causal)
+            let inputs = AttentionInputs(shape, padding: index == 1 ? .none : .random,
+                                         seed: UInt64(70 + index))
+            var random = TestRandom(seed: UInt64(80 + index))
+            let dout = random.floats(shape.queryCount)
+            let naive = inputs.backward(dout: dout)
+            for isa in testedISAs {
+                assertGradientsClose(inputs.backward(dout: dout, forward: inputs.forward(isa: isa), isa: isa),
+                                     naive, absolute: 1e-4, relative: 1e-4, "\(shape) \(isa)")
+            }
+        }
+    }
+
     func testRowsWithoutVisibleKeysHaveZeroGradients() {
         // The second batch has every key padded: all its gradients are exactly 0.
         let shape = AttentionShape(batch: 2, heads: 2, queryLength: 20, keyLength: 20,

@@ -4,7 +4,7 @@ import XCTest
 /// The fused forward against the naive reference (Double arithmetic), over the shapes.
 ///
 /// Tolerances: outputs are convex combinations of values in [-1, 1]; the fused kernel's error
-/// comes from float dot products over HS <= 80, `vectorExp` (<= 2 ulp) and sums over <= 300
+/// comes from float dot products over HS <= 128, `vectorExp` (<= 2 ulp) and sums over <= 300
 /// keys, a few 1e-7 in practice, so |Δout| <= 2e-5 and |Δlse| <= 2e-5 + 1e-5·|lse| leave a wide
 /// margin while catching any masking or rescaling mistake (those are O(0.01) or larger).
 ///
@@ -59,6 +59,32 @@ final class AttentionForwardTests: XCTestCase {
                                            headSize: 32, causal: causal)
                 assertMatchesNaive(AttentionInputs(shape, padding: padding, seed: UInt64(index)))
             }
+        }
+    }
+
+    /// The head sizes the tiles are shaped for, 32, 64, 80 and 128 (4, 8, 10 and 16 SIMD8
+    /// vectors, split 2+2, 3+3+2, 3+3+2+2 and 3+3+3+3+2+2 on AVX2), at odd lengths across the
+    /// 64-query block, 64-key tile and 256-query chunk boundaries, every mask kind; plus the
+    /// thread-count independence at HS 128 over two chunks.
+    func testTileHeadSizesAtOddLengths() {
+        var seed: UInt64 = 60
+        for (index, HS) in [32, 64, 80, 128].enumerated() {
+            for (position, T) in [75, 131, 257].enumerated() {
+                let kind = (index + position) % 4
+                let shape = AttentionShape(batch: 1, heads: 2, queryLength: T, keyLength: T,
+                                           headSize: HS, causal: kind % 2 == 1)
+                assertMatchesNaive(AttentionInputs(shape, padding: kind >= 2 ? .random : .none,
+                                                   seed: seed))
+                seed += 1
+            }
+        }
+        let shape = AttentionShape(batch: 1, heads: 3, queryLength: 300, keyLength: 300,
+                                   headSize: 128, causal: true)
+        let inputs = AttentionInputs(shape, padding: .random, seed: 6)
+        let runs = withThreadCounts { inputs.forward() }
+        for run in runs.dropFirst() {
+            assertBitwiseEqual(run.out, runs[0].out)
+            assertBitwiseEqual(run.lse, runs[0].lse)
         }
     }
 
