@@ -126,9 +126,12 @@ func gemmPacked(kernel: GemmMicroKernel, transA: Bool, m: Int, n: Int, k: Int,
         || flops * k >= GemmBlocking.parallelFlops)
 
     // Rows per A block: the fewest blocks, in a multiple of the thread count so that threads
-    // get equal work (the split does not change any element's arithmetic).
+    // get equal work (the split does not change any element's arithmetic). With fewer than two
+    // micro-panels of rows per thread (a short batch: 16 rows are 6 + 6 + 4), rows cannot be
+    // shared evenly: one block, and the threads split the column panels below.
     let teams = parallel ? threads : 1
-    let blockCount = teams * ceilDiv(m, teams * GemmBlocking.mcMax)
+    let fewRowPanels = ceilDiv(m, mr) < 2 * teams && m <= GemmBlocking.mcMax
+    let blockCount = fewRowPanels ? 1 : teams * ceilDiv(m, teams * GemmBlocking.mcMax)
     let mc = roundUp(ceilDiv(m, blockCount), mr)
     let rowBlocks = ceilDiv(m, mc)
 
