@@ -14,22 +14,8 @@ final class ModelFusedHeadLossTests: XCTestCase {
         let tokens = (0..<batch * time).map { _ in Int32(random.int(config.vocabularySize)) }
         let targets = (0..<batch * time).map { _ in Int32(random.int(config.vocabularySize)) }
 
-        func lossAndGradients(fused: Bool) throws -> (Float, [String: [Float]]) {
-            gpt.zeroGrad()
-            let loss = fused ? try gpt.loss(tokens: tokens, targets: targets, batch: batch, time: time)
-                             : try gpt.logits(tokens: tokens, batch: batch, time: time).crossEntropyLoss(targets: targets)
-            try loss.backward()
-            var gradients: [String: [Float]] = [:]
-            for (name, parameter) in gpt.namedParameters { gradients[name] = parameter.grad?.scalars }
-            return (loss.item, gradients)
-        }
-        let (fusedLoss, fused) = try lossAndGradients(fused: true)
-        let (unfusedLoss, unfused) = try lossAndGradients(fused: false)
-        XCTAssertEqual(fusedLoss, unfusedLoss, accuracy: 1e-6 * unfusedLoss)
-        XCTAssertEqual(Set(fused.keys), Set(unfused.keys))
-        for (name, gradient) in unfused {
-            assertClose(fused[name]!, gradient, absolute: 1e-6, relative: 1e-4, name)
-        }
+        try assertFusedMatchesUnfused(gpt, fused: { try gpt.loss(tokens: tokens, targets: targets, batch: batch, time: time) },
+                                      unfused: { try gpt.logits(tokens: tokens, batch: batch, time: time).crossEntropyLoss(targets: targets) })
     }
 
     /// Seq2Seq: a padded batch (PAD targets ignored) gives the same loss and gradients as
@@ -45,21 +31,29 @@ final class ModelFusedHeadLossTests: XCTestCase {
         let batch = data.batch(indices: [0, 1])
         XCTAssertTrue(batch.targets.contains(CharTokenizer.pad), "the batch must contain ignored targets")
 
-        func lossAndGradients(fused: Bool) throws -> (Float, [String: [Float]]) {
+        try assertFusedMatchesUnfused(model, fused: { try model.loss(batch) },
+                                      unfused: { try model.logits(batch).crossEntropyLoss(targets: batch.targets,
+                                                                                          ignoreIndex: CharTokenizer.pad) })
+    }
+
+    /// The loss of `fused` within 1e-6 relative of `unfused`'s, and every parameter gradient of
+    /// `model` within 1e-6 absolute + 1e-4 relative.
+    private func assertFusedMatchesUnfused(_ model: any Module, fused: () throws -> Tensor,
+                                           unfused: () throws -> Tensor) throws {
+        func lossAndGradients(_ loss: () throws -> Tensor) throws -> (Float, [String: [Float]]) {
             model.zeroGrad()
-            let loss = fused ? try model.loss(batch)
-                             : try model.logits(batch).crossEntropyLoss(targets: batch.targets, ignoreIndex: CharTokenizer.pad)
-            try loss.backward()
+            let value = try loss()
+            try value.backward()
             var gradients: [String: [Float]] = [:]
             for (name, parameter) in model.namedParameters { gradients[name] = parameter.grad?.scalars }
-            return (loss.item, gradients)
+            return (value.item, gradients)
         }
-        let (fusedLoss, fused) = try lossAndGradients(fused: true)
-        let (unfusedLoss, unfused) = try lossAndGradients(fused: false)
+        let (fusedLoss, fusedGradients) = try lossAndGradients(fused)
+        let (unfusedLoss, unfusedGradients) = try lossAndGradients(unfused)
         XCTAssertEqual(fusedLoss, unfusedLoss, accuracy: 1e-6 * unfusedLoss)
-        XCTAssertEqual(Set(fused.keys), Set(unfused.keys))
-        for (name, gradient) in unfused {
-            assertClose(fused[name]!, gradient, absolute: 1e-6, relative: 1e-4, name)
+        XCTAssertEqual(Set(fusedGradients.keys), Set(unfusedGradients.keys))
+        for (name, gradient) in unfusedGradients {
+            assertClose(fusedGradients[name]!, gradient, absolute: 1e-6, relative: 1e-4, name)
         }
     }
 }
