@@ -42,26 +42,13 @@ package func crossEntropyBackward(dlogits: UnsafeMutablePointer<Float>, logits: 
     Parallel.forEachChunk(rows, grain: max(1, 16_384 / V)) { range in
         for r in range {
             let target = targets[r]
-            let row = logits + r * V, gradient = dlogits + r * V
+            let gradient = dlogits + r * V
             if target == ignoreIndex {
                 gradient.update(repeating: 0, count: V)
                 continue
             }
-            let (rowMax, sum) = logSumExpParts(row, count: V)
-            if rowMax == -.infinity {  // no finite logit: no probability mass to move
-                gradient.update(repeating: 0, count: V)
-                continue
-            }
-            let shift = SIMD16<Float>(repeating: rowMax)
-            let factor = SIMD16<Float>(repeating: scale / sum)
-            var j = 0
-            while j < V {
-                let n = V - j
-                let e = vectorExpNonPositive(loadPartial16(row + j, count: n, fill: -.infinity) - shift)
-                storePartial16(e * factor, gradient + j, count: n)
-                j += 16
-            }
-            gradient[Int(target)] -= scale
+            gradient.update(from: logits + r * V, count: V)
+            _ = softmaxGradientInPlace(gradient, count: V, target: Int(target), scale: scale)
         }
     }
 }
@@ -86,25 +73,35 @@ package func crossEntropyForwardBackward(losses: UnsafeMutablePointer<Float>,
                 continue
             }
             let targetLogit = row[Int(target)]
-            let (rowMax, sum) = logSumExpParts(row, count: V, storingExponentials: true)
-            if rowMax == -.infinity {  // no finite logit: infinite loss, no probability mass to move
-                losses[r] = .infinity
-                row.update(repeating: 0, count: V)
-                continue
-            }
-            let logSumExp = Double(rowMax) + Foundation.log(Double(sum))
-            losses[r] = Float(logSumExp - Double(targetLogit))
-            // row holds exp(logit − max): scale it into the probabilities times `scale`.
-            let factor = SIMD16<Float>(repeating: scale / sum)
-            var j = 0
-            while j < V {
-                let n = V - j
-                storePartial16(loadPartial16(row + j, count: n, fill: 0) * factor, row + j, count: n)
-                j += 16
-            }
-            row[Int(target)] -= scale
+            let (rowMax, sum) = softmaxGradientInPlace(row, count: V, target: Int(target), scale: scale)
+            // No finite logit: infinite loss (and no probability mass moved).
+            losses[r] = rowMax == -.infinity ? .infinity
+                : Float(Double(rowMax) + Foundation.log(Double(sum)) - Double(targetLogit))
         }
     }
+}
+
+/// One row of logits (`count` > 0), in place → scale · (softmax − onehot(target)), with one
+/// exponential per logit (`logSumExpParts` keeps them); a row with no finite logit becomes 0.
+/// Returns the row's maximum and Σ exp(x − max), for its log-sum-exp.
+@inline(__always)
+private func softmaxGradientInPlace(_ row: UnsafeMutablePointer<Float>, count V: Int, target: Int,
+                                    scale: Float) -> (max: Float, sum: Float) {
+    let (rowMax, sum) = logSumExpParts(row, count: V, storingExponentials: true)
+    if rowMax == -.infinity {  // no finite logit: no probability mass to move
+        row.update(repeating: 0, count: V)
+        return (rowMax, sum)
+    }
+    // row holds exp(logit − max): scale it into the probabilities times `scale`.
+    let factor = SIMD16<Float>(repeating: scale / sum)
+    var j = 0
+    while j < V {
+        let n = V - j
+        storePartial16(loadPartial16(row + j, count: n, fill: 0) * factor, row + j, count: n)
+        j += 16
+    }
+    row[target] -= scale
+    return (rowMax, sum)
 }
 
 /// The row maximum and Σ exp(x − max) of `count` > 0 logits, each reduced in a fixed order.
