@@ -8,8 +8,10 @@ import XCTest
 final class AttentionDecodeTests: XCTestCase {
     func testAgainstNaiveAcrossCacheLengths() {
         var seed: UInt64 = 20
-        for Tk in [1, 2, 17, 255, 256, 257, 1000] {
-            for HS in [16, 17, 64, 80] {
+        // Tk 1, 2, 3, 17: the last four-key pass is partial; HS 64 and 128 take the 8-vector
+        // output loop of both widths, 80 and 17 its tails.
+        for Tk in [1, 2, 3, 17, 255, 256, 257, 1000] {
+            for HS in [16, 17, 32, 64, 80, 128] {
                 for padding in [AttentionInputs.Padding.none, .random] {
                     let shape = AttentionShape(batch: 2, heads: 2, queryLength: 1, keyLength: Tk,
                                                headSize: HS, causal: seed % 2 == 0)
@@ -50,6 +52,22 @@ final class AttentionDecodeTests: XCTestCase {
             for isa in testedISAs {
                 let result = inputs.forward(isa: isa)
                 XCTAssertTrue(result.out[0..<16].allSatisfy(\.isNaN), "Tk \(Tk) \(isa): \(result.out[0..<16])")
+                XCTAssertTrue(result.lse[0].isNaN, "Tk \(Tk) \(isa)")
+                XCTAssertTrue(result.out[16...].allSatisfy(\.isFinite) && result.lse[1].isFinite, "Tk \(Tk) \(isa)")
+            }
+        }
+    }
+
+    /// A NaN in the last key of a partial four-key pass (its lane is repeated in the unused
+    /// lanes) makes its head NaN exactly once, and the other head stays finite.
+    func testNaNInTheLastKeyIsNotHidden() {
+        for Tk in [5, 6, 263] {
+            let shape = AttentionShape(batch: 1, heads: 2, queryLength: 1, keyLength: Tk, headSize: 16, causal: true)
+            var inputs = AttentionInputs(shape, seed: 10)
+            inputs.k[(Tk - 1) * 16 + 2] = .nan  // head 0, last key
+            for isa in testedISAs {
+                let result = inputs.forward(isa: isa)
+                XCTAssertTrue(result.out[0..<16].allSatisfy(\.isNaN), "Tk \(Tk) \(isa)")
                 XCTAssertTrue(result.lse[0].isNaN, "Tk \(Tk) \(isa)")
                 XCTAssertTrue(result.out[16...].allSatisfy(\.isFinite) && result.lse[1].isFinite, "Tk \(Tk) \(isa)")
             }
