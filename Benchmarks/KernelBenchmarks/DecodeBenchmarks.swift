@@ -25,6 +25,7 @@ func decodeBenchmarks(quick: Bool) -> [BenchmarkCase] {
         })
     }
     cases += linearCases(outFeatures: quick ? 512 : 50257, inFeatures: quick ? 128 : 768)
+    cases += layerProductCases(config)
     return cases
 }
 
@@ -47,6 +48,40 @@ private func linearCases(outFeatures: Int, inFeatures: Int) -> [BenchmarkCase] {
         })
     }
     return cases
+}
+
+/// The products of every block for one token (c_attn, attn.c_proj, c_fc, mlp.c_proj of each
+/// layer, in order), nothing else: with `decode-*` it splits a token's time into the block
+/// products and the rest. Weights are random, built on first use.
+private func layerProductCases(_ config: GPTConfig) -> [BenchmarkCase] {
+    let c = config.nEmbd
+    let shapes = [(3 * c, c), (c, c), (4 * c, c), (c, 4 * c)]
+    var rng = Random(seed: 6)
+    // x (1, C) and (1, 4C)
+    let narrowInput = try! Tensor.normal([1, c], std: 1, using: &rng)
+    let wideInput = try! Tensor.normal([1, 4 * c], std: 1, using: &rng)
+    return [nil, WeightFormat.bf16, .q8].map { format in
+        var matrices: [(weight: Tensor, packed: QuantizedMatrix?)] = []
+        let bytes = Double(config.nLayer * 12 * c * c) * (format == nil ? 4 : format == .bf16 ? 2 : 1.125)
+        return BenchmarkCase(name: "block-products-\(format?.rawValue ?? "f32")", kind: "linear",
+                             parameters: ["n_layer": config.nLayer, "n_embd": c], bytes: bytes) {
+            if matrices.isEmpty {
+                var rng = Random(seed: 5)
+                for _ in 0..<config.nLayer {
+                    for (out, input) in shapes {
+                        let weight = try! Tensor.normal([out, input], std: 0.02, using: &rng)
+                        matrices.append((weight, try! format.map { try QuantizedMatrix(quantizing: weight, as: $0) }))
+                    }
+                }
+            }
+            try! Autograd.withNoGrad {
+                for (weight, packed) in matrices {
+                    let x = weight.shape[1] == c ? narrowInput : wideInput
+                    _ = try packed.map { try $0.linear(x, bias: nil) } ?? x.linear(weight: weight)
+                }
+            }
+        }
+    }
 }
 
 /// A GPT with random weights narrowed to `format`, built on first use (so that listing the
