@@ -1,3 +1,5 @@
+import CAttentionShims
+
 // The work item of attention decoding (AttentionDecode.swift in AttentionEngine splits the keys
 // into segments and merges them): one segment of keys for one query, generic over the vector
 // type of the output accumulation and specialised per ISA.
@@ -31,6 +33,13 @@ where V.Scalar == Float {
         var s = fourDots(q, k, rows: (j, min(j + 1, count - 1), min(j + 2, count - 1),
                                       min(j + 3, count - 1)),
                          rowStride: HS, count: HS) * scale
+        // The same keys' rows of V, wanted after the softmax: their loads overlap the K stream.
+        let vRows = UnsafeRawPointer(v + j * HS)
+        var line = 0
+        while line < valid * HS * 4 {
+            attn_shim_prefetch_l2(vRows + line)
+            line += 64
+        }
         if let mask = keyPaddingMask {
             for m in 0..<valid where mask[j + m] != 0 { s[m] = -.infinity }
         }
