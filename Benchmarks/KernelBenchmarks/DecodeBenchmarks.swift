@@ -4,7 +4,9 @@ import AttentionEngine
 /// greedy decoding on the GPT-2-124M shape (12 layers, 12 heads, 768 channels, vocab 50257, random
 /// weights) with FP32, BF16 and Q8 weights, 16 tokens per call from a one-token prompt (16 forward
 /// passes of one token with the KV cache); `bytes` is the weights those passes read. Next to it,
-/// a STREAM-like triad a = b + s·c over 3 × 64 MiB measures the bandwidth roofline. The quick
+/// a STREAM-like triad a = b + s·c over 3 × 64 MiB measures the bandwidth roofline. A token's
+/// time splits into the head (`linear-50257x768-*`), the block products (`block-products-*`)
+/// and the rest; `linear-256x768-*` runs each kernel from L2, its arithmetic ceiling. The quick
 /// variant uses the default GPT shape (4 layers, 4 heads, 128 channels, vocab 4096).
 func decodeBenchmarks(quick: Bool) -> [BenchmarkCase] {
     let config = quick
@@ -26,6 +28,9 @@ func decodeBenchmarks(quick: Bool) -> [BenchmarkCase] {
     }
     cases += linearCases(outFeatures: quick ? 512 : 50257, inFeatures: quick ? 128 : 768)
     cases += layerProductCases(config)
+    // The same kernels on a matrix that stays in L2 (256 rows): their arithmetic ceiling, to set
+    // against the memory roofline (the Q8 kernel's conversions make it the lowest).
+    cases += linearCases(outFeatures: 256, inFeatures: quick ? 128 : 768)
     return cases
 }
 
