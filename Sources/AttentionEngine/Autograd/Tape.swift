@@ -31,6 +31,8 @@ final class AutogradNode {
     private(set) var inputs: [AutogradNode]
     /// Propagates this node's gradient (passed as `dout`) into the inputs' gradients.
     private var backwardFunction: ((UnsafePointer<Float>) -> Void)?
+    /// The op's category in the `StepProfile` that was running when it was recorded (else nil).
+    fileprivate var profileCategory: String?
 
     init(leafCount count: Int) {
         self.count = count
@@ -70,7 +72,11 @@ final class AutogradNode {
         if let grad {
             AutogradNode.withScratch(count: count) { scratch in
                 write(scratch)
-                vectorAdd(out: grad, a: grad, b: scratch, count: count)
+                guard let profile = StepProfile.current else {
+                    vectorAdd(out: grad, a: grad, b: scratch, count: count)
+                    return
+                }
+                profile.carve("tape: gradient accumulation") { vectorAdd(out: grad, a: grad, b: scratch, count: count) }
             }
         } else {
             let buffer = allocateGrad()
@@ -83,11 +89,15 @@ final class AutogradNode {
     /// buffer on the first contribution.
     func accumulate(_ add: (UnsafeMutablePointer<Float>) -> Void) {
         if grad == nil {
-            let buffer = allocateGrad()
-            buffer.initialize(repeating: 0, count: count)
-            grad = buffer
+            grad = StepProfile.current?.carve("tape: gradient buffers", zeroedGrad) ?? zeroedGrad()
         }
         add(grad!)
+    }
+
+    private func zeroedGrad() -> UnsafeMutablePointer<Float> {
+        let buffer = allocateGrad()
+        buffer.initialize(repeating: 0, count: count)
+        return buffer
     }
 
     /// `receive` on `node`, or a scratch buffer that is discarded when `node` is nil: for kernels
@@ -148,12 +158,14 @@ final class AutogradNode {
         return BufferPool.allocate(count)
     }
 
-    /// Runs the op's backward if a gradient arrived, then frees what the graph held.
-    fileprivate func runBackward() {
+    /// Runs the op's backward if a gradient arrived, then frees what the graph held. A running
+    /// `profile` is charged with the time since its last mark as this op's backward.
+    fileprivate func runBackward(profile: StepProfile?) {
         if let grad, let backwardFunction { backwardFunction(UnsafePointer(grad)) }
         backwardFunction = nil
         inputs = []
         if !isLeaf { freeGrad() }
+        if let profile, let profileCategory { profile.mark(profileCategory + " backward") }
     }
 }
 
@@ -237,9 +249,11 @@ extension Tensor {
                 order.append(current)
             }
         }
+        let profile = StepProfile.current
+        profile?.mark("tape: sort")
         root.receive { $0[0] = 1 }
         guard let leafGradientIsFinal else {
-            for current in order.reversed() { current.runBackward() }
+            for current in order.reversed() { current.runBackward(profile: profile) }
             return
         }
         // The leaves whose last consumer (in running order) is the node at each position.
@@ -252,21 +266,28 @@ extension Tensor {
         for node in running where node.isLeaf {
             if let position = lastConsumer[ObjectIdentifier(node)] { finishedAfter[position].append(node) }
         }
+        profile?.mark("tape: sort")
         for (position, current) in running.enumerated() {
-            current.runBackward()
+            current.runBackward(profile: profile)
             for leaf in finishedAfter[position] { leafGradientIsFinal(leaf) }
         }
     }
 
     /// `result` with a node recording `backward` when the tape is on and any of `inputs`
-    /// requires a gradient; `result` unchanged otherwise.
-    static func record(_ result: Tensor, inputs: [Tensor],
+    /// requires a gradient; `result` unchanged otherwise. `op` names the op in a `StepProfile`
+    /// (which is charged with its forward here, when one runs).
+    static func record(_ result: Tensor, op: StaticString, inputs: [Tensor],
                        backward: @escaping (_ dout: UnsafePointer<Float>) -> Void) -> Tensor {
+        let profile = StepProfile.current
+        let category = profile?.category(op: op, inputs: inputs)
+        if let profile, let category { profile.mark(category + " forward") }
         guard Autograd.isRecording else { return result }
         let nodes = inputs.compactMap(\.node)
         guard !nodes.isEmpty else { return result }
         var recorded = result
-        recorded.node = AutogradNode(count: result.count, inputs: nodes, backward: backward)
+        let node = AutogradNode(count: result.count, inputs: nodes, backward: backward)
+        node.profileCategory = category
+        recorded.node = node
         return recorded
     }
 }
