@@ -85,6 +85,34 @@ final class AutogradNode {
         }
     }
 
+    /// Adds `dout`, the output gradient of the op whose backward is running, unchanged (the
+    /// backward of an add or a reshape). A non-leaf node that has no gradient yet and the same
+    /// element count takes over that op's gradient buffer instead of copying it: the op frees the
+    /// buffer once its backward returns anyway. Any later contribution in the same backward adds
+    /// to it as usual, so this is `receive { $0.update(from: dout, count: count) }` without the
+    /// copy.
+    func receive(passing dout: UnsafePointer<Float>) {
+        if grad == nil, !isLeaf, let running = AutogradNode.running, running !== self, !running.isLeaf,
+           running.count == count, let buffer = running.grad, UnsafePointer(buffer) == dout {
+            running.grad = nil
+            grad = buffer
+            return
+        }
+        receive { $0.update(from: dout, count: count) }
+    }
+
+    /// The node whose backward function runs on this thread (nil outside `runBackward`).
+    private static var running: AutogradNode? {
+        get { pthread_getspecific(runningKey).map { Unmanaged<AutogradNode>.fromOpaque($0).takeUnretainedValue() } }
+        set { pthread_setspecific(runningKey, newValue.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) }) }
+    }
+
+    private static let runningKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
     /// Adds a gradient written by an accumulating kernel (`dweight += …`) into a zero-initialized
     /// buffer on the first contribution.
     func accumulate(_ add: (UnsafeMutablePointer<Float>) -> Void) {
@@ -161,7 +189,13 @@ final class AutogradNode {
     /// Runs the op's backward if a gradient arrived, then frees what the graph held. A running
     /// `profile` is charged with the time since its last mark as this op's backward.
     fileprivate func runBackward(profile: StepProfile?) {
-        if let grad, let backwardFunction { backwardFunction(UnsafePointer(grad)) }
+        if let grad, let backwardFunction {
+            // `runBackward` keeps this node alive while it is `running`.
+            let outer = AutogradNode.running
+            AutogradNode.running = self
+            backwardFunction(UnsafePointer(grad))
+            AutogradNode.running = outer
+        }
         backwardFunction = nil
         inputs = []
         if !isLeaf { freeGrad() }

@@ -33,9 +33,9 @@ extension Tensor {
             }
         }
         return record(out, op: "add", inputs: [a, b]) { dout in
-            long.node?.receive { $0.update(from: dout, count: count) }
+            long.node?.receive(passing: dout)
             if layout.rows == 1 {
-                short.node?.receive { $0.update(from: dout, count: count) }
+                short.node?.receive(passing: dout)
             } else {
                 short.node?.accumulate {
                     columnSumAccumulate(dsum: $0, x: dout, rows: layout.rows, cols: layout.cols)

@@ -20,7 +20,7 @@ extension Tensor {
         let input = self
         let out = Tensor(shape: resolved, storage: storage)
         return Tensor.record(out, op: "reshape", inputs: [input]) { dout in
-            input.node?.receive { $0.update(from: dout, count: input.count) }
+            input.node?.receive(passing: dout)
         }
     }
 
