@@ -16,14 +16,18 @@ public struct BenchmarkCase {
     public let bytes: Double
     /// Performs one call. Buffers are allocated when the case is built, outside the timing.
     public let run: () -> Void
+    /// Lines printed under the case's row in the table (not in JSON), computed after its timing:
+    /// e.g. where the time of a training step goes (ModelBenchmarks.swift). Nil for none.
+    public let details: (() -> [String])?
 
     public init(name: String, kind: String, parameters: [String: Int], flops: Double = 0,
-                bytes: Double = 0, run: @escaping () -> Void) {
+                bytes: Double = 0, details: (() -> [String])? = nil, run: @escaping () -> Void) {
         self.name = name
         self.kind = kind
         self.parameters = parameters
         self.flops = flops
         self.bytes = bytes
+        self.details = details
         self.run = run
     }
 }

@@ -36,7 +36,10 @@ public func runBenchmarks(suites: [String], filter: String?, exactName: String? 
         let result = runs.map { measure(benchmark, suite: suite, minimumRuns: $0, minimumSeconds: 0) }
             ?? measure(benchmark, suite: suite)
         results.append(result)
-        if !json { output(BenchmarkReport.row(result)) }
+        if !json {
+            output(BenchmarkReport.row(result))
+            benchmark.details?().forEach(output)
+        }
     }
     if json { output(BenchmarkReport.json(results)) }
 }

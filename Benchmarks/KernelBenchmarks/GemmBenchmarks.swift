@@ -1,7 +1,7 @@
 import AttentionEngine
 
 /// The "gemm" suite: squares, the three GEMMs of a Linear layer over M = 4096 tokens, and the
-/// small and skinny shapes of generation and attention. Parameters m, n, k, trans_a, trans_b
+/// small and skinny shapes of generation and attention, and the products of the fused LM head. Parameters m, n, k, trans_a, trans_b
 /// (kind "gemm", see Benchmarks/references/gemm.py); flops = 2·m·n·k.
 func gemmBenchmarks(quick: Bool) -> [BenchmarkCase] {
     // All cases share three buffers sized for the largest operand (4096 × 1024 = 2048²).
@@ -59,6 +59,11 @@ func gemmBenchmarks(quick: Bool) -> [BenchmarkCase] {
         gemmCase("batch 4x768 Wt 768x768", m: 4, n: 768, k: 768, transB: true),
         gemmCase("small k 4096x768 k16", m: 4096, n: 768, k: 16),
         gemmCase("small n 4096x8 k768 Wt", m: 4096, n: 8, k: 768, transB: true),
+        // One 512-row chunk of the fused LM head at the Tang corpus' vocabulary (V 7477, C 128):
+        // logits = x·Wᵀ, dx = dlogits·W, dW = dlogitsᵀ·x (LinearCrossEntropy.swift).
+        gemmCase("lm head logits R512 V7477 C128", m: 512, n: 7477, k: 128, transB: true),
+        gemmCase("lm head dX R512 V7477 C128", m: 512, n: 128, k: 7477),
+        gemmCase("lm head dW R512 V7477 C128", m: 7477, n: 128, k: 512, transA: true),
     ]
     return cases
 }

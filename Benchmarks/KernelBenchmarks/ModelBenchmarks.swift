@@ -5,7 +5,12 @@ import Foundation
 /// - `gpt_train_step`: one Trainer step (forward, cross-entropy, backward, gradient clipping at
 ///   1.0, AdamW on two parameter groups) of a GPT on a fixed random batch. Tokens/s = B·T / time.
 ///   Shapes: the issue's small model (n_layer 4, n_head 4, n_embd 256, block 128, batch 32, the
-///   default corpus' vocabulary) and a GPT-2-124M-shaped step (12, 12, 768, vocab 50257, B 4, T 64).
+///   default corpus' vocabulary), `attn train`'s default GPT at the vocabulary of the Tang corpus
+///   (4, 4, 128, block 64, B 16, vocab 7477) and a GPT-2-124M-shaped step (12, 12, 768, vocab
+///   50257, B 4, T 64).
+///   In the table, each is followed by where its time goes: op by op (GEMMs per layer kind,
+///   attention, norms, the fused LM head and loss, AdamW, clipping, the tape's own costs),
+///   measured with a `StepProfile`.
 /// - `generate`: 256 new tokens (greedy, from one token) of the small model with block 512,
 ///   with the KV cache and without (the whole prefix recomputed at every step).
 /// Models are built on the first call, so listing the cases costs nothing.
@@ -15,6 +20,9 @@ func modelBenchmarks(quick: Bool) -> [BenchmarkCase] {
     if quick {
         shapes = [("quick", 2, 2, 64, 32, 4, 32, vocab)]
     } else {
+        // `attn train`'s default GPT on data/tang-poems.txt (issue 15: its 7,477 characters make
+        // the LM head the largest product), without its dropout.
+        shapes.append(("tang", 4, 4, 128, 64, 16, 64, 7477))
         shapes.append(("gpt2-124M", 12, 12, 768, 1024, 4, 64, 50257))
     }
     var cases = shapes.map { shape in
@@ -22,10 +30,11 @@ func modelBenchmarks(quick: Bool) -> [BenchmarkCase] {
                           "block_size": shape.block, "vocab_size": shape.vocab, "batch": shape.batch, "time": shape.time]
         let config = GPTConfig(nLayer: shape.layers, nHead: shape.heads, nEmbd: shape.channels, contextLength: shape.block,
                                vocabularySize: shape.vocab)
+        let step = TrainStep(config, batch: shape.batch, time: shape.time)
         return BenchmarkCase(name: "models.gpt_train_step \(shape.name) B\(shape.batch) T\(shape.time)",
                              kind: "gpt_train_step", parameters: parameters,
                              flops: trainingFlops(config, batch: shape.batch, time: shape.time),
-                             run: lazyTrainStep(config, batch: shape.batch, time: shape.time))
+                             details: { step.breakdown() }, run: step.run)
     }
     let newTokens = quick ? 32 : 256
     let generationConfig = quick
@@ -56,26 +65,69 @@ private func trainingFlops(_ config: GPTConfig, batch: Int, time: Int) -> Double
     return 6 * parameters * tokens + attention
 }
 
-/// One Trainer step on a fixed random batch; the model and optimizer are built on the first call.
-private func lazyTrainStep(_ config: GPTConfig, batch: Int, time: Int) -> () -> Void {
-    var trainer: Trainer?
-    return {
-        if trainer == nil {
-            var rng = Random(seed: 2)
-            let tokens = (0..<batch * (time + 1)).map { _ in Int32(rng.nextInt(below: config.vocabularySize)) }
-            var inputs: [Int32] = [], targets: [Int32] = []
-            for row in 0..<batch {
-                let start: Int = row * (time + 1)
-                inputs += tokens[start..<start + time]
-                targets += tokens[start + 1...start + time]
-            }
-            let gpt = try! GPT(config: config, seed: 1)
-            trainer = try! Trainer(module: gpt, config: TrainingConfig(steps: Int(Int32.max), batchSize: batch,
-                                                                       learningRate: 1e-4, warmupSteps: 0),
-                                   trainingLoss: { _ in
-                (try gpt.loss(tokens: inputs, targets: targets, batch: batch, time: time), batch * time)
-            }, validationLoss: { _ in 0 })
+/// One Trainer step of a GPT on a fixed random batch; the model and optimizer are built on the
+/// first use.
+private final class TrainStep {
+    private let config: GPTConfig
+    private let batch: Int, time: Int
+    private var built: (gpt: GPT, trainer: Trainer, loss: Trainer.TrainingLoss)?
+
+    init(_ config: GPTConfig, batch: Int, time: Int) {
+        self.config = config
+        self.batch = batch
+        self.time = time
+    }
+
+    private func build() -> (gpt: GPT, trainer: Trainer, loss: Trainer.TrainingLoss) {
+        if let built { return built }
+        var rng = Random(seed: 2)
+        let tokens = (0..<batch * (time + 1)).map { _ in Int32(rng.nextInt(below: config.vocabularySize)) }
+        var inputs: [Int32] = [], targets: [Int32] = []
+        for row in 0..<batch {
+            let start: Int = row * (time + 1)
+            inputs += tokens[start..<start + time]
+            targets += tokens[start + 1...start + time]
         }
-        _ = try! trainer!.run { _ in false }  // exactly one step
+        let gpt = try! GPT(config: config, seed: 1)
+        let trainer = try! Trainer(module: gpt, config: TrainingConfig(steps: Int(Int32.max), batchSize: batch,
+                                                                       learningRate: 1e-4, warmupSteps: 0))
+        let (batch, time) = (self.batch, self.time)
+        let loss: Trainer.TrainingLoss = { _ in
+            (try gpt.loss(tokens: inputs, targets: targets, batch: batch, time: time), batch * time)
+        }
+        built = (gpt, trainer, loss)
+        return built!
+    }
+
+    func run() {
+        let (_, trainer, loss) = build()
+        _ = try! trainer.step(loss)
+    }
+
+    /// The table of where a step's time goes: `steps` steps under a `StepProfile`, the mean
+    /// per step of each category, largest first, with its share of the profiled step.
+    func breakdown(steps: Int = 3) -> [String] {
+        let (gpt, trainer, loss) = build()
+        var seconds: [String: Double] = [:], calls: [String: Int] = [:]
+        var total = 0.0
+        for _ in 0..<steps {
+            let profile = StepProfile.measure(naming: gpt) { _ = try! trainer.step(loss) }.profile
+            for entry in profile.entries {
+                seconds[entry.category, default: 0] += entry.seconds / Double(steps)
+                calls[entry.category, default: 0] += entry.calls
+            }
+            total += profile.totalSeconds / Double(steps)
+        }
+        func pad(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+        }
+        var lines = ["  where a step's time goes (mean of \(steps) profiled steps, "
+                     + String(format: "%.1f ms per step):", total * 1e3),
+                     "  " + pad("op / phase", 44) + pad("calls", 7) + pad("ms", 9) + "% of step"]
+        for (category, time) in seconds.sorted(by: { $0.value > $1.value }) {
+            lines.append("  " + pad(category, 44) + pad(String(calls[category]! / steps), 7)
+                         + pad(String(format: "%.2f", time * 1e3), 9) + String(format: "%5.1f", 100 * time / total))
+        }
+        return lines
     }
 }

@@ -31,6 +31,8 @@ final class AutogradNode {
     private(set) var inputs: [AutogradNode]
     /// Propagates this node's gradient (passed as `dout`) into the inputs' gradients.
     private var backwardFunction: ((UnsafePointer<Float>) -> Void)?
+    /// The op's category in the `StepProfile` that was running when it was recorded (else nil).
+    fileprivate var profileCategory: String?
 
     init(leafCount count: Int) {
         self.count = count
@@ -70,7 +72,11 @@ final class AutogradNode {
         if let grad {
             AutogradNode.withScratch(count: count) { scratch in
                 write(scratch)
-                vectorAdd(out: grad, a: grad, b: scratch, count: count)
+                guard let profile = StepProfile.current else {
+                    vectorAdd(out: grad, a: grad, b: scratch, count: count)
+                    return
+                }
+                profile.carve("tape: gradient accumulation") { vectorAdd(out: grad, a: grad, b: scratch, count: count) }
             }
         } else {
             let buffer = allocateGrad()
@@ -79,15 +85,47 @@ final class AutogradNode {
         }
     }
 
+    /// Adds `dout`, the output gradient of the op whose backward is running, unchanged (the
+    /// backward of an add or a reshape). A non-leaf node that has no gradient yet and the same
+    /// element count takes over that op's gradient buffer instead of copying it: the op frees the
+    /// buffer once its backward returns anyway. Any later contribution in the same backward adds
+    /// to it as usual, so this is `receive { $0.update(from: dout, count: count) }` without the
+    /// copy.
+    func receive(passing dout: UnsafePointer<Float>) {
+        if grad == nil, !isLeaf, let running = AutogradNode.running, running !== self, !running.isLeaf,
+           running.count == count, let buffer = running.grad, UnsafePointer(buffer) == dout {
+            running.grad = nil
+            grad = buffer
+            return
+        }
+        receive { $0.update(from: dout, count: count) }
+    }
+
+    /// The node whose backward function runs on this thread (nil outside `runBackward`).
+    private static var running: AutogradNode? {
+        get { pthread_getspecific(runningKey).map { Unmanaged<AutogradNode>.fromOpaque($0).takeUnretainedValue() } }
+        set { pthread_setspecific(runningKey, newValue.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) }) }
+    }
+
+    private static let runningKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
     /// Adds a gradient written by an accumulating kernel (`dweight += …`) into a zero-initialized
     /// buffer on the first contribution.
     func accumulate(_ add: (UnsafeMutablePointer<Float>) -> Void) {
         if grad == nil {
-            let buffer = allocateGrad()
-            buffer.initialize(repeating: 0, count: count)
-            grad = buffer
+            grad = StepProfile.current?.carve("tape: gradient buffers", zeroedGrad) ?? zeroedGrad()
         }
         add(grad!)
+    }
+
+    private func zeroedGrad() -> UnsafeMutablePointer<Float> {
+        let buffer = allocateGrad()
+        buffer.initialize(repeating: 0, count: count)
+        return buffer
     }
 
     /// `receive` on `node`, or a scratch buffer that is discarded when `node` is nil: for kernels
@@ -148,12 +186,20 @@ final class AutogradNode {
         return BufferPool.allocate(count)
     }
 
-    /// Runs the op's backward if a gradient arrived, then frees what the graph held.
-    fileprivate func runBackward() {
-        if let grad, let backwardFunction { backwardFunction(UnsafePointer(grad)) }
+    /// Runs the op's backward if a gradient arrived, then frees what the graph held. A running
+    /// `profile` is charged with the time since its last mark as this op's backward.
+    fileprivate func runBackward(profile: StepProfile?) {
+        if let grad, let backwardFunction {
+            // `runBackward` keeps this node alive while it is `running`.
+            let outer = AutogradNode.running
+            AutogradNode.running = self
+            backwardFunction(UnsafePointer(grad))
+            AutogradNode.running = outer
+        }
         backwardFunction = nil
         inputs = []
         if !isLeaf { freeGrad() }
+        if let profile, let profileCategory { profile.mark(profileCategory + " backward") }
     }
 }
 
@@ -237,9 +283,11 @@ extension Tensor {
                 order.append(current)
             }
         }
+        let profile = StepProfile.current
+        profile?.mark("tape: sort")
         root.receive { $0[0] = 1 }
         guard let leafGradientIsFinal else {
-            for current in order.reversed() { current.runBackward() }
+            for current in order.reversed() { current.runBackward(profile: profile) }
             return
         }
         // The leaves whose last consumer (in running order) is the node at each position.
@@ -252,21 +300,28 @@ extension Tensor {
         for node in running where node.isLeaf {
             if let position = lastConsumer[ObjectIdentifier(node)] { finishedAfter[position].append(node) }
         }
+        profile?.mark("tape: sort")
         for (position, current) in running.enumerated() {
-            current.runBackward()
+            current.runBackward(profile: profile)
             for leaf in finishedAfter[position] { leafGradientIsFinal(leaf) }
         }
     }
 
     /// `result` with a node recording `backward` when the tape is on and any of `inputs`
-    /// requires a gradient; `result` unchanged otherwise.
-    static func record(_ result: Tensor, inputs: [Tensor],
+    /// requires a gradient; `result` unchanged otherwise. `op` names the op in a `StepProfile`
+    /// (which is charged with its forward here, when one runs).
+    static func record(_ result: Tensor, op: StaticString, inputs: [Tensor],
                        backward: @escaping (_ dout: UnsafePointer<Float>) -> Void) -> Tensor {
+        let profile = StepProfile.current
+        let category = profile?.category(op: op, inputs: inputs)
+        if let profile, let category { profile.mark(category + " forward") }
         guard Autograd.isRecording else { return result }
         let nodes = inputs.compactMap(\.node)
         guard !nodes.isEmpty else { return result }
         var recorded = result
-        recorded.node = AutogradNode(count: result.count, inputs: nodes, backward: backward)
+        let node = AutogradNode(count: result.count, inputs: nodes, backward: backward)
+        node.profileCategory = category
+        recorded.node = node
         return recorded
     }
 }

@@ -12,7 +12,7 @@ extension Tensor {
     public func sigmoid() -> Tensor {
         let input = self
         let out = mapped { sigmoidForward(out: $0, inp: $1, count: $2) }
-        return Tensor.record(out, inputs: [input]) { dout in
+        return Tensor.record(out, op: "sigmoid", inputs: [input]) { dout in
             input.node?.receive { sigmoidBackward(dinp: $0, dout: dout, out: out.storage.pointer, count: out.count) }
         }
     }
@@ -21,7 +21,7 @@ extension Tensor {
     public func tanh() -> Tensor {
         let input = self
         let out = mapped { tanhForward(out: $0, inp: $1, count: $2) }
-        return Tensor.record(out, inputs: [input]) { dout in
+        return Tensor.record(out, op: "tanh", inputs: [input]) { dout in
             input.node?.receive { tanhBackward(dinp: $0, dout: dout, out: out.storage.pointer, count: out.count) }
         }
     }
@@ -30,7 +30,7 @@ extension Tensor {
     public func relu() -> Tensor {
         let input = self
         let out = mapped { reluForward(out: $0, inp: $1, count: $2) }
-        return Tensor.record(out, inputs: [input]) { dout in
+        return Tensor.record(out, op: "relu", inputs: [input]) { dout in
             input.node?.receive { reluBackward(dinp: $0, dout: dout, inp: input.storage.pointer, count: input.count) }
         }
     }
@@ -40,7 +40,7 @@ extension Tensor {
     public func geluExact() -> Tensor {
         let input = self
         let out = mapped { geluErfForward(out: $0, inp: $1, count: $2) }
-        return Tensor.record(out, inputs: [input]) { dout in
+        return Tensor.record(out, op: "gelu", inputs: [input]) { dout in
             input.node?.receive { geluErfBackward(dinp: $0, dout: dout, inp: input.storage.pointer, count: input.count) }
         }
     }
@@ -49,7 +49,7 @@ extension Tensor {
     public func gelu() -> Tensor {
         let input = self
         let out = mapped { geluForward(out: $0, inp: $1, count: $2) }
-        return Tensor.record(out, inputs: [input]) { dout in
+        return Tensor.record(out, op: "gelu (tanh)", inputs: [input]) { dout in
             input.node?.receive { geluBackward(dinp: $0, dout: dout, inp: input.storage.pointer, count: input.count) }
         }
     }

@@ -32,10 +32,10 @@ extension Tensor {
                                  rows: layout.rows, cols: layout.cols, multiply: false)
             }
         }
-        return record(out, inputs: [a, b]) { dout in
-            long.node?.receive { $0.update(from: dout, count: count) }
+        return record(out, op: "add", inputs: [a, b]) { dout in
+            long.node?.receive(passing: dout)
             if layout.rows == 1 {
-                short.node?.receive { $0.update(from: dout, count: count) }
+                short.node?.receive(passing: dout)
             } else {
                 short.node?.accumulate {
                     columnSumAccumulate(dsum: $0, x: dout, rows: layout.rows, cols: layout.cols)
@@ -53,7 +53,7 @@ extension Tensor {
             broadcastForward(out: out, a: long.storage.pointer, b: short.storage.pointer,
                              rows: layout.rows, cols: layout.cols, multiply: true)
         }
-        return record(out, inputs: [a, b]) { dout in
+        return record(out, op: "multiply", inputs: [a, b]) { dout in
             // dlong = dout · short (short repeated); dshort = Σ_rows dout · long
             long.node?.receive {
                 broadcastForward(out: $0, a: dout, b: short.storage.pointer,
@@ -81,7 +81,7 @@ extension Tensor {
         let out = Tensor.build(shape, count: count) {
             vectorAffine(out: $0, x: input.storage.pointer, alpha: scale, beta: shift, count: input.count)
         }
-        return Tensor.record(out, inputs: [input]) { dout in
+        return Tensor.record(out, op: "affine", inputs: [input]) { dout in
             input.node?.receive { vectorAffine(out: $0, x: dout, alpha: scale, beta: 0, count: input.count) }
         }
     }

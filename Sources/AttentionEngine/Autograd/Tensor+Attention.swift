@@ -35,7 +35,7 @@ extension Tensor {
                              q: q.storage.pointer, k: k.storage.pointer, v: v.storage.pointer,
                              keyPaddingMask: mask.map { UnsafePointer($0.pointer) }, shape: shape)
         }
-        let output = record(out, inputs: [q, k, v]) { dout in
+        let output = record(out, op: "attention", inputs: [q, k, v]) { dout in
             AutogradNode.receiving(q.node, count: q.count) { dq in
                 AutogradNode.receiving(k.node, count: k.count) { dk in
                     AutogradNode.receiving(v.node, count: v.count) { dv in

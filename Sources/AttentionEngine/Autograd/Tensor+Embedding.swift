@@ -17,7 +17,7 @@ extension Tensor {
         let out = try build(shape + [channels], count: elementCount(shape + [channels], "embedding")) { out in
             embeddingForward(out: out, tokens: ids.pointer, table: table.storage.pointer, count: count, channels: channels)
         }
-        return record(out, inputs: [table]) { dout in
+        return record(out, op: "embedding", inputs: [table]) { dout in
             table.node?.accumulate {
                 embeddingBackward(dtable: $0, dout: dout, tokens: ids.pointer, count: count,
                                   channels: channels, vocab: vocab)

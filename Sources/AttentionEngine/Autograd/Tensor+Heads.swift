@@ -18,7 +18,7 @@ extension Tensor {
             splitHeadsForward(out: $0, inp: input.storage.pointer, batch: batch, time: time, parts: parts, part: part,
                               heads: heads, headSize: headSize)
         }
-        return Tensor.record(out, inputs: [input]) { dout in
+        return Tensor.record(out, op: "split heads", inputs: [input]) { dout in
             input.node?.accumulate {
                 splitHeadsBackward(dinp: $0, dout: dout, batch: batch, time: time, parts: parts, part: part,
                                    heads: heads, headSize: headSize)
@@ -36,7 +36,7 @@ extension Tensor {
             mergeHeadsForward(out: $0, inp: input.storage.pointer, batch: batch, time: time, heads: heads,
                               headSize: headSize)
         }
-        return Tensor.record(out, inputs: [input]) { dout in
+        return Tensor.record(out, op: "merge heads", inputs: [input]) { dout in
             input.node?.receive {
                 splitHeadsForward(out: $0, inp: dout, batch: batch, time: time, parts: 1, part: 0, heads: heads,
                                   headSize: headSize)

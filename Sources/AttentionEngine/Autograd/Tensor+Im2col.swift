@@ -15,7 +15,7 @@ extension Tensor {
             im2colForward(cols: $0, inp: x.storage.pointer, batch: batch, time: time, channels: channels,
                           kernelSize: kernelSize, dilation: dilation, padLeft: padLeft)
         }
-        return Tensor.record(out, inputs: [x]) { dout in
+        return Tensor.record(out, op: "im2col", inputs: [x]) { dout in
             x.node?.receive {
                 im2colBackward(dinp: $0, dcols: dout, batch: batch, time: time, channels: channels,
                                kernelSize: kernelSize, dilation: dilation, padLeft: padLeft)

@@ -16,7 +16,7 @@ extension Tensor {
                              weight: weight.storage.pointer, bias: bias.storage.pointer,
                              rows: rows, channels: channels, eps: eps)
         }
-        return Tensor.record(out, inputs: [x, weight, bias]) { dout in
+        return Tensor.record(out, op: "layernorm", inputs: [x, weight, bias]) { dout in
             AutogradNode.receiving(x.node, count: x.count) { dinp in
                 AutogradNode.accumulating(weight.node, count: channels) { dweight in
                     AutogradNode.accumulating(bias.node, count: channels) { dbias in

@@ -21,7 +21,7 @@ extension Tensor {
                  a: x.storage.pointer, lda: max(inFeatures, 1), b: weight.storage.pointer, ldb: max(inFeatures, 1),
                  beta: 0, c: y, ldc: outFeatures, bias: bias?.storage.pointer)
         }
-        return Tensor.record(out, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { dy in
+        return Tensor.record(out, op: "linear", inputs: [x, weight] + (bias.map { [$0] } ?? [])) { dy in
             // dx (N, IN) = dy (N, OUT) · W (OUT, IN)
             x.node?.receive {
                 gemm(transA: false, transB: false, m: rowCount, n: inFeatures, k: outFeatures, alpha: 1,

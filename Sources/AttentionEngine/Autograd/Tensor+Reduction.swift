@@ -4,7 +4,7 @@ extension Tensor {
     public func sum() -> Tensor {
         let input = self
         let out = Tensor(vectorSum(input.storage.pointer, count: input.count))
-        return Tensor.record(out, inputs: [input]) { dout in
+        return Tensor.record(out, op: "sum", inputs: [input]) { dout in
             input.node?.receive { $0.initialize(repeating: dout[0], count: input.count) }
         }
     }

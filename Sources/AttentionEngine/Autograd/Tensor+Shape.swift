@@ -19,8 +19,8 @@ extension Tensor {
         }
         let input = self
         let out = Tensor(shape: resolved, storage: storage)
-        return Tensor.record(out, inputs: [input]) { dout in
-            input.node?.receive { $0.update(from: dout, count: input.count) }
+        return Tensor.record(out, op: "reshape", inputs: [input]) { dout in
+            input.node?.receive(passing: dout)
         }
     }
 
@@ -36,7 +36,7 @@ extension Tensor {
         let out = Tensor.build(outShape, count: count) {
             permuteCopy(out: $0, inp: input.storage.pointer, shape: input.shape, axes: axes)
         }
-        return Tensor.record(out, inputs: [input]) { dout in
+        return Tensor.record(out, op: "permute", inputs: [input]) { dout in
             input.node?.receive { permuteCopy(out: $0, inp: dout, shape: outShape, axes: inverse) }
         }
     }
@@ -72,7 +72,7 @@ extension Tensor {
                                                   count: length * inner)
             }
         }
-        return Tensor.record(out, inputs: [input]) { dout in
+        return Tensor.record(out, op: "narrow", inputs: [input]) { dout in
             input.node?.accumulate { dinp in
                 for o in 0..<outer {
                     vectorAdd(out: dinp + (o * size + start) * inner, a: dinp + (o * size + start) * inner,
@@ -123,7 +123,7 @@ extension Tensor {
                 offset += size
             }
         }
-        return record(out, inputs: tensors) { dout in
+        return record(out, op: "concatenate", inputs: tensors) { dout in
             var offset = 0
             for (tensor, size) in zip(tensors, sizes) {
                 tensor.node?.receive { dinp in

@@ -21,7 +21,7 @@ extension Tensor {
         crossEntropyForward(losses: losses.pointer, logits: logits.storage.pointer, targets: ids.pointer,
                             rows: rows, vocab: vocab, ignoreIndex: ignoreIndex)
         let total = valid == 0 ? 0 : vectorSum(losses.pointer, count: rows) / Float(valid)
-        return Tensor.record(Tensor(total), inputs: [logits]) { dout in
+        return Tensor.record(Tensor(total), op: "cross-entropy", inputs: [logits]) { dout in
             logits.node?.receive {
                 crossEntropyBackward(dlogits: $0, logits: logits.storage.pointer, targets: ids.pointer, rows: rows,
                                      vocab: vocab, scale: valid == 0 ? 0 : dout[0] / Float(valid),

@@ -16,7 +16,7 @@ extension Tensor {
         }
         let pred = self, count = self.count
         let out = Tensor(forward(pred.storage.pointer, label.storage.pointer, count))
-        return Tensor.record(out, inputs: [pred, label]) { dout in
+        return Tensor.record(out, op: "elementwise loss", inputs: [pred, label]) { dout in
             pred.node?.receive { backward($0, pred.storage.pointer, label.storage.pointer, count, dout[0]) }
             label.node?.receive { backward($0, pred.storage.pointer, label.storage.pointer, count, -dout[0]) }
         }

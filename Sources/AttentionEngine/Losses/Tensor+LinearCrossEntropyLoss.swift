@@ -39,7 +39,7 @@ extension Tensor {
                                   rows: rows, vocab: vocab, channels: channels, scale: scale,
                                   ignoreIndex: ignoreIndex)
         let total = valid == 0 ? 0 : vectorSum(losses.pointer, count: rows) / Float(valid)
-        return Tensor.record(Tensor(total), inputs: [x, weight]) { dout in
+        return Tensor.record(Tensor(total), op: "LM head + cross-entropy", inputs: [x, weight]) { dout in
             let factor = dout[0]
             if let dx {
                 x.node?.receive { target in

@@ -248,9 +248,12 @@ public final class Trainer {
         let started = DispatchTime.now().uptimeNanoseconds
         let learningRate = fixedLearningRate ?? schedule.learningRate(at: step)
         module.setTraining(true)
+        let profile = StepProfile.current
         // Zero the gradients but keep their buffers: this step's backward writes into them.
         for parameter in module.parameters { parameter.value.node?.clearGradKeepingBuffer() }
+        profile?.mark("zero gradients")
         var (loss, tokens) = try loss(&rng)
+        profile?.mark("forward: batch and glue")
         var value = loss.item
         var gradientSum: GradientSumTiming?
         if world.isDistributed {
@@ -263,10 +266,12 @@ public final class Trainer {
         if !world.isDistributed { try loss.backward() }
         // Clipping is folded into the AdamW update: the gradients are read once more, not rewritten.
         let gradientScale = try config.gradientClip.map { try gradientClipScale(module.parameters, maxNorm: $0).scale } ?? 1
+        profile?.mark("gradient clipping")
         for optimizer in optimizers {
             optimizer.learningRate = learningRate
             optimizer.step(gradientScale: gradientScale)
         }
+        profile?.mark("AdamW")
         step += 1
         try checkReplicasIfDue()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
