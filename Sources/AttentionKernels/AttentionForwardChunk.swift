@@ -1,3 +1,4 @@
+import CAttentionShims
 import Foundation
 
 // The work item of the fused attention forward (AttentionForward.swift in AttentionEngine runs
@@ -14,7 +15,7 @@ import Foundation
 @usableFromInline package struct ForwardScratch {
     @usableFromInline package let packedQueries: UnsafeMutablePointer<Float> // (4, HS, 64) Qᵀ of the chunk's blocks, 0-padded
     @usableFromInline package let output: UnsafeMutablePointer<Float>        // (256, HS) unnormalized output rows
-    @usableFromInline package let rowMax: UnsafeMutablePointer<Float>        // (256) running max of the scaled scores
+    @usableFromInline package let rowMax: UnsafeMutablePointer<Float>        // (256) running max of scale·log2(e)·score + mask, then the lse
     @usableFromInline package let rowSum: UnsafeMutablePointer<Float>        // (256) running sum of exp(score - max)
     @usableFromInline package let scores: UnsafeMutablePointer<Float>        // (64 keys, 64 queries) Sᵀ, then Pᵀ
     @usableFromInline package let packedKeys: UnsafeMutablePointer<Float>    // (HS, 64) Kᵀ of one tile (probabilities)
@@ -95,8 +96,19 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
         let keyTile = scratch.keyTile, valueTile = scratch.valueTile
         keyTile.update(from: k + j0 * HS, count: count * HS)
         valueTile.update(from: v + j0 * HS, count: count * HS)
+        // The next tile's K and V rows are prefetched into L2, a share per block, while this
+        // tile computes: its copy then finds them there instead of waiting on L3 or memory
+        // (B8 T2048: 128 MB of inputs, K/V first touched by the chunk that sees them all).
+        let nextTile = j0 + tile
+        let nextFloats = nextTile < keyEnd ? min(tile, Tk - nextTile) * HS : 0
+        let blocks = (n + block - 1) / block
         for b0 in stride(from: i0, to: queries.upperBound, by: block) {
             let blockQueries = min(block, queries.upperBound - b0)
+            if nextFloats > 0 {
+                let part = (b0 - i0) / block
+                prefetchShare(k + nextTile * HS, floats: nextFloats, part: part, parts: blocks)
+                prefetchShare(v + nextTile * HS, floats: nextFloats, part: part, parts: blocks)
+            }
             // Keys of the tile the block's last (most-seeing) query may see.
             let keys = min(count, shape.visibleKeyCount(query: b0 + blockQueries - 1) - j0)
             if keys <= 0 { continue }
@@ -139,7 +151,8 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
         }
     }
 
-    // out = O / sum; lse = max + log(sum). Kept in rowMax for the probabilities.
+    // out = O / sum; lse = max·ln 2 + log(sum) (the max is in base 2). Kept in rowMax for the
+    // probabilities.
     for row in 0..<n {
         let sum = scratch.rowSum[row]
         let outRow = out + (i0 + row) * HS
@@ -149,7 +162,7 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
         } else {
             let inverse = 1 / sum
             for d in 0..<HS { outRow[d] = output[row * HS + d] * inverse }
-            scratch.rowMax[row] += log(sum)
+            scratch.rowMax[row] = scratch.rowMax[row] * 0.693147180559945309 + log(sum)
         }
     }
     lse?.advanced(by: i0).update(from: scratch.rowMax, count: n)
@@ -159,14 +172,26 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
     }
 }
 
+/// Prefetches share `part` of `parts` of the cache lines of `floats` floats at `base` into L2.
+@inlinable @inline(__always)
+func prefetchShare(_ base: UnsafePointer<Float>, floats: Int, part: Int, parts: Int) {
+    let lineFloats = 16
+    let lines = (floats + lineFloats - 1) / lineFloats
+    let share = (lines + parts - 1) / parts
+    for line in stride(from: part * share, to: min(lines, (part + 1) * share), by: 1) {
+        attn_shim_prefetch_l2(base + line * lineFloats)
+    }
+}
+
 /// The online softmax of 16 queries (one register of lanes) over a transposed score tile.
 ///
 /// `scores` (keys rows, `ldScores` apart; 16 columns used) holds raw K·Qᵀ dot products of keys
 /// `firstKey...` against queries `firstQuery ..< firstQuery + 16`; it is overwritten with
-/// P = exp(scale·s + mask - max), 0 where masked (padded key: `keyBias` -inf; causal: key
-/// beyond the query's limit, whose score may be uninitialized). `rowMax`/`rowSum` (16) carry
-/// the running max and sum per query; the first `rows` rows of `output` (16, HS) are rescaled
-/// where the max grew.
+/// P = 2^(x - max) with x = scale·log2(e)·s + mask, which is e^(scale·s + mask - max·ln 2)
+/// (base 2 makes the exponential cheaper, `vectorExp2NonPositive`), 0 where masked (padded key:
+/// `keyBias` -inf; causal: key beyond the query's limit, whose score may be uninitialized).
+/// `rowMax`/`rowSum` (16) carry the running max of x and the sum of P per query; the first
+/// `rows` rows of `output` (16, HS) are rescaled where the max grew.
 @_transparent
 @usableFromInline func onlineSoftmaxColumns(_ scores: UnsafeMutablePointer<Float>, keys: Int,
                                   ldScores: Int, firstKey: Int, firstQuery: Int,
@@ -174,7 +199,7 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
                                   rowMax: UnsafeMutablePointer<Float>,
                                   rowSum: UnsafeMutablePointer<Float>,
                                   output: UnsafeMutablePointer<Float>, rows: Int) {
-    let scale = SIMD16<Float>(repeating: shape.scale)
+    let scale = SIMD16<Float>(repeating: shape.scale * 1.44269504088896341)  // scale·log2(e)
     // Key j (relative to firstKey) is causally visible to lane t when j <= limit[t].
     let limit = laneIndices + Float(firstQuery + shape.keyOffset - firstKey)
     let masksCausally = shape.causal && firstKey + keys - 1 > firstQuery + shape.keyOffset
@@ -194,11 +219,11 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
     var sum = SIMD16<Float>()
     for j in 0..<keys {
         let row = scores + j * ldScores
-        let p = vectorExpNonPositive(load16(row) - shift)
+        let p = vectorExp2NonPositive(load16(row) - shift)
         store16(p, row)
         sum += p
     }
-    let correction = vectorExpNonPositive(oldMax - shift)  // 0 where oldMax is -inf
+    let correction = vectorExp2NonPositive(oldMax - shift)  // 0 where oldMax is -inf
     store16(load16(rowSum) * correction + sum, rowSum)
     store16(newMax, rowMax)
     for t in 0..<rows where correction[t] != 1 {
