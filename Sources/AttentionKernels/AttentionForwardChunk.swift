@@ -2,21 +2,37 @@ import CAttentionShims
 import Foundation
 
 // The work item of the fused attention forward (AttentionForward.swift in AttentionEngine runs
-// the items in parallel): 256 queries of one head against all the keys they may see, generic
-// over the vector type of the tile products and specialised per ISA.
+// the items in parallel): 256 queries of one head on AVX-512, 288 on AVX2, against all the keys
+// they may see, generic over the vector type of the tile products and specialised
+// per ISA.
 //
 // Letters: Tq queries, Tk keys, HS head size (pointers are offset to one head).
 
-/// Queries per work item of the forward: Qᵀ is packed (scalar transposes) once per item and
-/// reused against every key tile, which keeps packing a few percent of the work.
-@usableFromInline package let forwardQueryChunk = 256
+/// Queries per work item of the forward on vectors of `vectorWidth` floats: 4 blocks of 64 on
+/// AVX-512, 6 of 48 on AVX2. Qᵀ is packed (scalar transposes) once per item and reused against
+/// every key tile, which keeps packing a few percent of the work, and each K/V tile copy serves
+/// all the blocks.
+@inlinable package func forwardQueryChunk(vectorWidth: Int) -> Int {
+    vectorWidth >= 16 ? 256 : 288
+}
+
+/// Queries per block on vectors of `vectorWidth` floats: a score tile is 64 keys × block
+/// queries, a row of it whole register tiles. AVX-512: 64 (one 4 × 4 tile of SIMD16). AVX2: 48,
+/// two 4 × 3 tiles of SIMD8 (64 ends with a 4 × 2 tile), and the Qᵀ block and score tile (12 KB
+/// each at HS 64 instead of 16) leave L1 room for the K or V tile the products stream.
+@inlinable package func forwardQueryBlock(vectorWidth: Int) -> Int {
+    vectorWidth >= 16 ? 64 : 48
+}
+
+/// The largest `forwardQueryChunk` of any ISA, which sizes the scratch.
+@usableFromInline package let forwardQueryChunkCapacity = 288
 
 /// Per-thread buffers of the tiled forward, all small and independent of Tk.
 @usableFromInline package struct ForwardScratch {
-    @usableFromInline package let packedQueries: UnsafeMutablePointer<Float> // (4, HS, 64) Qᵀ of the chunk's blocks, 0-padded
-    @usableFromInline package let output: UnsafeMutablePointer<Float>        // (256, HS) unnormalized output rows
-    @usableFromInline package let rowMax: UnsafeMutablePointer<Float>        // (256) running max of scale·log2(e)·score + mask, then the lse
-    @usableFromInline package let rowSum: UnsafeMutablePointer<Float>        // (256) running sum of exp(score - max)
+    @usableFromInline package let packedQueries: UnsafeMutablePointer<Float> // (blocks, HS, block) Qᵀ of the chunk's blocks, 0-padded
+    @usableFromInline package let output: UnsafeMutablePointer<Float>        // (chunk, HS) unnormalized output rows
+    @usableFromInline package let rowMax: UnsafeMutablePointer<Float>        // (chunk) running max of scale·log2(e)·score + mask, then the lse
+    @usableFromInline package let rowSum: UnsafeMutablePointer<Float>        // (chunk) running sum of P
     @usableFromInline package let scores: UnsafeMutablePointer<Float>        // (64 keys, 64 queries) Sᵀ, then Pᵀ
     @usableFromInline package let packedKeys: UnsafeMutablePointer<Float>    // (HS, 64) Kᵀ of one tile (probabilities)
     @usableFromInline package let keyBias: UnsafeMutablePointer<Float>       // (64) 0 or -inf per key of the tile
@@ -24,11 +40,11 @@ import Foundation
     @usableFromInline package let valueTile: UnsafeMutablePointer<Float>     // (64, HS) V rows of the tile
 
     package init(headSize: Int) {
-        packedQueries = .allocate(capacity: headSize * forwardQueryChunk)
-        output = .allocate(capacity: forwardQueryChunk * headSize)
-        rowMax = .allocate(capacity: forwardQueryChunk)
-        rowSum = .allocate(capacity: forwardQueryChunk)
-        scores = .allocate(capacity: attentionKeyTile * forwardQueryBlock)
+        packedQueries = .allocate(capacity: headSize * forwardQueryChunkCapacity)
+        output = .allocate(capacity: forwardQueryChunkCapacity * headSize)
+        rowMax = .allocate(capacity: forwardQueryChunkCapacity)
+        rowSum = .allocate(capacity: forwardQueryChunkCapacity)
+        scores = .allocate(capacity: attentionKeyTile * forwardQueryBlockCapacity)
         packedKeys = .allocate(capacity: headSize * attentionKeyTile)
         keyBias = .allocate(capacity: attentionKeyTile)
         keyTile = .allocate(capacity: attentionKeyTile * headSize)
@@ -43,8 +59,8 @@ import Foundation
     }
 }
 
-/// Queries per block: a score tile is 64 keys × 64 queries.
-@usableFromInline package let forwardQueryBlock = 64
+/// The largest `forwardQueryBlock` of any ISA, which sizes the scratch.
+@usableFromInline package let forwardQueryBlockCapacity = 64
 
 /// Forward of the queries `queries` of one head. Pointers are offset to the head:
 /// out, q (Tq,HS); k, v (Tk,HS); lse (Tq); probs (Tq,Tk); keyPaddingMask (Tk).
@@ -65,14 +81,15 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
                                             scratch: ForwardScratch) where V.Scalar == Float {
     let (Tk, HS) = (shape.keyLength, shape.headSize)
     let i0 = queries.lowerBound, n = queries.count
-    let chunk = forwardQueryChunk, block = forwardQueryBlock, tile = attentionKeyTile
+    let block = forwardQueryBlock(vectorWidth: V.scalarCount), tile = attentionKeyTile
+    let chunk = forwardQueryChunk(vectorWidth: V.scalarCount)
     let output = scratch.output, scores = scratch.scores
     output.initialize(repeating: 0, count: n * HS)
     scratch.rowMax.initialize(repeating: -.infinity, count: chunk)
     scratch.rowSum.initialize(repeating: 0, count: chunk)
-    // Qᵀ as 4 blocks of (HS, 64), each contiguous: a block's rows are 256 bytes apart, so the
-    // 16 KB the Sᵀ product re-reads for every 4 keys spread over all L1 sets (rows 1 KB apart,
-    // as in one (HS, 256) matrix, fall in a quarter of the sets and miss). Query columns past
+    // Qᵀ as blocks of (HS, block), each contiguous: a block's rows are 192 or 256 bytes apart,
+    // so the 12 or 16 KB the Sᵀ product re-reads for every 4 keys spread over the L1 sets (rows
+    // 1 KB apart, as in one (HS, 256) matrix, fall in a quarter of the sets and miss). Query columns past
     // n are 0 (their lanes are computed, never stored).
     for blockStart in stride(from: 0, to: chunk, by: block) {
         let packedBlock = scratch.packedQueries + blockStart * HS
@@ -89,7 +106,7 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
         let count = min(tile, Tk - j0)
         guard keyTileBias(scratch.keyBias, keyPaddingMask: keyPaddingMask.map { $0 + j0 },
                           count: count) else { continue }
-        // The tile's K and V rows (32 KB at HS 64), used by all 4 blocks, copied up front: past
+        // The tile's K and V rows (32 KB at HS 64), used by all the blocks, copied up front: past
         // T ≈ 1024 a head's K and V no longer fit in L2, and a straight copy fetches them from
         // L3 with many misses in flight, where the products would wait for them a few rows at
         // a time in the first block.
@@ -226,6 +243,8 @@ func prefetchShare(_ base: UnsafePointer<Float>, floats: Int, part: Int, parts: 
     let correction = vectorExp2NonPositive(oldMax - shift)  // 0 where oldMax is -inf
     store16(load16(rowSum) * correction + sum, rowSum)
     store16(newMax, rowMax)
+    // Past the first tiles the max rarely grows: one vector compare skips the 16 lanes.
+    guard any(correction .!= 1) else { return }
     for t in 0..<rows where correction[t] != 1 {
         let outRow = output + t * shape.headSize
         for d in 0..<shape.headSize { outRow[d] *= correction[t] }
