@@ -1,21 +1,38 @@
+import CAttentionShims
 import Foundation
 
 // The work item of the fused attention forward (AttentionForward.swift in AttentionEngine runs
-// the items in parallel): 256 queries of one head against all the keys they may see, generic
-// over the vector type of the tile products and specialised per ISA.
+// the items in parallel): 256 queries of one head on AVX-512, 288 on AVX2, against all the keys
+// they may see, generic over the vector type of the tile products and specialised
+// per ISA.
 //
 // Letters: Tq queries, Tk keys, HS head size (pointers are offset to one head).
 
-/// Queries per work item of the forward: Qᵀ is packed (scalar transposes) once per item and
-/// reused against every key tile, which keeps packing a few percent of the work.
-@usableFromInline package let forwardQueryChunk = 256
+/// Queries per work item of the forward on vectors of `vectorWidth` floats: 4 blocks of 64 on
+/// AVX-512, 6 of 48 on AVX2. Qᵀ is packed (scalar transposes) once per item and reused against
+/// every key tile, which keeps packing a few percent of the work, and each K/V tile copy serves
+/// all the blocks.
+@inlinable package func forwardQueryChunk(vectorWidth: Int) -> Int {
+    vectorWidth >= 16 ? 256 : 288
+}
+
+/// Queries per block on vectors of `vectorWidth` floats: a score tile is 64 keys × block
+/// queries, a row of it whole register tiles. AVX-512: 64 (one 4 × 4 tile of SIMD16). AVX2: 48,
+/// two 4 × 3 tiles of SIMD8 (64 ends with a 4 × 2 tile), and the Qᵀ block and score tile (12 KB
+/// each at HS 64 instead of 16) leave L1 room for the K or V tile the products stream.
+@inlinable package func forwardQueryBlock(vectorWidth: Int) -> Int {
+    vectorWidth >= 16 ? 64 : 48
+}
+
+/// The largest `forwardQueryChunk` of any ISA, which sizes the scratch.
+@usableFromInline package let forwardQueryChunkCapacity = 288
 
 /// Per-thread buffers of the tiled forward, all small and independent of Tk.
 @usableFromInline package struct ForwardScratch {
-    @usableFromInline package let packedQueries: UnsafeMutablePointer<Float> // (4, HS, 64) Qᵀ of the chunk's blocks, 0-padded
-    @usableFromInline package let output: UnsafeMutablePointer<Float>        // (256, HS) unnormalized output rows
-    @usableFromInline package let rowMax: UnsafeMutablePointer<Float>        // (256) running max of the scaled scores
-    @usableFromInline package let rowSum: UnsafeMutablePointer<Float>        // (256) running sum of exp(score - max)
+    @usableFromInline package let packedQueries: UnsafeMutablePointer<Float> // (blocks, HS, block) Qᵀ of the chunk's blocks, 0-padded
+    @usableFromInline package let output: UnsafeMutablePointer<Float>        // (chunk, HS) unnormalized output rows
+    @usableFromInline package let rowMax: UnsafeMutablePointer<Float>        // (chunk) running max of scale·log2(e)·score + mask, then the lse
+    @usableFromInline package let rowSum: UnsafeMutablePointer<Float>        // (chunk) running sum of P
     @usableFromInline package let scores: UnsafeMutablePointer<Float>        // (64 keys, 64 queries) Sᵀ, then Pᵀ
     @usableFromInline package let packedKeys: UnsafeMutablePointer<Float>    // (HS, 64) Kᵀ of one tile (probabilities)
     @usableFromInline package let keyBias: UnsafeMutablePointer<Float>       // (64) 0 or -inf per key of the tile
@@ -23,11 +40,11 @@ import Foundation
     @usableFromInline package let valueTile: UnsafeMutablePointer<Float>     // (64, HS) V rows of the tile
 
     package init(headSize: Int) {
-        packedQueries = .allocate(capacity: headSize * forwardQueryChunk)
-        output = .allocate(capacity: forwardQueryChunk * headSize)
-        rowMax = .allocate(capacity: forwardQueryChunk)
-        rowSum = .allocate(capacity: forwardQueryChunk)
-        scores = .allocate(capacity: attentionKeyTile * forwardQueryBlock)
+        packedQueries = .allocate(capacity: headSize * forwardQueryChunkCapacity)
+        output = .allocate(capacity: forwardQueryChunkCapacity * headSize)
+        rowMax = .allocate(capacity: forwardQueryChunkCapacity)
+        rowSum = .allocate(capacity: forwardQueryChunkCapacity)
+        scores = .allocate(capacity: attentionKeyTile * forwardQueryBlockCapacity)
         packedKeys = .allocate(capacity: headSize * attentionKeyTile)
         keyBias = .allocate(capacity: attentionKeyTile)
         keyTile = .allocate(capacity: attentionKeyTile * headSize)
@@ -42,8 +59,8 @@ import Foundation
     }
 }
 
-/// Queries per block: a score tile is 64 keys × 64 queries.
-@usableFromInline package let forwardQueryBlock = 64
+/// The largest `forwardQueryBlock` of any ISA, which sizes the scratch.
+@usableFromInline package let forwardQueryBlockCapacity = 64
 
 /// Forward of the queries `queries` of one head. Pointers are offset to the head:
 /// out, q (Tq,HS); k, v (Tk,HS); lse (Tq); probs (Tq,Tk); keyPaddingMask (Tk).
@@ -64,14 +81,15 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
                                             scratch: ForwardScratch) where V.Scalar == Float {
     let (Tk, HS) = (shape.keyLength, shape.headSize)
     let i0 = queries.lowerBound, n = queries.count
-    let chunk = forwardQueryChunk, block = forwardQueryBlock, tile = attentionKeyTile
+    let block = forwardQueryBlock(vectorWidth: V.scalarCount), tile = attentionKeyTile
+    let chunk = forwardQueryChunk(vectorWidth: V.scalarCount)
     let output = scratch.output, scores = scratch.scores
     output.initialize(repeating: 0, count: n * HS)
     scratch.rowMax.initialize(repeating: -.infinity, count: chunk)
     scratch.rowSum.initialize(repeating: 0, count: chunk)
-    // Qᵀ as 4 blocks of (HS, 64), each contiguous: a block's rows are 256 bytes apart, so the
-    // 16 KB the Sᵀ product re-reads for every 4 keys spread over all L1 sets (rows 1 KB apart,
-    // as in one (HS, 256) matrix, fall in a quarter of the sets and miss). Query columns past
+    // Qᵀ as blocks of (HS, block), each contiguous: a block's rows are 192 or 256 bytes apart,
+    // so the 12 or 16 KB the Sᵀ product re-reads for every 4 keys spread over the L1 sets (rows
+    // 1 KB apart, as in one (HS, 256) matrix, fall in a quarter of the sets and miss). Query columns past
     // n are 0 (their lanes are computed, never stored).
     for blockStart in stride(from: 0, to: chunk, by: block) {
         let packedBlock = scratch.packedQueries + blockStart * HS
@@ -88,15 +106,26 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
         let count = min(tile, Tk - j0)
         guard keyTileBias(scratch.keyBias, keyPaddingMask: keyPaddingMask.map { $0 + j0 },
                           count: count) else { continue }
-        // The tile's K and V rows (32 KB at HS 64), used by all 4 blocks, copied up front: past
+        // The tile's K and V rows (32 KB at HS 64), used by all the blocks, copied up front: past
         // T ≈ 1024 a head's K and V no longer fit in L2, and a straight copy fetches them from
         // L3 with many misses in flight, where the products would wait for them a few rows at
         // a time in the first block.
         let keyTile = scratch.keyTile, valueTile = scratch.valueTile
         keyTile.update(from: k + j0 * HS, count: count * HS)
         valueTile.update(from: v + j0 * HS, count: count * HS)
+        // The next tile's K and V rows are prefetched into L2, a share per block, while this
+        // tile computes: its copy then finds them there instead of waiting on L3 or memory
+        // (B8 T2048: 128 MB of inputs, K/V first touched by the chunk that sees them all).
+        let nextTile = j0 + tile
+        let nextFloats = nextTile < keyEnd ? min(tile, Tk - nextTile) * HS : 0
+        let blocks = (n + block - 1) / block
         for b0 in stride(from: i0, to: queries.upperBound, by: block) {
             let blockQueries = min(block, queries.upperBound - b0)
+            if nextFloats > 0 {
+                let part = (b0 - i0) / block
+                prefetchShare(k + nextTile * HS, floats: nextFloats, part: part, parts: blocks)
+                prefetchShare(v + nextTile * HS, floats: nextFloats, part: part, parts: blocks)
+            }
             // Keys of the tile the block's last (most-seeing) query may see.
             let keys = min(count, shape.visibleKeyCount(query: b0 + blockQueries - 1) - j0)
             if keys <= 0 { continue }
@@ -139,7 +168,8 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
         }
     }
 
-    // out = O / sum; lse = max + log(sum). Kept in rowMax for the probabilities.
+    // out = O / sum; lse = max·ln 2 + log(sum) (the max is in base 2). Kept in rowMax for the
+    // probabilities.
     for row in 0..<n {
         let sum = scratch.rowSum[row]
         let outRow = out + (i0 + row) * HS
@@ -149,7 +179,7 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
         } else {
             let inverse = 1 / sum
             for d in 0..<HS { outRow[d] = output[row * HS + d] * inverse }
-            scratch.rowMax[row] += log(sum)
+            scratch.rowMax[row] = scratch.rowMax[row] * 0.693147180559945309 + log(sum)
         }
     }
     lse?.advanced(by: i0).update(from: scratch.rowMax, count: n)
@@ -159,14 +189,26 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
     }
 }
 
+/// Prefetches share `part` of `parts` of the cache lines of `floats` floats at `base` into L2.
+@inlinable @inline(__always)
+func prefetchShare(_ base: UnsafePointer<Float>, floats: Int, part: Int, parts: Int) {
+    let lineFloats = 16
+    let lines = (floats + lineFloats - 1) / lineFloats
+    let share = (lines + parts - 1) / parts
+    for line in stride(from: part * share, to: min(lines, (part + 1) * share), by: 1) {
+        attn_shim_prefetch_l2(base + line * lineFloats)
+    }
+}
+
 /// The online softmax of 16 queries (one register of lanes) over a transposed score tile.
 ///
 /// `scores` (keys rows, `ldScores` apart; 16 columns used) holds raw K·Qᵀ dot products of keys
 /// `firstKey...` against queries `firstQuery ..< firstQuery + 16`; it is overwritten with
-/// P = exp(scale·s + mask - max), 0 where masked (padded key: `keyBias` -inf; causal: key
-/// beyond the query's limit, whose score may be uninitialized). `rowMax`/`rowSum` (16) carry
-/// the running max and sum per query; the first `rows` rows of `output` (16, HS) are rescaled
-/// where the max grew.
+/// P = 2^(x - max) with x = scale·log2(e)·s + mask, which is e^(scale·s + mask - max·ln 2)
+/// (base 2 makes the exponential cheaper, `vectorExp2NonPositive`), 0 where masked (padded key:
+/// `keyBias` -inf; causal: key beyond the query's limit, whose score may be uninitialized).
+/// `rowMax`/`rowSum` (16) carry the running max of x and the sum of P per query; the first
+/// `rows` rows of `output` (16, HS) are rescaled where the max grew.
 @_transparent
 @usableFromInline func onlineSoftmaxColumns(_ scores: UnsafeMutablePointer<Float>, keys: Int,
                                   ldScores: Int, firstKey: Int, firstQuery: Int,
@@ -174,7 +216,7 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
                                   rowMax: UnsafeMutablePointer<Float>,
                                   rowSum: UnsafeMutablePointer<Float>,
                                   output: UnsafeMutablePointer<Float>, rows: Int) {
-    let scale = SIMD16<Float>(repeating: shape.scale)
+    let scale = SIMD16<Float>(repeating: shape.scale * 1.44269504088896341)  // scale·log2(e)
     // Key j (relative to firstKey) is causally visible to lane t when j <= limit[t].
     let limit = laneIndices + Float(firstQuery + shape.keyOffset - firstKey)
     let masksCausally = shape.causal && firstKey + keys - 1 > firstQuery + shape.keyOffset
@@ -194,13 +236,15 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
     var sum = SIMD16<Float>()
     for j in 0..<keys {
         let row = scores + j * ldScores
-        let p = vectorExpNonPositive(load16(row) - shift)
+        let p = vectorExp2NonPositive(load16(row) - shift)
         store16(p, row)
         sum += p
     }
-    let correction = vectorExpNonPositive(oldMax - shift)  // 0 where oldMax is -inf
+    let correction = vectorExp2NonPositive(oldMax - shift)  // 0 where oldMax is -inf
     store16(load16(rowSum) * correction + sum, rowSum)
     store16(newMax, rowMax)
+    // Past the first tiles the max rarely grows: one vector compare skips the 16 lanes.
+    guard any(correction .!= 1) else { return }
     for t in 0..<rows where correction[t] != 1 {
         let outRow = output + t * shape.headSize
         for d in 0..<shape.headSize { outRow[d] *= correction[t] }

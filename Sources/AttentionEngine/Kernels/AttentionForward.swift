@@ -6,11 +6,11 @@ import Foundation
 // q, out (B,NH,Tq,HS); k, v (B,NH,Tk,HS); lse (B,NH,Tq); probs (B,NH,Tq,Tk);
 // keyPaddingMask (B,Tk).
 //
-// Work item: 256 queries of one head, with Qᵀ packed once. For each tile of 64 keys and block
-// of 64 queries it computes the transposed scores Sᵀ = K·Qᵀ (64 × 64) on the SIMD micro-kernel,
-// updates the running max and sum of every query (online softmax, rescaling the accumulated
-// output), and adds P·V to the output accumulator (256 × HS). Extra memory is per work item,
-// never a (Tq × Tk) matrix. Tiles no query of the item may see (causal, or all keys padded)
+// Work item: 256 queries of one head (288 on AVX2, `forwardQueryChunk`), with Qᵀ packed once.
+// For each tile of 64 keys and block of 64 queries (48 on AVX2) it computes the transposed
+// scores Sᵀ = K·Qᵀ (64 × block) on the SIMD micro-kernel, updates the running max and sum of
+// every query (online softmax in base 2, rescaling the accumulated output), and adds P·V to
+// the output accumulator (chunk × HS). Extra memory is per work item, never a (Tq × Tk) matrix. Tiles no query of the item may see (causal, or all keys padded)
 // are skipped; on the causal diagonal only the 4-key × 16-query pieces that some query sees
 // are computed. The work item (AttentionForwardChunk.swift) runs in the kernel set of `isa`
 // (KernelISA: AVX-512 or AVX2 tiles); this file splits the work and runs it in parallel.
@@ -50,12 +50,13 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutabl
     }
     let (Tq, Tk, HS) = (shape.queryLength, shape.keyLength, shape.headSize)
     let keyHeadStride = (keyCapacity ?? Tk) * HS  // elements between the heads of k and v
-    let chunksPerHead = (Tq + forwardQueryChunk - 1) / forwardQueryChunk
-    let items = shape.headCount * chunksPerHead
-    // One item is ~4·256·Tk·HS flops; run small problems on one thread.
-    let grain = Parallel.grain(itemWork: 4 * Double(forwardQueryChunk) * Double(max(Tk, 1)) * Double(HS),
-                               targetWork: Double(1 << 20))
     let kernels = isa.kernels
+    let chunkQueries = forwardQueryChunk(vectorWidth: kernels.vectorWidth)
+    let chunksPerHead = (Tq + chunkQueries - 1) / chunkQueries
+    let items = shape.headCount * chunksPerHead
+    // One item is ~4·chunk·Tk·HS flops; run small problems on one thread.
+    let grain = Parallel.grain(itemWork: 4 * Double(chunkQueries) * Double(max(Tk, 1)) * Double(HS),
+                               targetWork: Double(1 << 20))
     Parallel.forEachChunk(items, grain: grain) { range in
         let scratch = ForwardScratch(headSize: HS)
         defer { scratch.deallocate() }
@@ -65,8 +66,8 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutabl
             // ranges of items carry similar work; the order does not change any result.
             let position = item % chunksPerHead
             let chunk = position % 2 == 0 ? position / 2 : chunksPerHead - 1 - position / 2
-            let i0 = chunk * forwardQueryChunk
-            let i1 = min(Tq, i0 + forwardQueryChunk)
+            let i0 = chunk * chunkQueries
+            let i1 = min(Tq, i0 + chunkQueries)
             kernels.attentionForwardChunk(
                 out: out + head * Tq * HS, lse: lse.map { $0 + head * Tq },
                 probs: probs.map { $0 + head * Tq * Tk },

@@ -56,9 +56,9 @@ static inline __attribute__((always_inline)) void attn_shim_prefetch(const void 
     __builtin_prefetch(address, 0, 0);
 }
 
-/** Asks the CPU to bring the cache line at `address` into the L2 cache (a read prefetch with
- *  moderate locality): for data read again soon, e.g. a block of values needed after the
- *  scores of its keys are computed. Never faults, whatever the address. */
+/** Asks the CPU to bring the cache line at `address` into L2 (a read prefetch for data used a
+ *  little later: the next tile of an attention kernel, the rows of V whose scores are being
+ *  computed). Never faults, whatever the address. Inline. */
 static inline __attribute__((always_inline)) void attn_shim_prefetch_l2(const void *address) {
     __builtin_prefetch(address, 0, 2);
 }
