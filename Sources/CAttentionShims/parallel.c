@@ -37,28 +37,3 @@ void attn_shim_parallel_for(int64_t n, int64_t grain, void *context, attn_shim_b
         body(context, begin, end);
     }
 }
-
-void attn_shim_parallel_for_dynamic(int64_t n, int64_t piece, void *context, attn_shim_body body) {
-    if (n <= 0) return;
-    if (piece < 1) piece = 1;
-    int64_t threads = attn_shim_get_num_threads();
-    int64_t pieces = (n + piece - 1) / piece;
-    int64_t team = threads < pieces ? threads : pieces;
-    if (team <= 1 || omp_in_parallel()) {
-        body(context, 0, n);
-        return;
-    }
-    /* A shared counter rather than schedule(dynamic): this toolchain's clang emits a runtime
-       call (__kmpc_dispatch_deinit) that the distribution's libomp does not have. */
-    int64_t next = 0;
-    #pragma omp parallel num_threads(team)
-    {
-        for (;;) {
-            int64_t p = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED);
-            if (p >= pieces) break;
-            int64_t begin = p * piece;
-            int64_t end = begin + piece < n ? begin + piece : n;
-            body(context, begin, end);
-        }
-    }
-}

@@ -31,10 +31,8 @@ func attentionDecode(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer
     // keys × HS 64, ~3 µs of work) runs on one thread: chunks of at least 1 M flops.
     let grain = Parallel.grain(itemWork: 4 * Double(min(max(Tk, 1), decodeSegment)) * Double(HS),
                                targetWork: Double(1 << 20))
-    // Pieces of at most `grain` items, about four per thread, claimed by free threads.
-    let piece = items <= grain ? items : min(grain, max(1, items / (4 * Parallel.threadCount)))
     let kernels = isa.kernels
-    Parallel.forEachPiece(items, piece: piece) { range in
+    Parallel.forEachChunk(items, grain: grain) { range in
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: decodeSegment)
         defer { scores.deallocate() }
         for item in range {

@@ -39,9 +39,7 @@ func gemv(n: Int, k: Int, alpha: Float, x: UnsafePointer<Float>,
                             epilogue: epilogue, biasStride: biasStride)
         }
     case .alongK:
-        // Pieces of rows claimed by free threads (about eight per thread, at least 16 rows).
-        let piece = serial ? n : max(16, n / (8 * Parallel.threadCount))
-        Parallel.forEachPiece(n, piece: piece) { range in
+        Parallel.forEachChunk(n, grain: serial ? n : 16) { range in
             gemvDotRows(range, k: k, x: x, matrix: matrix, ld: ld, y: y, incy: incy,
                         epilogue: epilogue, biasStride: biasStride)
         }

@@ -33,9 +33,7 @@ extension QuantizedMatrix {
         let width = isa.vectorWidth
         let k = columns
         let n = rows
-        // Pieces of rows claimed by free threads: at least `quantizedParallelWeights` weights,
-        // about eight per thread, whole groups of four rows.
-        let piece = max(4, quantizedParallelWeights / max(k, 1), n / max(8 * Parallel.threadCount, 1)) & ~3
+        let grain = max(4, quantizedParallelWeights / max(k, 1)) & ~3
         return Tensor.build(outShape, count: inputRows * n) { y in
             guard k > 0 else {
                 for e in 0..<inputRows * n { y[e] = bias?.storage.pointer[e % n] ?? 0 }
@@ -51,7 +49,7 @@ extension QuantizedMatrix {
                 case .bf16:
                     deinterleave(permuted, input, k: k, width: width, planes: 2)
                     bf16Bits.withUnsafeBufferPointer { w in
-                        Parallel.forEachPiece(n, piece: piece) { range in
+                        Parallel.forEachChunk(n, grain: grain) { range in
                             kernels.bf16DotRows(rows: range, k: k, xPermuted: permuted,
                                                 weights: w.baseAddress!, bias: biasPointer, y: output)
                         }
@@ -59,7 +57,7 @@ extension QuantizedMatrix {
                 case .q8:
                     quants.withUnsafeBufferPointer { q in
                         scales.withUnsafeBufferPointer { s in
-                            Parallel.forEachPiece(n, piece: piece) { range in
+                            Parallel.forEachChunk(n, grain: grain) { range in
                                 kernels.q8DotRows(rows: range, k: k, x: input, quants: q.baseAddress!,
                                                   scales: s.baseAddress!, bias: biasPointer, y: output)
                             }

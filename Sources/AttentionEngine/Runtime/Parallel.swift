@@ -23,34 +23,11 @@ public enum Parallel {
             body(0..<count)
             return
         }
-        onShim(body) { attn_shim_parallel_for(Int64(count), Int64(max(grain, 1)), $0, $1) }
-    }
-
-    /// Calls `body` on the ranges `0..<piece`, `piece..<2·piece`, … covering `0..<count`, which
-    /// free threads claim one at a time (a dynamic schedule): for memory-bound loops, where one
-    /// thread may be slowed (another process on its core, its memory stream) and a static split
-    /// would leave the other waiting at the end. Which thread runs a range varies from run to
-    /// run, so each item's result must depend on the item alone. Serial when `count <= piece`
-    /// or one thread is set.
-    @inlinable
-    public static func forEachPiece(_ count: Int, piece: Int, _ body: (Range<Int>) -> Void) {
-        if count <= 0 { return }
-        if count <= piece || threadCount == 1 {
-            body(0..<count)
-            return
-        }
-        onShim(body) { attn_shim_parallel_for_dynamic(Int64(count), Int64(max(piece, 1)), $0, $1) }
-    }
-
-    /// Hands `body` to a C parallel loop (`loop` receives the context pointer and the C
-    /// trampoline that calls `body` on [begin, end)).
-    @usableFromInline
-    static func onShim(_ body: (Range<Int>) -> Void,
-                       _ loop: (UnsafeMutableRawPointer, attn_shim_body) -> Void) {
         withoutActuallyEscaping(body) { body in
             var closure = body
             withUnsafeMutablePointer(to: &closure) { closurePointer in
-                loop(closurePointer) { context, begin, end in
+                attn_shim_parallel_for(Int64(count), Int64(max(grain, 1)), closurePointer) {
+                    context, begin, end in
                     let body = context!.assumingMemoryBound(to: ((Range<Int>) -> Void).self)
                     body.pointee(Int(begin)..<Int(end))
                 }

@@ -25,13 +25,6 @@ typedef void (*attn_shim_body)(void *context, int64_t begin, int64_t end);
  *  parallel region. */
 void attn_shim_parallel_for(int64_t n, int64_t grain, void *context, attn_shim_body body);
 
-/** Runs body over [0, n) in pieces of `piece` indices (the last may be shorter) that the threads
- *  claim one at a time as they become free (an OpenMP dynamic schedule), so a thread slowed by
- *  another process or by memory does not hold the others at the end. Which thread runs a piece
- *  varies from run to run: each index's result must depend only on the index. Serial under the
- *  same conditions as attn_shim_parallel_for (n <= piece counts as one piece). */
-void attn_shim_parallel_for_dynamic(int64_t n, int64_t piece, void *context, attn_shim_body body);
-
 /** Threads used by attn_shim_parallel_for: OMP_NUM_THREADS if set, else the number of cores. */
 int attn_shim_get_num_threads(void);
 
