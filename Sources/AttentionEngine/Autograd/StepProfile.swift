@@ -62,11 +62,9 @@ public final class StepProfile {
 
     /// The profile of the calling thread, nil when none runs.
     package internal(set) static var current: StepProfile? {
-        get { pthread_getspecific(key).map { Unmanaged<StepProfile>.fromOpaque($0).takeUnretainedValue() } }
-        set {
-            // `measure` keeps the profile alive while it is current.
-            pthread_setspecific(key, newValue.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) })
-        }
+        get { slot.value }
+        // `measure` keeps the profile alive while it is current.
+        set { slot.value = newValue }
     }
 
     /// Charges the time since the previous mark (less what was carved out of it) to `category`.
@@ -120,11 +118,7 @@ public final class StepProfile {
         totals[category, default: (0, 0)].nanoseconds += nanoseconds
     }
 
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key, nil)
-        return key
-    }()
+    private static let slot = ThreadLocalReference<StepProfile>()
 
     private static func now() -> UInt64 {
         var time = timespec()

@@ -103,15 +103,11 @@ final class AutogradNode {
 
     /// The node whose backward function runs on this thread (nil outside `runBackward`).
     private static var running: AutogradNode? {
-        get { pthread_getspecific(runningKey).map { Unmanaged<AutogradNode>.fromOpaque($0).takeUnretainedValue() } }
-        set { pthread_setspecific(runningKey, newValue.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) }) }
+        get { runningSlot.value }
+        set { runningSlot.value = newValue }
     }
 
-    private static let runningKey: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key, nil)
-        return key
-    }()
+    private static let runningSlot = ThreadLocalReference<AutogradNode>()
 
     /// Adds a gradient written by an accumulating kernel (`dweight += …`) into a zero-initialized
     /// buffer on the first contribution.
