@@ -48,13 +48,14 @@ package protocol KernelSet {
     /// `fmaPeakLoop`: the FMA throughput probe on this set's vectors.
     static func fmaPeakLoop(iterations: Int, seed: Float) -> Float
 
-    /// `bf16DotRows`: rows of a BF16 matrix-vector product (x permuted for this set's width).
-    static func bf16DotRows(rows: Range<Int>, k: Int, xPermuted: UnsafePointer<Float>,
+    /// `bf16DotRows`: the quads of rows of a BF16 matrix-vector product (x permuted for this
+    /// set's width).
+    static func bf16DotRows(quads: Range<Int>, rows: Int, k: Int, xPermuted: UnsafePointer<Float>,
                             weights: UnsafePointer<UInt16>, bias: UnsafePointer<Float>?,
                             y: UnsafeMutablePointer<Float>)
 
-    /// `q8DotRows`: rows of a Q8 matrix-vector product (x in its natural order).
-    static func q8DotRows(rows: Range<Int>, k: Int, x: UnsafePointer<Float>,
+    /// `q8DotRows`: the quads of rows of a Q8 matrix-vector product (x in its natural order).
+    static func q8DotRows(quads: Range<Int>, rows: Int, k: Int, x: UnsafePointer<Float>,
                           quants: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>)
 

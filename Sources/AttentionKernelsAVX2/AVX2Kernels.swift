@@ -63,18 +63,18 @@ package enum AVX2Kernels: KernelSet {
     }
 
     @inline(never)
-    package static func bf16DotRows(rows: Range<Int>, k: Int, xPermuted: UnsafePointer<Float>,
+    package static func bf16DotRows(quads: Range<Int>, rows: Int, k: Int, xPermuted: UnsafePointer<Float>,
                                     weights: UnsafePointer<UInt16>, bias: UnsafePointer<Float>?,
                                     y: UnsafeMutablePointer<Float>) {
-        AttentionKernels.bf16DotRows(SIMD8<Float>.self, SIMD8<UInt32>.self, rows: rows, k: k,
+        AttentionKernels.bf16DotRows(SIMD8<Float>.self, SIMD8<UInt32>.self, quads: quads, rows: rows, k: k,
                                      xPermuted: xPermuted, weights: weights, bias: bias, y: y)
     }
 
     @inline(never)
-    package static func q8DotRows(rows: Range<Int>, k: Int, x: UnsafePointer<Float>,
+    package static func q8DotRows(quads: Range<Int>, rows: Int, k: Int, x: UnsafePointer<Float>,
                                   quants: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
                                   bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
-        AttentionKernels.q8DotRows(SIMD8<Float>.self, rows: rows, k: k, x: x, quants: quants, scales: scales,
+        AttentionKernels.q8DotRows(SIMD8<Float>.self, quads: quads, rows: rows, k: k, x: x, quants: quants, scales: scales,
                                    bias: bias, y: y) { bytes in
             SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bytes.loadUnaligned(as: SIMD8<Int8>.self)))
         }

@@ -9,11 +9,14 @@ final class QuantizedLinearTests: XCTestCase {
         return (0..<count).map { _ in rng.nextUniform() * 2 - 1 }
     }
 
-    /// Odd shapes hit every tail: rows not a multiple of 4, IN with and without a partial chunk.
+    /// Odd shapes hit every tail: rows not a multiple of 4 (a padded last quad), IN with and
+    /// without a partial chunk of 32 (BF16 only: Q8 needs whole blocks).
     func testKernelsMatchTheDoubleReference() throws {
         for isa in testedISAs {
             for format in WeightFormat.allCases {
-                for (n, k, inputRows) in [(1, 32, 1), (7, 96, 2), (13, 160, 1), (37, 768, 3), (5, 64, 1)] {
+                let shapes = [(1, 32, 1), (7, 96, 2), (13, 160, 1), (37, 768, 3), (5, 64, 1)]
+                    + (format == .bf16 ? [(6, 50, 1), (9, 200, 2), (3, 17, 1), (4, 7, 1)] : [])
+                for (n, k, inputRows) in shapes {
                     let weight = try Tensor(shape: [n, k], values: randomValues(n * k, seed: UInt64(n * k)))
                     let bias = try Tensor(shape: [n], values: randomValues(n, seed: 9))
                     let xValues = randomValues(inputRows * k, seed: 3)
@@ -28,6 +31,35 @@ final class QuantizedLinearTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// The row-quad layout the kernels read gives back exactly the row-major values it was made
+    /// from, for every shape of tail (rows mod 4, IN mod 32).
+    func testRowQuadLayoutRoundTrips() throws {
+        for (n, k) in [(1, 1), (3, 17), (4, 32), (5, 33), (6, 64), (9, 95), (11, 128)] {
+            let bits = (0..<n * k).map { UInt16(truncatingIfNeeded: $0 &* 40_503 &+ 7) }
+            let bf16 = try QuantizedMatrix(bf16Bits: bits, rows: n, columns: k)
+            XCTAssertEqual(bf16.bf16Bits, bits, "(\(n), \(k))")
+            XCTAssertEqual(bf16.byteCount, (n + 3) / 4 * 4 * k * 2, "padded to whole quads")
+            XCTAssertEqual(bf16.quants, [])
+            guard k % 32 == 0 else { continue }
+            let quants = (0..<n * k).map { Int8(truncatingIfNeeded: $0 % 255 - 127) }
+            let scales = (0..<n * k / 32).map { Float($0) * 0.25 }
+            let q8 = try QuantizedMatrix(quants: quants, scales: scales, rows: n, columns: k)
+            XCTAssertEqual(q8.quants, quants, "(\(n), \(k))")
+            XCTAssertEqual(q8.scales, scales, "(\(n), \(k))")
+            XCTAssertEqual(q8.bf16Bits, [])
+            let widened = q8.dequantized().scalars
+            for p in widened.indices { XCTAssertEqual(widened[p], scales[p / 32] * Float(quants[p])) }
+        }
+    }
+
+    /// A matrix with no columns widens and looks up rows of nothing, without touching memory.
+    func testNoColumns() throws {
+        let empty = try QuantizedMatrix(bf16Bits: [], rows: 3, columns: 0)
+        XCTAssertEqual(try empty.rows([1, 2], shape: [2]).shape, [2, 0])
+        XCTAssertEqual(empty.dequantized().shape, [3, 0])
+        XCTAssertEqual(try empty.linear(Tensor(shape: [1, 0], values: []), bias: nil).scalars, [0, 0, 0])
     }
 
     func testQuantizationErrorIsBounded() throws {

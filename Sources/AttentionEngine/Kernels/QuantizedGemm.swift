@@ -29,7 +29,6 @@ extension QuantizedMatrix {
     /// W[j0 + nr·q + x, p0 + p] widened to FP32 (zero past column nc).
     private func packPanels(_ packed: UnsafeMutablePointer<Float>, j0: Int, nc: Int, p0: Int, kc: Int, nr: Int,
                             panels: Range<Int>) {
-        let k = columns
         for q in panels {
             let panel = packed + q * kc * nr
             let first = j0 + q * nr
@@ -38,9 +37,9 @@ extension QuantizedMatrix {
                 for p in 0..<kc { panel[p * nr + x] = 0 }
             }
             for x in 0..<cols {
-                let row = (first + x) * k + p0
-                for p in 0..<kc { panel[p * nr + x] = widenedWeight(row + p) }
+                widenRow(first + x, columns: p0..<p0 + kc) { p, value in panel[(p - p0) * nr + x] = value }
             }
         }
     }
+
 }

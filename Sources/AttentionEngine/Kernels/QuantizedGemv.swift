@@ -3,8 +3,8 @@
 //     y (N, OUT) = x (N, IN) · W (OUT, IN)ᵀ + b (OUT)
 //
 // Each row of x is one matrix-vector product: x is permuted once for the active ISA's vector
-// width (BF16), then threads split the rows of W (the kernels in AttentionKernels/QuantizedDotRows.swift,
-// through KernelISA). Each output element is one reduction whose order depends only on IN and
+// width (BF16), then threads split the row quads of W (RowQuadLayout; the kernels in
+// AttentionKernels/QuantizedDotRows.swift, through KernelISA). Each output element is one reduction whose order depends only on IN and
 // the vector width, so the result is bitwise identical for any thread count. For N > 1 (a
 // prompt) the weights are read N times; decoding, the case that is bound by memory, has N = 1.
 
@@ -33,7 +33,8 @@ extension QuantizedMatrix {
         let width = isa.vectorWidth
         let k = columns
         let n = rows
-        let grain = max(4, quantizedParallelWeights / max(k, 1)) & ~3
+        let quads = RowQuadLayout(rows: n, columns: k, chunk: quantizedChunk).quads
+        let grain = max(1, quantizedParallelWeights / max(quantizedQuadRows * k, 1))  // quads
         return Tensor.build(outShape, count: inputRows * n) { y in
             guard k > 0 else {
                 for e in 0..<inputRows * n { y[e] = bias?.storage.pointer[e % n] ?? 0 }
@@ -47,18 +48,21 @@ extension QuantizedMatrix {
                 let biasPointer = bias?.storage.pointer
                 switch format {
                 case .bf16:
-                    deinterleave(permuted, input, k: k, width: width, planes: 2)
-                    bf16Bits.withUnsafeBufferPointer { w in
-                        Parallel.forEachChunk(n, grain: grain) { range in
-                            kernels.bf16DotRows(rows: range, k: k, xPermuted: permuted,
+                    // The chunks of 32 are permuted, the tail columns stay as they are.
+                    let chunked = k - k % quantizedChunk
+                    deinterleave(permuted, input, k: chunked, width: width, planes: 2)
+                    for p in chunked..<k { permuted[p] = input[p] }
+                    packedBF16.withUnsafeBufferPointer { w in
+                        Parallel.forEachChunk(quads, grain: grain) { range in
+                            kernels.bf16DotRows(quads: range, rows: n, k: k, xPermuted: permuted,
                                                 weights: w.baseAddress!, bias: biasPointer, y: output)
                         }
                     }
                 case .q8:
-                    quants.withUnsafeBufferPointer { q in
-                        scales.withUnsafeBufferPointer { s in
-                            Parallel.forEachChunk(n, grain: grain) { range in
-                                kernels.q8DotRows(rows: range, k: k, x: input, quants: q.baseAddress!,
+                    packedQuants.withUnsafeBufferPointer { q in
+                        packedScales.withUnsafeBufferPointer { s in
+                            Parallel.forEachChunk(quads, grain: grain) { range in
+                                kernels.q8DotRows(quads: range, rows: n, k: k, x: input, quants: q.baseAddress!,
                                                   scales: s.baseAddress!, bias: biasPointer, y: output)
                             }
                         }

@@ -15,6 +15,10 @@ public enum WeightFormat: String, CaseIterable, Sendable {
 /// q = round(W / scale) in [-127, 127] (scale 0 and q 0 for an all-zero block), so every weight
 /// is off by at most scale / 2. BF16: round to nearest even, off by at most 2⁻⁸ relative.
 ///
+/// In memory the values are kept in the kernels' row-quad layout (`RowQuadLayout`): rows in
+/// groups of four, each group's chunks of 32 values interleaved row by row, so that a product
+/// reads one contiguous stream. `bf16Bits`, `quants` and `scales` give them back row-major.
+///
 ///     let packed = try QuantizedMatrix(quantizing: linear.weight.value, as: .q8)
 ///     let y = try packed.linear(x, bias: linear.bias?.value)          // x (…, IN) → (…, OUT)
 public final class QuantizedMatrix: @unchecked Sendable {
@@ -23,12 +27,23 @@ public final class QuantizedMatrix: @unchecked Sendable {
     public let rows: Int
     /// IN: columns of W (a multiple of 32 for Q8).
     public let columns: Int
-    /// BF16 bit patterns (rows, columns); empty for Q8.
-    public let bf16Bits: [UInt16]
-    /// Q8 integers (rows, columns); empty for BF16.
-    public let quants: [Int8]
-    /// Q8 scales (rows, columns / 32); empty for BF16.
-    public let scales: [Float]
+    /// BF16 bit patterns of W in the row-quad layout with chunks of 32 (`RowQuadLayout`, rows
+    /// padded with zeros to a multiple of 4); empty for Q8.
+    let packedBF16: [UInt16]
+    /// Q8 integers of W in the row-quad layout with chunks of 32 (one block); empty for BF16.
+    let packedQuants: [Int8]
+    /// Q8 scales (rows, columns / 32) in the row-quad layout with chunks of 1: for each group of
+    /// four rows, block by block, the four rows' scales; empty for BF16.
+    let packedScales: [Float]
+
+    /// BF16 bit patterns (rows, columns), row-major (a copy); empty for Q8.
+    public var bf16Bits: [UInt16] { RowQuadLayout(rows: rows, columns: columns, chunk: quantizedChunk).unpacked(packedBF16) }
+    /// Q8 integers (rows, columns), row-major (a copy); empty for BF16.
+    public var quants: [Int8] { RowQuadLayout(rows: rows, columns: columns, chunk: quantizedChunk).unpacked(packedQuants) }
+    /// Q8 scales (rows, columns / 32), row-major (a copy); empty for BF16.
+    public var scales: [Float] {
+        format == .q8 ? RowQuadLayout(rows: rows, columns: columns / q8BlockSize, chunk: 1).unpacked(packedScales) : []
+    }
 
     /// BF16 from bit patterns (rows, columns), e.g. a checkpoint's BF16 tensor.
     public init(bf16Bits: [UInt16], rows: Int, columns: Int) throws {
@@ -36,9 +51,9 @@ public final class QuantizedMatrix: @unchecked Sendable {
         format = .bf16
         self.rows = rows
         self.columns = columns
-        self.bf16Bits = bf16Bits
-        quants = []
-        scales = []
+        packedBF16 = RowQuadLayout(rows: rows, columns: columns, chunk: quantizedChunk).packed(bf16Bits)
+        packedQuants = []
+        packedScales = []
     }
 
     /// Q8 from integers (rows, columns) and scales (rows, columns / 32), e.g. read from a file:
@@ -61,9 +76,9 @@ public final class QuantizedMatrix: @unchecked Sendable {
         format = .q8
         self.rows = rows
         self.columns = columns
-        bf16Bits = []
-        self.quants = quants
-        self.scales = scales
+        packedBF16 = []
+        packedQuants = RowQuadLayout(rows: rows, columns: columns, chunk: quantizedChunk).packed(quants)
+        packedScales = RowQuadLayout(rows: rows, columns: columns / q8BlockSize, chunk: 1).packed(scales)
     }
 
     /// The largest Q8 scale: 127 times it is the largest finite FP32.
@@ -112,8 +127,8 @@ public final class QuantizedMatrix: @unchecked Sendable {
         }
     }
 
-    /// Bytes of weight data a product reads (the values and the scales).
-    public var byteCount: Int { bf16Bits.count * 2 + quants.count + scales.count * 4 }
+    /// Bytes of weight data a product reads (the values and the scales, with the padding rows).
+    public var byteCount: Int { packedBF16.count * 2 + packedQuants.count + packedScales.count * 4 }
 
     /// Rows `tokens` of W widened to FP32, as an embedding lookup: ids with `shape` (e.g. (B,T))
     /// → shape + [IN]. Throws for an id outside 0..<OUT or a count that does not fit `shape`.
@@ -125,19 +140,34 @@ public final class QuantizedMatrix: @unchecked Sendable {
             throw AttentionError.invalid("embedding: token id \(bad) outside the vocabulary 0..<\(rows)")
         }
         let values = [Float](unsafeUninitializedCapacity: tokens.count * columns) { buffer, count in  // (tokens, IN)
-            tokens.withUnsafeBufferPointer { gatherRows($0.baseAddress!, count: tokens.count, into: buffer.baseAddress!) }
+            if let base = buffer.baseAddress, !tokens.isEmpty {
+                tokens.withUnsafeBufferPointer { gatherRows($0.baseAddress!, count: tokens.count, into: base) }
+            }
             count = tokens.count * columns
         }
         return try Tensor(shape: shape + [columns], values: values)
     }
 
-    /// Weight `index` (row-major in (OUT, IN)) widened to FP32: the one widening that lookups,
-    /// `dequantized()` and the packed product use.
+    /// Calls `body(p, W[row, p] widened)` for p in `columns`, in order, walking the row-quad
+    /// layout a run of contiguous values at a time (a chunk of 32 shares one Q8 scale): the one
+    /// widening that lookups, `dequantized()` and the packed product use.
     @inline(__always)
-    func widenedWeight(_ index: Int) -> Float {
-        switch format {
-        case .bf16: return HalfFloat.float(fromBFloat16: bf16Bits[index])
-        case .q8: return scales[index / q8BlockSize] * Float(quants[index])
+    func widenRow(_ row: Int, columns: Range<Int>, _ body: (Int, Float) -> Void) {
+        let layout = RowQuadLayout(rows: rows, columns: self.columns, chunk: quantizedChunk)
+        var p = columns.lowerBound
+        while p < columns.upperBound {
+            let start = layout.index(row: row, column: p)
+            let runEnd = p < layout.chunkedColumns ? min(p - p % quantizedChunk + quantizedChunk, columns.upperBound)
+                                                   : columns.upperBound
+            switch format {
+            case .bf16:
+                for t in 0..<runEnd - p { body(p + t, HalfFloat.float(fromBFloat16: packedBF16[start + t])) }
+            case .q8:
+                let scale = packedScales[RowQuadLayout(rows: rows, columns: self.columns / q8BlockSize, chunk: 1)
+                    .index(row: row, column: p / q8BlockSize)]
+                for t in 0..<runEnd - p { body(p + t, scale * Float(packedQuants[start + t])) }
+            }
+            p = runEnd
         }
     }
 
@@ -145,14 +175,20 @@ public final class QuantizedMatrix: @unchecked Sendable {
     /// be in 0..<OUT).
     package func gatherRows(_ tokens: UnsafePointer<Int32>, count: Int, into out: UnsafeMutablePointer<Float>) {
         for i in 0..<count {
-            let row = Int(tokens[i]) * columns, target = out + i * columns
-            for j in 0..<columns { target[j] = widenedWeight(row + j) }
+            let target = out + i * columns
+            widenRow(Int(tokens[i]), columns: 0..<columns) { p, value in target[p] = value }
         }
     }
 
     /// W (OUT, IN) widened back to FP32, exactly as the kernels see it.
     public func dequantized() -> Tensor {
-        let values = (0..<rows * columns).map(widenedWeight)
+        let values = [Float](unsafeUninitializedCapacity: rows * columns) { buffer, count in  // (OUT, IN)
+            for row in 0..<rows where columns > 0 {
+                let target = buffer.baseAddress! + row * columns
+                widenRow(row, columns: 0..<columns) { p, value in target[p] = value }
+            }
+            count = rows * columns
+        }
         return try! Tensor(shape: [rows, columns], values: values)
     }
 }
