@@ -56,8 +56,12 @@ package struct RowQuadLayout {
     /// `values` (rows, columns) row-major → this layout (zero padding rows).
     package func packed<T: Numeric>(_ values: [T]) -> [T] {
         var out = [T](repeating: 0, count: count)
-        for row in 0..<rows {
-            for column in 0..<columns { out[index(row: row, column: column)] = values[row * columns + column] }
+        values.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                forEachRun { rowMajor, layout, length in
+                    for t in 0..<length { target[layout + t] = source[rowMajor + t] }
+                }
+            }
         }
         return out
     }
@@ -66,9 +70,28 @@ package struct RowQuadLayout {
     package func unpacked<T: Numeric>(_ values: [T]) -> [T] {
         guard !values.isEmpty else { return [] }
         var out = [T](repeating: 0, count: rows * columns)
-        for row in 0..<rows {
-            for column in 0..<columns { out[row * columns + column] = values[index(row: row, column: column)] }
+        values.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                forEachRun { rowMajor, layout, length in
+                    for t in 0..<length { target[rowMajor + t] = source[layout + t] }
+                }
+            }
         }
         return out
+    }
+
+    /// Calls `body(rowMajorIndex, layoutIndex, length)` for every run of values contiguous in
+    /// both orders (a chunk of a row, or a row's tail).
+    private func forEachRun(_ body: (Int, Int, Int) -> Void) {
+        let full = chunkedColumns
+        for row in 0..<rows {
+            let base = (row / quantizedQuadRows) * quantizedQuadRows * columns, r = row % quantizedQuadRows
+            for start in stride(from: 0, to: full, by: chunk) {
+                body(row * columns + start, base + start * quantizedQuadRows + r * chunk, chunk)
+            }
+            if columns > full {
+                body(row * columns + full, base + quantizedQuadRows * full + r * (columns - full), columns - full)
+            }
+        }
     }
 }
