@@ -4,8 +4,9 @@
 //
 // Each row of x is one matrix-vector product: x is permuted once for the active ISA's vector
 // width (BF16), then threads split the row quads of W (RowQuadLayout; the kernels in
-// AttentionKernels/QuantizedDotRows.swift, through KernelISA). Each output element is one reduction whose order depends only on IN and
-// the vector width, so the result is bitwise identical for any thread count. For N > 1 (a
+// AttentionKernels/QuantizedDotRows.swift, through KernelISA). Each output element is one
+// reduction whose order depends only on IN and the vector width, so the result is bitwise
+// identical for any thread count. For N > 1 (a
 // prompt) the weights are read N times; decoding, the case that is bound by memory, has N = 1.
 
 /// Smallest number of weights (OUT · IN) worth splitting across threads.
