@@ -510,10 +510,19 @@ typedef struct attn_train_config {
                                     model's checkpoint (same schedule, batch size, weight decay,
                                     betas and clip required): the next step is bitwise the one
                                     the saved run would have taken */
+    /* Data-parallel runs under mpirun only (docs/distributed.md); ignored in one process.
+       Neither changes any result: the sum runs in the same fixed rank order either way. */
+    int64_t gradient_bucket_bytes; /**< the gradients are summed across ranks in buckets of at
+                                    least this many bytes while backward still runs (1...2^40);
+                                    0 = the default, 1 MiB. Must stay 0 with no_gradient_overlap */
+    int no_gradient_overlap;   /**< nonzero: sum the gradients after backward, on the trainer's
+                                    thread (what a host whose MPI runs below
+                                    MPI_THREAD_SERIALIZED needs) */
 } attn_train_config;
 
 /** Defaults: 500 steps, batch 16, lr 1e-3 -> 1e-4, warm-up 20, decay 0.1, betas 0.9/0.99,
- *  clip 1, evaluation every 50 steps over 4 batches, validation 0.1, seed 0, no resume. */
+ *  clip 1, evaluation every 50 steps over 4 batches, validation 0.1, seed 0, no resume,
+ *  gradient sum overlapped with backward in 1 MiB buckets (bucket bytes 0, overlap on). */
 ATTN_API
 attn_status attn_train_config_default(attn_train_config *config);
 

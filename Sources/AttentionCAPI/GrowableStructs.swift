@@ -70,7 +70,8 @@ extension attn_train_config: GrowableStruct {
                               fieldRange(\attn_train_config.grad_clip), fieldRange(\attn_train_config.eval_interval),
                               fieldRange(\attn_train_config.eval_batches),
                               fieldRange(\attn_train_config.validation_fraction), fieldRange(\attn_train_config.seed),
-                              fieldRange(\attn_train_config.resume)]
+                              fieldRange(\attn_train_config.resume), fieldRange(\attn_train_config.gradient_bucket_bytes),
+                              fieldRange(\attn_train_config.no_gradient_overlap)]
     static func defaults(completing prefix: Self, _ function: String) throws -> Self { defaultTrainConfig() }
 }
 

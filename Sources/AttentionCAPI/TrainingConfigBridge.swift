@@ -9,6 +9,7 @@ func defaultTrainConfig() -> attn_train_config {
     (c.steps, c.batch_size, c.learning_rate, c.min_learning_rate, c.warmup_steps) = (500, 16, 1e-3, 1e-4, 20)
     (c.weight_decay, c.beta1, c.beta2, c.grad_clip) = (0.1, 0.9, 0.99, 1)
     (c.eval_interval, c.eval_batches, c.validation_fraction, c.seed, c.resume) = (50, 4, 0.1, 0, 0)
+    (c.gradient_bucket_bytes, c.no_gradient_overlap) = (0, 0)
     return c
 }
 
@@ -33,12 +34,18 @@ func trainingConfig(_ c: attn_train_config, _ function: String) throws -> Traini
     try require((1...(1 << 20)).contains(c.eval_batches), "eval_batches", c.eval_batches, "in 1...2^20")
     try require(c.validation_fraction >= 0 && c.validation_fraction <= 0.5, "validation_fraction",
                 c.validation_fraction, "in [0, 0.5]")
+    try require((0...limit).contains(c.gradient_bucket_bytes), "gradient_bucket_bytes", c.gradient_bucket_bytes,
+                "in 0...2^40 (0: the default, 1 MiB)")
+    try require(c.no_gradient_overlap == 0 || c.gradient_bucket_bytes == 0, "gradient_bucket_bytes",
+                c.gradient_bucket_bytes, "0 with no_gradient_overlap (the buckets are those of the overlapped sum)")
     let config = TrainingConfig(steps: Int(c.steps), batchSize: Int(c.batch_size), learningRate: c.learning_rate,
                                 minLearningRate: c.min_learning_rate, warmupSteps: Int(c.warmup_steps),
                                 weightDecay: c.weight_decay, beta1: c.beta1, beta2: c.beta2,
                                 gradientClip: c.grad_clip > 0 ? c.grad_clip : nil,
                                 evaluationInterval: Int(c.eval_interval), evaluationBatches: Int(c.eval_batches),
-                                seed: c.seed)
+                                seed: c.seed, overlapsGradientSum: c.no_gradient_overlap == 0,
+                                gradientBucketBytes: c.gradient_bucket_bytes > 0 ? Int(c.gradient_bucket_bytes)
+                                                                                : TrainingConfig.defaultGradientBucketBytes)
     try naming(function) { try config.validate() }
     return config
 }

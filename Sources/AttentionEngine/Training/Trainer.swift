@@ -133,7 +133,7 @@ public final class Trainer {
             throw AttentionError.invalid("training: the batch size \(config.batchSize) is the global batch and must divide by the \(world.size) ranks")
         }
         guard !config.overlapsGradientSum || world.allowsCommunicationThread else {
-            throw AttentionError.invalid("training: overlapping the gradient sum with backward calls MPI from a second thread, but MPI was initialized with less than MPI_THREAD_SERIALIZED; initialize it with MPI_THREAD_SERIALIZED or more, or turn the overlap off (TrainingConfig.overlapsGradientSum = false; attn train --no-overlap)")
+            throw AttentionError.invalid("training: overlapping the gradient sum with backward calls MPI from a second thread, but MPI was initialized with less than MPI_THREAD_SERIALIZED; initialize it with MPI_THREAD_SERIALIZED or more, or turn the overlap off (TrainingConfig.overlapsGradientSum = false; attn train --no-overlap; attn_train_config.no_gradient_overlap = 1; Python TrainConfig(no_gradient_overlap=True))")
         }
         if let format = module.weightFormat {
             throw AttentionError.invalid("trainer: the model holds \(format.rawValue) weights for inference only and cannot be trained; train the FP32 checkpoint")

@@ -502,7 +502,7 @@ static void test_config_defaults(void) {
           t.warmup_steps == 20 && fabsf(t.weight_decay - 0.1f) < 1e-7f && fabsf(t.beta1 - 0.9f) < 1e-7f &&
           fabsf(t.beta2 - 0.99f) < 1e-7f && t.grad_clip == 1 && t.eval_interval == 50 &&
           t.eval_batches == 4 && fabsf(t.validation_fraction - 0.1f) < 1e-7f && t.seed == 0 &&
-          t.resume == 0, "train defaults");
+          t.resume == 0 && t.gradient_bucket_bytes == 0 && t.no_gradient_overlap == 0, "train defaults");
     EXPECT_FAIL(attn_train_config_default(NULL), ATTN_ERR_NULL_POINTER);
 
     attn_generate_config g = {.struct_size = sizeof g};
@@ -1285,6 +1285,9 @@ static void test_trainer_errors(void) {
         {"steps", &bad.steps, 0}, {"steps", &bad.steps, -1}, {"batch_size", &bad.batch_size, 0},
         {"batch_size", &bad.batch_size, -4}, {"warmup_steps", &bad.warmup_steps, -1},
         {"eval_interval", &bad.eval_interval, -1}, {"eval_batches", &bad.eval_batches, 0},
+        {"gradient_bucket_bytes", &bad.gradient_bucket_bytes, -1},
+        {"gradient_bucket_bytes", &bad.gradient_bucket_bytes, INT64_MIN},
+        {"gradient_bucket_bytes", &bad.gradient_bucket_bytes, (int64_t)1 << 41},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         bad = config, *ints[i].slot = ints[i].value;
@@ -1314,6 +1317,18 @@ static void test_trainer_errors(void) {
     /* resume without a saved run. */
     bad = config, bad.resume = 1;
     EXPECT_FAIL_HANDLE(attn_trainer_init(gpt, &bad, &out), ATTN_ERR_INVALID_ARGUMENT, out);
+    /* A bucket size sizes the overlapped sum only: with the overlap off it is a contradiction. */
+    bad = config, bad.no_gradient_overlap = 1, bad.gradient_bucket_bytes = 4096;
+    out = (void *)&sentinel;
+    CHECK_MESSAGE_HAS(attn_trainer_init(gpt, &bad, &out), ATTN_ERR_INVALID_ARGUMENT, "no_gradient_overlap");
+    CHECK(out == NULL, "bucket size with the overlap off: handle not NULL");
+    /* Either setting alone is accepted (one process: nothing to sum, the settings are kept). */
+    bad = config, bad.no_gradient_overlap = -7;
+    EXPECT_OK(attn_trainer_init(gpt, &bad, &trainer));
+    attn_trainer_free(trainer);
+    bad = config, bad.gradient_bucket_bytes = 1;
+    EXPECT_OK(attn_trainer_init(gpt, &bad, &trainer));
+    attn_trainer_free(trainer);
     /* struct_size. */
     bad = config, bad.struct_size = sizeof bad - 1;
     EXPECT_FAIL_HANDLE(attn_trainer_init(gpt, &bad, &out), ATTN_ERR_INVALID_ARGUMENT, out);
@@ -1333,6 +1348,14 @@ static void test_trainer_errors(void) {
     older.config = config;
     older.config.resume = 1;
     older.config.struct_size = offsetof(attn_train_config, resume);
+    EXPECT_OK(attn_trainer_init(gpt, &older.config, &trainer));
+    attn_trainer_free(trainer);
+    /* The header before the gradient-sum fields (its sizeof ends where they begin): the bytes
+       after it are not read (a bucket size with the overlap off there would be an error). */
+    memset(older.bytes, 0, sizeof older.bytes);
+    older.config = config;
+    older.config.gradient_bucket_bytes = 4096, older.config.no_gradient_overlap = 1;
+    older.config.struct_size = offsetof(attn_train_config, gradient_bucket_bytes);
     EXPECT_OK(attn_trainer_init(gpt, &older.config, &trainer));
     attn_trainer_free(trainer);
 

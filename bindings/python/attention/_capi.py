@@ -278,7 +278,7 @@ class attn_train_config(SizedStructure):
     """typedef struct attn_train_config { size_t struct_size; int64_t steps, batch_size;
     float learning_rate, min_learning_rate; int64_t warmup_steps; float weight_decay, beta1,
     beta2, grad_clip; int64_t eval_interval, eval_batches; float validation_fraction;
-    uint64_t seed; int resume; }"""
+    uint64_t seed; int resume; int64_t gradient_bucket_bytes; int no_gradient_overlap; }"""
     _fields_ = [
         ("struct_size", c_size_t),
         ("steps", c_int64),
@@ -295,6 +295,8 @@ class attn_train_config(SizedStructure):
         ("validation_fraction", c_float),
         ("seed", c_uint64),
         ("resume", c_int),
+        ("gradient_bucket_bytes", c_int64),
+        ("no_gradient_overlap", c_int),
     ]
 
 

@@ -51,11 +51,18 @@ class TrainConfig:
     validation_fraction: float = _DEFAULTS["validation_fraction"]  #: run_tokens: share held out
     seed: int = _DEFAULTS["seed"]                            #: seed of the batches run_* draws
     resume: bool = bool(_DEFAULTS["resume"])                 #: continue the run saved in the model
+    #: under mpirun: sum the gradients across ranks in buckets of at least this many bytes while
+    #: backward runs (0 = the library's 1 MiB; must stay 0 with no_gradient_overlap)
+    gradient_bucket_bytes: int = _DEFAULTS["gradient_bucket_bytes"]
+    #: under mpirun: sum the gradients after backward instead (same results; for a host whose MPI
+    #: runs below MPI_THREAD_SERIALIZED)
+    no_gradient_overlap: bool = bool(_DEFAULTS["no_gradient_overlap"])
 
     def _to_struct(self) -> _capi.attn_train_config:
         struct = _capi.attn_train_config()
         values = dataclasses.asdict(self)
         values["resume"] = int(bool(self.resume))
+        values["no_gradient_overlap"] = int(bool(self.no_gradient_overlap))
         set_fields(struct, values, "TrainConfig")
         return struct
 

@@ -48,6 +48,77 @@ def test_two_ranks_report_their_rank_and_keep_identical_weights(tmp_path):
 
 
 @pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+def test_the_gradient_sum_settings_change_no_bit(tmp_path):
+    """TrainConfig's gradient-sum settings (attn_train_config.gradient_bucket_bytes and
+    no_gradient_overlap): overlapped in the default 1 MiB buckets, in 512-byte buckets (one per
+    parameter), or after backward, two ranks train to the same bytes."""
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(f"""
+        import attention
+        tokenizer = attention.Tokenizer(attention.default_corpus())
+        ids = tokenizer.encode(attention.default_corpus())
+        config = attention.ModelConfig("gpt", n_layer=1, n_head=2, n_embd=32, block_size=16, dropout=0.1, seed=5)
+        for name, settings in [("default", {{}}), ("small", dict(gradient_bucket_bytes=512)),
+                               ("after", dict(no_gradient_overlap=True))]:
+            model = attention.Model(config, tokenizer)
+            trainer = attention.Trainer(model, attention.TrainConfig(steps=4, batch_size=4, **settings))
+            trainer.run_tokens(ids)
+            trainer.save(r"{tmp_path}/%s-rank%d.safetensors" % (name, trainer.world[0]))
+    """))
+    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
+    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
+           "OMP_NUM_THREADS": "1"}
+    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
+    result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-np", "2", sys.executable, str(script)],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    reference = (tmp_path / "default-rank0.safetensors").read_bytes()
+    for name in ("default", "small", "after"):
+        for rank in (0, 1):
+            assert (tmp_path / f"{name}-rank{rank}.safetensors").read_bytes() == reference, (name, rank)
+
+
+@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+def test_a_host_whose_mpi_is_funneled_trains_with_the_overlap_off(tmp_path):
+    """A host that initialized MPI itself at MPI_THREAD_FUNNELED (below what the overlapped sum's
+    communication thread needs): the default config is a clear error naming the way out, and
+    TrainConfig(no_gradient_overlap=True) trains, to the same bytes on both ranks."""
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(f"""
+        import ctypes
+        mpi = ctypes.CDLL("libmpi.so.40", mode=ctypes.RTLD_GLOBAL)
+        provided = ctypes.c_int(-1)
+        assert mpi.MPI_Init_thread(None, None, 1, ctypes.byref(provided)) == 0  # MPI_THREAD_FUNNELED
+        assert provided.value == 1, provided.value
+        import attention
+        tokenizer = attention.Tokenizer(attention.default_corpus())
+        ids = tokenizer.encode(attention.default_corpus())
+        config = attention.ModelConfig("gpt", n_layer=1, n_head=2, n_embd=32, block_size=16, dropout=0.1, seed=9)
+        model = attention.Model(config, tokenizer)
+        try:
+            attention.Trainer(model, attention.TrainConfig(steps=3, batch_size=4))
+            raise SystemExit("the overlapped sum was accepted below MPI_THREAD_SERIALIZED")
+        except attention.InvalidArgumentError as error:
+            assert "no_gradient_overlap" in str(error), error
+        trainer = attention.Trainer(model, attention.TrainConfig(steps=3, batch_size=4, no_gradient_overlap=True))
+        assert trainer.world[1] == 2, trainer.world
+        trainer.run_tokens(ids)
+        trainer.save(r"{tmp_path}/rank%d.safetensors" % trainer.world[0])
+        trainer.close()
+        model.close()
+        assert mpi.MPI_Finalize() == 0
+    """))
+    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
+    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
+           "OMP_NUM_THREADS": "1"}
+    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
+    result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-np", "2", sys.executable, str(script)],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "rank0.safetensors").read_bytes() == (tmp_path / "rank1.safetensors").read_bytes()
+
+
+@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
 def test_a_resumed_two_rank_run_equals_the_uninterrupted_one_bitwise(tmp_path):
     common = f"""
         import dataclasses

@@ -23,7 +23,8 @@ def test_config_defaults_match_the_header():
     assert (config.steps, config.batch_size, config.learning_rate, config.min_learning_rate,
             config.warmup_steps, config.weight_decay, config.beta1, config.beta2, config.grad_clip,
             config.eval_interval, config.eval_batches, config.validation_fraction, config.seed,
-            config.resume) == (500, 16, 1e-3, 1e-4, 20, 0.1, 0.9, 0.99, 1.0, 50, 4, 0.1, 0, False)
+            config.resume, config.gradient_bucket_bytes, config.no_gradient_overlap) == (
+        500, 16, 1e-3, 1e-4, 20, 0.1, 0.9, 0.99, 1.0, 50, 4, 0.1, 0, False, 0, False)
 
 
 def test_run_tokens_loss_falls_and_reports_progress(corpus_tokenizer, corpus_ids):
@@ -242,9 +243,16 @@ def test_bad_train_configs_are_rejected_by_the_library(corpus_tokenizer):
     for changes in (dict(steps=0), dict(batch_size=0), dict(learning_rate=-1.0),
                     dict(min_learning_rate=1.0), dict(beta1=1.0), dict(beta2=-0.1),
                     dict(validation_fraction=0.9), dict(eval_batches=0), dict(warmup_steps=-1),
-                    dict(learning_rate=float("nan"))):
+                    dict(learning_rate=float("nan")), dict(gradient_bucket_bytes=-1),
+                    dict(gradient_bucket_bytes=2**41),
+                    dict(gradient_bucket_bytes=4096, no_gradient_overlap=True)):
         with pytest.raises(attention.InvalidArgumentError):
             attention.Trainer(model, fast_config(**changes))
+    with pytest.raises(attention.InvalidArgumentError, match="gradient_bucket_bytes"):
+        attention.Trainer(model, fast_config(gradient_bucket_bytes=2**63))
+    # Each gradient-sum setting alone is accepted (one process: there is nothing to sum).
+    for changes in (dict(no_gradient_overlap=True), dict(gradient_bucket_bytes=1)):
+        attention.Trainer(model, fast_config(**changes)).close()
     with pytest.raises(attention.InvalidArgumentError, match="steps"):
         attention.Trainer(model, fast_config(steps=2**64))
     with pytest.raises(attention.InvalidArgumentError, match="seed"):
