@@ -24,6 +24,10 @@ extension Trainer {
     /// alone).
     func backwardSummingAcrossRanks(_ loss: Tensor, value: Float, tokens: Int) throws
         -> (loss: Float, tokens: Int, timing: GradientSumTiming) {
+        if !gradientSumSettingsAgreed {
+            try checkGradientSumSettingsAgree()
+            gradientSumSettingsAgreed = true
+        }
         let parameters = module.parameters
         let layout = GradientBuckets(parameterCounts: parameters.map { $0.value.count },
                                      bucketBytes: config.overlapsGradientSum ? config.gradientBucketBytes : Int.max)
@@ -122,6 +126,25 @@ public struct GradientSumTiming: Sendable {
     public var waitSeconds: Double
     /// Gradient buckets summed (1 without overlap).
     public var buckets: Int
+}
+
+extension Trainer {
+    /// Throws on every rank, with one message, unless every rank sums its gradients with rank 0's
+    /// settings (overlap, bucket size): they cut the buffer into the messages each rank sends,
+    /// and ranks that cut it differently would send messages of different sizes (MPI would end
+    /// the job with a truncation error). Two small collectives, once per trainer.
+    func checkGradientSumSettingsAgree() throws {
+        let own: [Int64] = config.overlapsGradientSum ? [1, Int64(config.gradientBucketBytes)] : [0, 0]
+        var root = own
+        try root.withUnsafeMutableBytes { try world.broadcastFromRoot($0) }
+        guard try world.allAgree(root == own) else {
+            func describe(_ settings: [Int64]) -> String {
+                settings[0] == 1 ? "overlapped, buckets of \(settings[1]) bytes" : "after backward"
+            }
+            let mine = root == own ? "" : "; rank \(world.rank): \(describe(own))"
+            throw AttentionError.invalid("distributed training: the ranks sum their gradients with different settings (rank 0: \(describe(root))\(mine)); every rank must use the same overlap and bucket size (attn train --no-overlap / --gradient-bucket-mb, attn_train_config.no_gradient_overlap / gradient_bucket_bytes)")
+        }
+    }
 }
 
 extension ProcessGroup {

@@ -120,6 +120,9 @@ public final class Trainer {
     /// The flat buffer of a distributed step's gradient sum, kept across steps (see
     /// `backwardSummingAcrossRanks`).
     var gradientSumBuffer: [Float] = []
+    /// Whether the ranks have been found to share this trainer's gradient-sum settings (checked
+    /// once, at the first distributed step: `checkGradientSumSettingsAgree`).
+    var gradientSumSettingsAgreed = false
 
     /// A trainer for any module: `trainingLoss` builds a batch from the generator and returns its
     /// loss and token count; `validationLoss` returns the loss of one validation batch. Without

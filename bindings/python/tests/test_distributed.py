@@ -79,6 +79,41 @@ def test_the_gradient_sum_settings_change_no_bit(tmp_path):
 
 
 @pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+def test_ranks_with_different_gradient_sum_settings_get_a_clear_error(tmp_path):
+    """Rank 0 overlaps the sum, rank 1 does not (then: different bucket sizes): the first step
+    raises the same clear error on both ranks, which can go on (here: train with equal settings),
+    instead of MPI ending the job over messages of different sizes."""
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(f"""
+        import attention
+        tokenizer = attention.Tokenizer(attention.default_corpus())
+        ids = tokenizer.encode(attention.default_corpus())
+        config = attention.ModelConfig("gpt", n_layer=1, n_head=2, n_embd=32, block_size=16, dropout=0.0, seed=2)
+        model = attention.Model(config, tokenizer)
+        rank = attention.Trainer(model, attention.TrainConfig(steps=1, batch_size=4)).world[0]
+        for mine in [dict(no_gradient_overlap=True), dict(gradient_bucket_bytes=64)]:
+            trainer = attention.Trainer(model, attention.TrainConfig(steps=2, batch_size=4, **(mine if rank == 1 else {{}})))
+            try:
+                trainer.run_tokens(ids)
+                raise SystemExit("different gradient-sum settings were accepted")
+            except attention.InvalidArgumentError as error:
+                assert "different settings" in str(error) and "rank 0: overlapped" in str(error), error
+            assert trainer.step_count == 0, trainer.step_count
+        trainer = attention.Trainer(model, attention.TrainConfig(steps=2, batch_size=4))
+        trainer.run_tokens(ids)
+        open(r"{tmp_path}/done%d" % rank, "w").close()
+    """))
+    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
+    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
+           "OMP_NUM_THREADS": "1", "ATTN_MPI_TIMEOUT": "60"}
+    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
+    result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-np", "2", sys.executable, str(script)],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "done0").exists() and (tmp_path / "done1").exists()
+
+
+@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
 def test_a_host_whose_mpi_is_funneled_trains_with_the_overlap_off(tmp_path):
     """A host that initialized MPI itself at MPI_THREAD_FUNNELED (below what the overlapped sum's
     communication thread needs): the default config is a clear error naming the way out, and
