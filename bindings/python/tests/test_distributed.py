@@ -12,6 +12,21 @@ import pytest
 import attention
 
 MPIRUN = shutil.which("mpirun")
+requires_mpi = pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1",
+                                  reason="Open MPI is not installed")
+
+
+def run_two_ranks(script, extra_env=None, timeout=300):
+    """`mpirun -np 2 python3 script` with this very package and library on both ranks, one
+    OpenMP thread each and `extra_env` exported to them; returns the finished process."""
+    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
+    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
+    extra_env = extra_env or {}
+    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
+           "OMP_NUM_THREADS": "1", **extra_env}
+    exports = [argument for name in extra_env for argument in ("-x", name)]
+    return subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", *exports, "-np", "2", sys.executable,
+                           str(script)], capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def test_a_plain_process_is_rank_0_of_1(corpus_tokenizer):
@@ -20,7 +35,7 @@ def test_a_plain_process_is_rank_0_of_1(corpus_tokenizer):
         assert attention.Trainer(model, attention.TrainConfig(steps=1, batch_size=3)).world == (0, 1)
 
 
-@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+@requires_mpi
 def test_two_ranks_report_their_rank_and_keep_identical_weights(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(textwrap.dedent(f"""
@@ -36,18 +51,12 @@ def test_two_ranks_report_their_rank_and_keep_identical_weights(tmp_path):
         # Every rank saves its own copy here so that the test can compare them.
         trainer.save(r"{tmp_path}/rank%d.safetensors" % rank)
     """))
-    # The ranks import this very package and library.
-    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
-    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
-           "OMP_NUM_THREADS": "1"}
-    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
-    result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-np", "2", sys.executable, str(script)],
-                            capture_output=True, text=True, timeout=300, env=env)
+    result = run_two_ranks(script)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "rank0.safetensors").read_bytes() == (tmp_path / "rank1.safetensors").read_bytes()
 
 
-@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+@requires_mpi
 def test_the_gradient_sum_settings_change_no_bit(tmp_path):
     """TrainConfig's gradient-sum settings (attn_train_config.gradient_bucket_bytes and
     no_gradient_overlap): overlapped in the default 1 MiB buckets, in 512-byte buckets (one per
@@ -65,12 +74,7 @@ def test_the_gradient_sum_settings_change_no_bit(tmp_path):
             trainer.run_tokens(ids)
             trainer.save(r"{tmp_path}/%s-rank%d.safetensors" % (name, trainer.world[0]))
     """))
-    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
-    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
-           "OMP_NUM_THREADS": "1"}
-    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
-    result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-np", "2", sys.executable, str(script)],
-                            capture_output=True, text=True, timeout=300, env=env)
+    result = run_two_ranks(script)
     assert result.returncode == 0, result.stdout + result.stderr
     reference = (tmp_path / "default-rank0.safetensors").read_bytes()
     for name in ("default", "small", "after"):
@@ -78,7 +82,7 @@ def test_the_gradient_sum_settings_change_no_bit(tmp_path):
             assert (tmp_path / f"{name}-rank{rank}.safetensors").read_bytes() == reference, (name, rank)
 
 
-@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+@requires_mpi
 def test_ranks_with_different_gradient_sum_settings_get_a_clear_error(tmp_path):
     """Rank 0 overlaps the sum, rank 1 does not (then: different bucket sizes): the first step
     raises the same clear error on both ranks, which can go on (here: train with equal settings),
@@ -103,17 +107,12 @@ def test_ranks_with_different_gradient_sum_settings_get_a_clear_error(tmp_path):
         trainer.run_tokens(ids)
         open(r"{tmp_path}/done%d" % rank, "w").close()
     """))
-    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
-    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
-           "OMP_NUM_THREADS": "1", "ATTN_MPI_TIMEOUT": "60"}
-    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
-    result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-np", "2", sys.executable, str(script)],
-                            capture_output=True, text=True, timeout=300, env=env)
+    result = run_two_ranks(script, {"ATTN_MPI_TIMEOUT": "60"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "done0").exists() and (tmp_path / "done1").exists()
 
 
-@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+@requires_mpi
 def test_a_host_whose_mpi_is_funneled_trains_with_the_overlap_off(tmp_path):
     """A host that initialized MPI itself at MPI_THREAD_FUNNELED (below what the overlapped sum's
     communication thread needs): the default config is a clear error naming the way out, and
@@ -143,17 +142,12 @@ def test_a_host_whose_mpi_is_funneled_trains_with_the_overlap_off(tmp_path):
         model.close()
         assert mpi.MPI_Finalize() == 0
     """))
-    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
-    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
-           "OMP_NUM_THREADS": "1"}
-    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
-    result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-np", "2", sys.executable, str(script)],
-                            capture_output=True, text=True, timeout=300, env=env)
+    result = run_two_ranks(script)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "rank0.safetensors").read_bytes() == (tmp_path / "rank1.safetensors").read_bytes()
 
 
-@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+@requires_mpi
 def test_a_resumed_two_rank_run_equals_the_uninterrupted_one_bitwise(tmp_path):
     common = f"""
         import dataclasses
@@ -189,18 +183,13 @@ def test_a_resumed_two_rank_run_equals_the_uninterrupted_one_bitwise(tmp_path):
         if trainer.world[0] == 0:
             trainer.save(out + "/resumed.safetensors")
     """))
-    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
-    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
-           "OMP_NUM_THREADS": "1", "ATTN_CHECK_REPLICAS": "1"}
-    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
     for script in (first, second):
-        result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-x", "ATTN_CHECK_REPLICAS", "-np", "2",
-                                 sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env)
+        result = run_two_ranks(script, {"ATTN_CHECK_REPLICAS": "1"})
         assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "resumed.safetensors").read_bytes() == (tmp_path / "straight.safetensors").read_bytes()
 
 
-@pytest.mark.skipif(MPIRUN is None and os.environ.get("ATTN_REQUIRE_MPI") != "1", reason="Open MPI is not installed")
+@requires_mpi
 def test_a_hung_rank_ends_the_job_after_the_timeout_with_a_message(tmp_path):
     script = tmp_path / "hang.py"
     script.write_text(textwrap.dedent("""
@@ -214,12 +203,7 @@ def test_a_hung_rank_ends_the_job_after_the_timeout_with_a_message(tmp_path):
             time.sleep(3600)  # hangs: rank 0 waits for it at the first gradient sum
         trainer.run_tokens(ids)
     """))
-    package_parent = os.path.dirname(os.path.dirname(os.path.realpath(attention.__file__)))
-    env = {**os.environ, "PYTHONPATH": package_parent, "ATTENTION_LIBRARY": attention._capi.lib._name,
-           "OMP_NUM_THREADS": "1", "ATTN_MPI_TIMEOUT": "2"}
-    assert MPIRUN is not None, "ATTN_REQUIRE_MPI=1 but mpirun is missing"
     # Without the timeout the job would hang until subprocess's timeout kills the test.
-    result = subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe", "-x", "ATTN_MPI_TIMEOUT", "-np", "2",
-                             sys.executable, str(script)], capture_output=True, text=True, timeout=240, env=env)
+    result = run_two_ranks(script, {"ATTN_MPI_TIMEOUT": "2"}, timeout=240)
     assert result.returncode != 0
     assert "rank 0 of 2: no answer from rank 1 within 2 s during the gradient sum" in result.stderr, result.stderr
