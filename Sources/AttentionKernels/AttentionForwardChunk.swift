@@ -3,8 +3,7 @@ import Foundation
 
 // The work item of the fused attention forward (AttentionForward.swift in AttentionEngine runs
 // the items in parallel): 256 queries of one head on AVX-512, 288 on AVX2, against all the keys
-// they may see, generic over the vector type of the tile products and specialised
-// per ISA.
+// they may see, generic over the vector type of the tile products and specialised per ISA.
 //
 // Letters: Tq queries, Tk keys, HS head size (pointers are offset to one head).
 
@@ -25,7 +24,8 @@ import Foundation
 }
 
 /// The largest `forwardQueryChunk` of any ISA, which sizes the scratch.
-@usableFromInline package let forwardQueryChunkCapacity = 288
+@usableFromInline package let forwardQueryChunkCapacity =
+    max(forwardQueryChunk(vectorWidth: 8), forwardQueryChunk(vectorWidth: 16))
 
 /// Per-thread buffers of the tiled forward, all small and independent of Tk.
 @usableFromInline package struct ForwardScratch {
@@ -60,7 +60,8 @@ import Foundation
 }
 
 /// The largest `forwardQueryBlock` of any ISA, which sizes the scratch.
-@usableFromInline package let forwardQueryBlockCapacity = 64
+@usableFromInline package let forwardQueryBlockCapacity =
+    max(forwardQueryBlock(vectorWidth: 8), forwardQueryBlock(vectorWidth: 16))
 
 /// Forward of the queries `queries` of one head. Pointers are offset to the head:
 /// out, q (Tq,HS); k, v (Tk,HS); lse (Tq); probs (Tq,Tk); keyPaddingMask (Tk).
@@ -89,8 +90,8 @@ package func attentionForwardChunk<V: SIMD>(_: V.Type, out: UnsafeMutablePointer
     scratch.rowSum.initialize(repeating: 0, count: chunk)
     // Qᵀ as blocks of (HS, block), each contiguous: a block's rows are 192 or 256 bytes apart,
     // so the 12 or 16 KB the Sᵀ product re-reads for every 4 keys spread over the L1 sets (rows
-    // 1 KB apart, as in one (HS, 256) matrix, fall in a quarter of the sets and miss). Query columns past
-    // n are 0 (their lanes are computed, never stored).
+    // 1 KB apart, as in one (HS, 256) matrix, fall in a quarter of the sets and miss). Query
+    // columns past n are 0 (their lanes are computed, never stored).
     for blockStart in stride(from: 0, to: chunk, by: block) {
         let packedBlock = scratch.packedQueries + blockStart * HS
         for d in 0..<HS {

@@ -10,7 +10,8 @@
 /// The kernels one instruction set provides (see the file comment). Arguments and contracts are
 /// those of the generic functions of the same name.
 package protocol KernelSet {
-    /// `attentionForwardChunk`: one chunk of queries (`forwardQueryChunk`) of one head of the fused forward.
+    /// `attentionForwardChunk`: one chunk of queries (`forwardQueryChunk`) of one head of the
+    /// fused forward.
     static func attentionForwardChunk(out: UnsafeMutablePointer<Float>,
                                       lse: UnsafeMutablePointer<Float>?,
                                       probs: UnsafeMutablePointer<Float>?,

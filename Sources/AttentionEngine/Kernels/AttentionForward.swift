@@ -10,9 +10,9 @@ import Foundation
 // For each tile of 64 keys and block of 64 queries (48 on AVX2) it computes the transposed
 // scores Sᵀ = K·Qᵀ (64 × block) on the SIMD micro-kernel, updates the running max and sum of
 // every query (online softmax in base 2, rescaling the accumulated output), and adds P·V to
-// the output accumulator (chunk × HS). Extra memory is per work item, never a (Tq × Tk) matrix. Tiles no query of the item may see (causal, or all keys padded)
-// are skipped; on the causal diagonal only the 4-key × 16-query pieces that some query sees
-// are computed. The work item (AttentionForwardChunk.swift) runs in the kernel set of `isa`
+// the output accumulator (chunk × HS). Extra memory is per work item, never a (Tq × Tk)
+// matrix. Tiles no query of the item may see (causal, or all keys padded) are skipped; on the
+// causal diagonal only the 4-key × 16-query pieces that some query sees are computed. The work item (AttentionForwardChunk.swift) runs in the kernel set of `isa`
 // (KernelISA: AVX-512 or AVX2 tiles); this file splits the work and runs it in parallel.
 
 /// Fused attention forward: out = softmax(scale · Q·Kᵀ + mask) · V.
