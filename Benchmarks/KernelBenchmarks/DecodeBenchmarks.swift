@@ -19,7 +19,8 @@ func decodeBenchmarks(quick: Bool) -> [BenchmarkCase] {
         let model = LazyDecodingModel(config: config, format: format)
         cases.append(BenchmarkCase(
             name: "decode-\(shape)-\(format?.rawValue ?? "f32")", kind: "decode",
-            parameters: ["n_layer": config.nLayer, "n_embd": config.nEmbd, "vocab_size": config.vocabularySize,
+            parameters: ["n_layer": config.nLayer, "n_head": config.nHead, "n_embd": config.nEmbd,
+                         "block_size": config.contextLength, "vocab_size": config.vocabularySize,
                          "new_tokens": newTokens],
             bytes: Double(newTokens * model.bytesPerToken)) {
             _ = try! generate(model: model.gpt, prompt: [1],
